@@ -1,0 +1,67 @@
+# Chat Site — `make run` serves the app, `make test` runs every check.
+# Both create .venv and install what pyproject.toml lists the first time.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 5000
+STEP ?=
+APP ?=
+
+NEWEST_STEP := $(lastword $(sort $(wildcard steps/*/app.py)))
+HAVE_FINAL := $(wildcard final/chatsite/__init__.py)
+step_app = $(firstword $(wildcard steps/$(1)_*/app.py))
+# Coverage of the final app's package is enforced once final/ exists.
+COVERAGE := $(if $(HAVE_FINAL),--cov --cov-report=term --cov-fail-under=95)
+
+.PHONY: run serve test lint pytest docs-build check docs screenshots bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet ".[dev]"
+	touch $(STAMP)
+
+## run: serve the final app (or STEP=NN) on http://127.0.0.1:$(PORT)
+run: $(STAMP)
+ifneq ($(STEP),)
+	@test -n "$(call step_app,$(STEP))" || { echo "No step $(STEP) in steps/"; exit 2; }
+	$(BIN)/flask --app $(call step_app,$(STEP)) run --port $(PORT)
+else ifneq ($(HAVE_FINAL),)
+	cd final && ../$(BIN)/flask --app chatsite run --port $(PORT)
+else
+	$(BIN)/flask --app $(NEWEST_STEP) run --port $(PORT)
+endif
+
+## serve: the final app under gunicorn: ONE worker process (the data lives in its memory), 4 threads
+serve: $(STAMP)
+	cd final && ../$(BIN)/gunicorn --workers 1 --threads 4 --bind 127.0.0.1:$(PORT) "chatsite:create_app()"
+
+## test: lint, the staged suite, the final app's suite and a strict docs build
+test: lint pytest docs-build
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+pytest: $(STAMP)
+	$(BIN)/pytest $(COVERAGE)
+
+docs-build: $(STAMP)
+	$(BIN)/mkdocs build --strict --quiet --site-dir site
+
+## check: grade any app up to a step, e.g. make check STEP=04 APP=path/to/app.py
+check: $(STAMP)
+	@test -n "$(APP)" -a -n "$(STEP)" || { echo "usage: make check STEP=04 APP=path/to/app.py"; exit 2; }
+	CHATSITE_APP="$(APP)" CHATSITE_STEP="$(STEP)" $(BIN)/pytest tests -q -p no:cacheprovider --no-header
+
+## docs: serve the docs on http://127.0.0.1:8000 while you edit them
+docs: $(STAMP)
+	$(BIN)/mkdocs serve
+
+## screenshots: retake every screenshot in the docs (needs /usr/bin/chromium)
+screenshots: $(STAMP)
+	$(BIN)/python tools/screenshots.py
+
+clean:
+	rm -rf $(VENV) site .pytest_cache .ruff_cache .coverage

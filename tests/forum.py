@@ -1,0 +1,75 @@
+"""Small helpers the staged tests share: they act like a person with a browser.
+
+Everything goes through HTTP. The helpers rely only on the page contract that
+every step keeps (and that a student's app must keep too, see "For instructors"):
+
+- the home page links each board as ``/boards/<slug>``;
+- a board page links each thread as ``/threads/<id>``;
+- every post on a thread page is an element with ``id="post-<id>"``;
+- forms use the field names ``title``, ``body`` and ``image``; if a form carries a
+  hidden ``csrf_token`` field (the final app does), it is sent back like a browser would.
+"""
+
+import io
+import re
+
+BOARD = "astronomy"
+
+
+def csrf_token(html):
+    """The hidden csrf_token of the first form on a page, or None."""
+    found = re.search(r'name="csrf_token"\s+value="([^"]*)"', html)
+    return found.group(1) if found else None
+
+
+def post_form(client, form_page, action, fields, image=None, follow=False):
+    """Open ``form_page``, then submit its form to ``action`` like a browser.
+
+    ``image`` is ``(filename, bytes)`` for an upload, or None for no file field.
+    """
+    page = client.get(form_page).get_data(as_text=True)
+    data = dict(fields)
+    token = csrf_token(page)
+    if token is not None:
+        data.setdefault("csrf_token", token)
+    if image is not None:
+        filename, content = image
+        data["image"] = (io.BytesIO(content), filename)
+    return client.post(action, data=data, follow_redirects=follow)
+
+
+def create_thread(client, title="Hello world", body="First!", board=BOARD, image=None):
+    """Create a thread and return its id (asserting the 303 answer)."""
+    fields = {"title": title, "body": body}
+    response = post_form(client, f"/boards/{board}", f"/boards/{board}/threads", fields, image)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return int(re.search(r"/threads/(\d+)", response.headers["Location"]).group(1))
+
+
+def reply(client, thread_id, body="A reply", image=None):
+    """Post a reply; return the raw response (303 on success)."""
+    url = f"/threads/{thread_id}"
+    return post_form(client, url, f"{url}/replies", {"body": body}, image)
+
+
+def post_ids(client, thread_id):
+    """The ids of the posts shown on a thread page, in page order."""
+    html = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    return [int(found) for found in re.findall(r'id="post-(\d+)"', html)]
+
+
+def thread_ids_on_board(client, board=BOARD):
+    """The ids of the threads a board page links to, in page order, once each."""
+    html = client.get(f"/boards/{board}").get_data(as_text=True)
+    seen = []
+    for found in re.findall(r'href="/threads/(\d+)"', html):
+        if int(found) not in seen:
+            seen.append(int(found))
+    return seen
+
+
+def stored_files(upload_folder):
+    """Every file under the upload folder (an empty list if it does not exist)."""
+    if not upload_folder.exists():
+        return []
+    return sorted(path for path in upload_folder.rglob("*") if path.is_file())

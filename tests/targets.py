@@ -1,0 +1,97 @@
+"""Find and load the apps the staged suite runs against.
+
+A *target* is one runnable app: a step folder (``steps/03_threads``), the final
+app (``final/``), or any student's ``app.py`` (instructor mode). Tests, the
+screenshot script and the instructor report all load apps through here, so a
+step is always started the same way.
+"""
+
+import importlib.util
+import itertools
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STEPS_DIR = ROOT / "steps"
+FINAL_DIR = ROOT / "final"
+
+# The final app counts as "after every step" when a test asks since("NN").
+FINAL_NUMBER = 99
+
+_module_numbers = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str  # shown in test ids, e.g. "03_threads" or "final"
+    number: int  # 3 for 03_threads, FINAL_NUMBER for final
+    path: Path  # the app.py file, or the final/ folder
+
+    @property
+    def is_final(self):
+        return self.number == FINAL_NUMBER
+
+
+def step_targets():
+    """Every step folder that holds an app.py, in order."""
+    folders = sorted(p for p in STEPS_DIR.iterdir() if (p / "app.py").is_file())
+    return [Target(p.name, int(p.name[:2]), p / "app.py") for p in folders]
+
+
+def final_target():
+    """The final app, or None while final/ does not exist yet."""
+    if (FINAL_DIR / "chatsite" / "__init__.py").is_file():
+        return Target("final", FINAL_NUMBER, FINAL_DIR)
+    return None
+
+
+def student_target(app_file, step):
+    """Any app.py, graded as if it were step ``step`` (instructor mode)."""
+    path = Path(app_file).resolve()
+    return Target(f"{path.parent.name}@{int(step):02d}", int(step), path)
+
+
+def selected_targets():
+    """The targets this run uses: CHATSITE_APP/CHATSITE_STEP, or all of them."""
+    app_file = os.environ.get("CHATSITE_APP")
+    if app_file:
+        return [student_target(app_file, os.environ.get("CHATSITE_STEP", "99"))]
+    targets = step_targets()
+    final = final_target()
+    return targets + [final] if final else targets
+
+
+def load_app(target, upload_folder):
+    """Build a brand-new app for ``target`` whose uploads go to ``upload_folder``.
+
+    Each call gives fresh, empty in-memory data: a step module is executed
+    again under a new name, and the final app gets a new create_app().
+    """
+    if target.is_final:
+        return _load_final(upload_folder)
+    app = _load_module(target.path).app
+    app.config["UPLOAD_FOLDER"] = str(upload_folder)
+    return app
+
+
+def _load_module(app_file):
+    name = f"chatsite_target_{next(_module_numbers)}"
+    spec = importlib.util.spec_from_file_location(name, app_file)
+    module = importlib.util.module_from_spec(spec)
+    # Flask finds templates/ and static/ through sys.modules[__name__].
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[name]
+    return module
+
+
+def _load_final(upload_folder):
+    if str(FINAL_DIR) not in sys.path:
+        sys.path.insert(0, str(FINAL_DIR))
+    from chatsite import create_app
+
+    return create_app({"UPLOAD_FOLDER": str(upload_folder), "SECRET_KEY": "staged-tests"})
