@@ -42,7 +42,8 @@ def step_targets():
 
 def final_target():
     """The final app, or None while final/ does not exist yet."""
-    if (FINAL_DIR / "chatsite" / "__init__.py").is_file():
+    package = FINAL_DIR / "chatsite" / "__init__.py"
+    if package.is_file() and "def create_app" in package.read_text(encoding="utf-8"):
         return Target("final", FINAL_NUMBER, FINAL_DIR)
     return None
 
