@@ -42,7 +42,7 @@ serve: $(STAMP)
 test: lint pytest docs-build
 
 lint: $(STAMP)
-	$(BIN)/ruff check .
+	$(BIN)/ruff check --output-format concise .
 
 pytest: $(STAMP)
 	$(BIN)/pytest $(COVERAGE)

@@ -15,6 +15,7 @@ to step 04 against that file (``make check`` wraps this and prints a report).
 """
 
 import os
+import threading
 from collections import Counter
 
 import pytest
@@ -64,6 +65,19 @@ def app(target, upload_folder):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served by Werkzeug's threaded development server on a free port."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
 
 
 # --- instructor report ------------------------------------------------------

@@ -10,8 +10,12 @@ every step keeps (and that a student's app must keep too, see "For instructors")
   hidden ``csrf_token`` field (the final app does), it is sent back like a browser would.
 """
 
+import http.cookiejar
 import io
 import re
+import urllib.error
+import urllib.parse
+import urllib.request
 
 BOARD = "astronomy"
 
@@ -73,3 +77,41 @@ def stored_files(upload_folder):
     if not upload_folder.exists():
         return []
     return sorted(path for path in upload_folder.rglob("*") if path.is_file())
+
+
+class LiveBrowser:
+    """A tiny browser for a live server: keeps cookies, does not follow redirects.
+
+    Used by the tests that need real concurrent HTTP requests, which Flask's
+    test client cannot make.
+    """
+
+    def __init__(self, base_url):
+        self.base_url = base_url
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect()
+        )
+
+    def get(self, path):
+        """GET a page; return (status, text)."""
+        with self.opener.open(self.base_url + path, timeout=30) as response:
+            return response.status, response.read().decode()
+
+    def post_form(self, form_page, action, fields):
+        """Submit a form like a browser (with its csrf_token); return (status, Location)."""
+        _, page = self.get(form_page)
+        data = dict(fields)
+        token = csrf_token(page)
+        if token is not None:
+            data["csrf_token"] = token
+        body = urllib.parse.urlencode(data).encode()
+        try:
+            with self.opener.open(self.base_url + action, data=body, timeout=30) as response:
+                return response.status, response.headers.get("Location")
+        except urllib.error.HTTPError as error:  # 303 and 4xx land here
+            return error.code, error.headers.get("Location")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
