@@ -78,15 +78,28 @@ def load_app(target, upload_folder):
 
 
 def _load_module(app_file):
+    """Execute app.py as a new module, the way `flask --app path/to/app.py` does.
+
+    Like flask, put the app's folder first on sys.path so that it can import its
+    own helper modules (step 06 adds images.py). Those are forgotten afterwards,
+    so that the next step imports its own copy.
+    """
+    folder = str(Path(app_file).parent)
     name = f"chatsite_target_{next(_module_numbers)}"
     spec = importlib.util.spec_from_file_location(name, app_file)
     module = importlib.util.module_from_spec(spec)
+    before = set(sys.modules)
     # Flask finds templates/ and static/ through sys.modules[__name__].
     sys.modules[name] = module
+    sys.path.insert(0, folder)
     try:
         spec.loader.exec_module(module)
     finally:
-        del sys.modules[name]
+        sys.path.remove(folder)
+        for added in set(sys.modules) - before:
+            if (getattr(sys.modules[added], "__file__", None) or "").startswith(folder):
+                del sys.modules[added]
+        sys.modules.pop(name, None)
     return module
 
 
