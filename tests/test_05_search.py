@@ -1,0 +1,88 @@
+"""Step 05: search threads by title and posts, from a box on every page."""
+
+import re
+
+import pytest
+from forum import create_thread, reply
+
+pytestmark = pytest.mark.since("05")
+
+
+def result_ids(response):
+    html = response.get_data(as_text=True)
+    results = html.split('class="thread-list search-results"', 1)
+    if len(results) == 1:
+        return []
+    return [int(found) for found in re.findall(r'href="/threads/(\d+)"', results[1])]
+
+
+def test_every_page_has_a_search_box(client):
+    for url in ("/", "/boards/astronomy"):
+        html = client.get(url).get_data(as_text=True)
+        assert 'action="/search"' in html
+        assert 'name="q"' in html
+
+
+def test_search_finds_words_in_titles(client):
+    wanted = create_thread(client, title="Best telescope for beginners")
+    create_thread(client, title="Knitting socks", board="knitting")
+    response = client.get("/search?q=telescope")
+    assert response.status_code == 200
+    assert result_ids(response) == [wanted]
+
+
+def test_search_finds_words_in_replies_across_boards(client):
+    chess = create_thread(client, title="Openings", board="chess")
+    reply(client, chess, "The Sicilian defence is sharp")
+    stars = create_thread(client, title="Stars", body="Sicilian skies are dark")
+    assert sorted(result_ids(client.get("/search?q=sicilian"))) == sorted([chess, stars])
+
+
+def test_search_ignores_case_and_needs_every_word(client):
+    both = create_thread(client, title="Saturn rings", body="Seen through a TELESCOPE")
+    create_thread(client, title="Saturn only")
+    assert result_ids(client.get("/search?q=telescope+saturn")) == [both]
+
+
+def test_results_show_board_title_and_excerpt(client):
+    create_thread(client, title="Comet tonight", body="Look north-east after midnight for the comet")
+    html = client.get("/search?q=midnight").get_data(as_text=True)
+    assert "Astronomy" in html
+    assert "Comet tonight" in html
+    assert "after midnight" in html
+
+
+def test_results_are_newest_activity_first(client):
+    older = create_thread(client, title="Moon photo one")
+    newer = create_thread(client, title="Moon photo two")
+    assert result_ids(client.get("/search?q=moon")) == [newer, older]
+    reply(client, older, "bump")
+    assert result_ids(client.get("/search?q=moon")) == [older, newer]
+
+
+@pytest.mark.parametrize("query", ["", "   "])
+def test_empty_search_shows_the_form_without_results(client, query):
+    create_thread(client, title="Anything")
+    response = client.get("/search", query_string={"q": query})
+    assert response.status_code == 200
+    assert 'id="q"' in response.get_data(as_text=True)
+    assert result_ids(response) == []
+
+
+def test_search_with_no_match_says_so(client):
+    create_thread(client, title="Anything")
+    html = client.get("/search?q=zebra").get_data(as_text=True)
+    assert "0 threads found" in html
+
+
+def test_query_of_200_characters_is_fine_but_201_is_refused(client):
+    assert client.get("/search", query_string={"q": "a" * 200}).status_code == 200
+    response = client.get("/search", query_string={"q": "a" * 201})
+    assert response.status_code == 400
+    assert "at most 200 characters" in response.get_data(as_text=True)
+
+
+def test_search_text_is_escaped(client):
+    html = client.get("/search", query_string={"q": "<script>x</script>"}).get_data(as_text=True)
+    assert "<script>x</script>" not in html
+    assert "&lt;script&gt;x&lt;/script&gt;" in html
