@@ -1,0 +1,191 @@
+"""Step 06: images on posts, checked by content, stored under generated names."""
+
+import re
+from datetime import datetime, timezone
+
+import imagefactory
+import pytest
+from forum import create_thread, post_form, post_ids, reply, stored_files
+
+pytestmark = pytest.mark.since("06")
+
+VALID_IMAGES = [
+    ("photo.png", imagefactory.png, "image/png", imagefactory.PNG_SIZE),
+    ("photo.jpg", imagefactory.jpeg, "image/jpeg", imagefactory.JPEG_SIZE),
+    ("photo.JPEG", imagefactory.jpeg, "image/jpeg", imagefactory.JPEG_SIZE),
+    ("anim.gif", imagefactory.gif, "image/gif", imagefactory.GIF_SIZE),
+    ("pic.webp", imagefactory.webp, "image/webp", imagefactory.WEBP_SIZE),
+]
+
+REFUSED_UPLOADS = [
+    ("drawing.svg", imagefactory.svg_with_script(), "Only PNG, JPEG, GIF and WebP"),
+    ("page.png", imagefactory.html_page(), "not a complete"),
+    ("notes.png", b"just some text, honest", "not a complete"),
+    ("x.gif", imagefactory.gif_header_with_script(), "not a complete"),
+    ("photo.gif", imagefactory.png(), "the file name says GIF, but it is a PNG image"),
+    ("empty.png", b"", "The file is empty"),
+    ("", imagefactory.png(), "The file has no name"),
+    ("cut.png", imagefactory.truncated_png(), "not a complete"),
+    ("script.py", b"print('hi')", "Only PNG, JPEG, GIF and WebP"),
+]
+
+
+def image_urls(client, thread_id):
+    html = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    return re.findall(r'<img src="(/uploads/[^"]+)"', html)
+
+
+def test_forms_have_a_labelled_image_field(client):
+    thread_id = create_thread(client)
+    for url in ("/boards/astronomy", f"/threads/{thread_id}"):
+        html = client.get(url).get_data(as_text=True)
+        assert 'enctype="multipart/form-data"' in html
+        assert re.search(r'<label for="image">Image\b', html)
+        assert 'name="image" type="file"' in html
+
+
+@pytest.mark.parametrize(("filename", "make", "content_type", "size"), VALID_IMAGES)
+def test_reply_with_image_is_shown_and_served(client, filename, make, content_type, size):
+    thread_id = create_thread(client)
+    data = make()
+    assert reply(client, thread_id, "Look!", image=(filename, data)).status_code == 303
+    [url] = image_urls(client, thread_id)
+    served = client.get(url)
+    assert served.status_code == 200
+    assert served.mimetype == content_type
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert served.data == data
+    html = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    assert f'alt="{filename}"' in html
+    assert f'width="{size[0]}" height="{size[1]}"' in html
+
+
+def test_image_is_stored_under_a_generated_name_in_board_year_month(client, upload_folder):
+    thread_id = create_thread(client)
+    reply(client, thread_id, image=("../../my holiday.png", imagefactory.png()))
+    [stored] = stored_files(upload_folder)
+    now = datetime.now(timezone.utc)
+    relative = stored.relative_to(upload_folder).as_posix()
+    assert re.fullmatch(rf"astronomy/{now:%Y}/{now:%m}/[0-9a-f]{{32}}\.png", relative)
+    assert image_urls(client, thread_id) == [f"/uploads/{relative}"]
+
+
+def test_two_uploads_with_the_same_name_do_not_clash(client, upload_folder):
+    thread_id = create_thread(client)
+    reply(client, thread_id, image=("same.png", imagefactory.png(2, 2)))
+    reply(client, thread_id, image=("same.png", imagefactory.png(3, 3)))
+    assert len(stored_files(upload_folder)) == 2
+    assert len(set(image_urls(client, thread_id))) == 2
+
+
+def test_reply_with_only_an_image_is_accepted(client):
+    thread_id = create_thread(client)
+    assert reply(client, thread_id, "", image=("a.png", imagefactory.png())).status_code == 303
+    assert len(image_urls(client, thread_id)) == 1
+
+
+def test_reply_with_neither_text_nor_image_is_refused(client, upload_folder):
+    thread_id = create_thread(client)
+    response = reply(client, thread_id, "", image=("", b""))
+    assert response.status_code == 400
+    assert "Please write a message or choose an image" in response.get_data(as_text=True)
+    assert post_ids(client, thread_id) == post_ids(client, thread_id)[:1]
+
+
+def test_no_file_chosen_is_just_a_text_reply(client, upload_folder):
+    thread_id = create_thread(client)
+    assert 'name="image"' in client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    assert reply(client, thread_id, "text only", image=("", b"")).status_code == 303
+    assert image_urls(client, thread_id) == []
+    assert stored_files(upload_folder) == []
+
+
+def test_new_thread_can_start_with_an_image(client, upload_folder):
+    thread_id = create_thread(client, body="", image=("start.gif", imagefactory.gif()))
+    assert len(image_urls(client, thread_id)) == 1
+    assert len(stored_files(upload_folder)) == 1
+
+
+@pytest.mark.parametrize(("filename", "content", "message"), REFUSED_UPLOADS)
+def test_bad_upload_is_refused_with_text_kept_and_nothing_stored(
+    client, upload_folder, filename, content, message
+):
+    thread_id = create_thread(client)
+    before = post_ids(client, thread_id)
+    response = reply(client, thread_id, "my words", image=(filename, content))
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert message.lower() in html.lower()
+    assert "my words" in html
+    assert post_ids(client, thread_id) == before
+    assert stored_files(upload_folder) == []
+
+
+@pytest.mark.parametrize(("filename", "content", "message"), REFUSED_UPLOADS[:3])
+def test_bad_upload_on_a_new_thread_keeps_the_title(client, upload_folder, filename, content, message):
+    fields = {"title": "My title", "body": "my words"}
+    response = post_form(
+        client, "/boards/astronomy", "/boards/astronomy/threads", fields, (filename, content)
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert message.lower() in html.lower()
+    assert 'value="My title"' in html
+    assert stored_files(upload_folder) == []
+    assert 'href="/threads/' not in client.get("/boards/astronomy").get_data(as_text=True)
+
+
+def test_upload_over_the_limit_gets_a_friendly_413(app, client, upload_folder):
+    thread_id = create_thread(client)
+    big = imagefactory.png_of_size(4 * 1024 * 1024 + 1)
+    response = reply(client, thread_id, "big one", image=("big.png", big))
+    assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert "too large" in html.lower()
+    assert "4 MiB" in html
+    assert stored_files(upload_folder) == []
+    assert len(post_ids(client, thread_id)) == 1
+
+
+def test_size_limit_is_configurable(app, client, upload_folder):
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    thread_id = create_thread(client)
+    image = ("medium.png", imagefactory.png_of_size(1024 * 1024 + 10))
+    response = reply(client, thread_id, image=image)
+    assert response.status_code == 413
+    assert "at most 1 MiB" in response.get_data(as_text=True)
+    assert stored_files(upload_folder) == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/uploads/../app.py",
+        "/uploads/..%2f..%2fapp.py",
+        "/uploads/%2e%2e/%2e%2e/app.py",
+        "/uploads/astronomy/../../../../etc/passwd",
+        "/uploads//etc/passwd",
+        "/uploads/nothing-here.png",
+    ],
+)
+def test_paths_outside_the_upload_folder_are_404(client, path):
+    thread_id = create_thread(client)
+    reply(client, thread_id, image=("ok.png", imagefactory.png()))
+    assert client.get(image_urls(client, thread_id)[0]).status_code == 200
+    assert client.get(path, follow_redirects=True).status_code == 404
+
+
+def test_only_images_are_served_from_the_upload_folder(client, upload_folder):
+    thread_id = create_thread(client)
+    reply(client, thread_id, image=("ok.png", imagefactory.png()))
+    (upload_folder / "notes.html").write_text("<script>alert(1)</script>")
+    assert client.get("/uploads/notes.html").status_code == 404
+
+
+def test_file_name_is_escaped_in_alt_text(client):
+    thread_id = create_thread(client)
+    name = "<img src=x onerror=alert(1)>.png"
+    reply(client, thread_id, image=(name, imagefactory.png()))
+    html = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    assert "<img src=x" not in html
+    assert 'alt="&lt;img src=x onerror=alert(1)&gt;.png"' in html
