@@ -16,8 +16,9 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-import images  # images.py, next to this file: checks an upload's bytes
 from flask import Flask, abort, redirect, render_template, request, send_from_directory, url_for
+
+import images  # images.py, next to this file: checks an upload's bytes
 
 app = Flask(__name__)
 app.config.update(
