@@ -1,0 +1,66 @@
+"""Step 07: a styled page for each error, with the right status code and a way back."""
+
+import logging
+
+import imagefactory
+import pytest
+from forum import create_thread, reply, stored_files
+
+pytestmark = pytest.mark.since("07")
+
+
+def assert_error_page(response, status, words):
+    assert response.status_code == status
+    assert response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert 'class="card error-page"' in html
+    assert str(status) in html
+    assert words in html
+    # A way back, and the site's own layout and stylesheet.
+    assert "Back to all boards" in html
+    assert 'href="/"' in html
+    assert "style.css" in html
+
+
+def test_unknown_board_shows_the_404_page(client):
+    assert_error_page(client.get("/boards/no-such-board"), 404, "There is no page at this address")
+
+
+def test_unknown_address_and_thread_show_the_404_page(client):
+    assert_error_page(client.get("/no/such/page"), 404, "Not Found")
+    assert_error_page(client.get("/threads/999"), 404, "Not Found")
+
+
+def test_wrong_method_shows_the_405_page_and_lists_allowed_methods(client):
+    response = client.post("/")
+    assert_error_page(response, 405, "not for that kind of request")
+    assert "GET" in response.headers["Allow"]
+
+
+def test_get_on_a_post_only_route_is_405(client):
+    thread_id = create_thread(client)
+    response = client.get(f"/threads/{thread_id}/replies")
+    assert_error_page(response, 405, "Method Not Allowed")
+    allowed = response.headers["Allow"].split(", ")
+    assert "POST" in allowed and "GET" not in allowed
+
+
+def test_oversized_upload_shows_the_413_page(client, upload_folder):
+    thread_id = create_thread(client)
+    big = imagefactory.png_of_size(4 * 1024 * 1024 + 1)
+    response = reply(client, thread_id, "big", image=("big.png", big))
+    assert_error_page(response, 413, "at most 4 MiB")
+    assert stored_files(upload_folder) == []
+
+
+def test_an_unexpected_exception_shows_the_500_page_and_is_logged(app, client, caplog):
+    @app.get("/test-only/crash")
+    def crash():
+        raise RuntimeError("a bug in our code")
+
+    with caplog.at_level(logging.ERROR):
+        response = client.get("/test-only/crash")
+    assert_error_page(response, 500, "Something went wrong on our side")
+    assert "a bug in our code" not in response.get_data(as_text=True)
+    logged = [record for record in caplog.records if record.exc_info]
+    assert any("a bug in our code" in str(record.exc_info[1]) for record in logged)
