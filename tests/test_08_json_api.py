@@ -1,0 +1,127 @@
+"""Step 08: a read-only JSON API under /api/, with JSON errors."""
+
+import re
+from datetime import datetime
+
+import imagefactory
+import pytest
+from flask import request
+from forum import create_thread, reply
+
+pytestmark = pytest.mark.since("08")
+
+ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)")
+
+
+def get_json(client, url, status=200):
+    response = client.get(url)
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    return response.get_json()
+
+
+def assert_iso_utc(text):
+    assert ISO_UTC.fullmatch(text), text
+    datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_boards_with_thread_counts(client):
+    create_thread(client, board="chess")
+    create_thread(client, board="chess")
+    boards = get_json(client, "/api/boards")["boards"]
+    assert [board["name"] for board in boards] == sorted((b["name"] for b in boards), key=str.lower)
+    chess = next(board for board in boards if board["slug"] == "chess")
+    assert chess["name"] == "Chess"
+    assert chess["description"]
+    assert chess["thread_count"] == 2
+    assert next(b for b in boards if b["slug"] == "astronomy")["thread_count"] == 0
+
+
+def test_board_threads_newest_activity_first(client):
+    older = create_thread(client, title="Older")
+    newer = create_thread(client, title="Newer")
+    reply(client, older, "bump")
+    data = get_json(client, "/api/boards/astronomy/threads")
+    assert data["board"]["slug"] == "astronomy"
+    assert data["board"]["thread_count"] == 2
+    assert [thread["id"] for thread in data["threads"]] == [older, newer]
+    first = data["threads"][0]
+    assert first["title"] == "Older"
+    assert first["reply_count"] == 1
+    assert data["threads"][1]["reply_count"] == 0
+    assert_iso_utc(first["created_at"])
+    assert_iso_utc(first["bumped_at"])
+    assert first["bumped_at"] >= first["created_at"]
+    assert first["url"].endswith(f"/api/threads/{older}/posts")
+
+
+def test_thread_posts_oldest_first_with_images(client):
+    thread_id = create_thread(client, title="<b>Title</b>", body="Opening post")
+    reply(client, thread_id, "With a picture", image=("sky.png", imagefactory.png(4, 3)))
+    data = get_json(client, f"/api/threads/{thread_id}/posts")
+    thread = data["thread"]
+    assert thread["id"] == thread_id
+    assert thread["board"] == "astronomy"
+    assert thread["title"] == "<b>Title</b>"  # JSON carries the raw text; escaping is HTML's job
+    assert_iso_utc(thread["created_at"])
+    first, second = data["posts"]
+    assert first["body"] == "Opening post" and first["image"] is None
+    assert first["id"] < second["id"]
+    assert second["thread_id"] == thread_id
+    assert_iso_utc(second["created_at"])
+    image = second["image"]
+    assert image["content_type"] == "image/png"
+    assert image["size"] == len(imagefactory.png(4, 3))
+    assert (image["width"], image["height"]) == (4, 3)
+    assert image["original_name"] == "sky.png"
+    path = re.sub(r"^https?://[^/]+", "", image["url"])
+    assert client.get(path).data == imagefactory.png(4, 3)
+
+
+def test_thread_page_links_to_its_json(client):
+    thread_id = create_thread(client)
+    html = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    assert f'href="/api/threads/{thread_id}/posts"' in html
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/api/threads/999/posts", "/api/boards/no-such-board/threads", "/api/nothing", "/api/threads/x/posts"],
+)
+def test_api_404_is_json(client, url):
+    create_thread(client)
+    error = get_json(client, url, status=404)["error"]
+    assert error["status"] == 404
+    assert isinstance(error["message"], str) and error["message"]
+    # Pages for people still answer with HTML.
+    assert client.get("/boards/no-such-board").mimetype == "text/html"
+
+
+def test_api_405_is_json(client):
+    response = client.post("/api/boards")
+    assert response.status_code == 405
+    assert response.mimetype == "application/json"
+    assert response.get_json()["error"]["status"] == 405
+    assert "GET" in response.headers["Allow"]
+
+
+def test_api_500_is_json(app, client):
+    @app.get("/api/test-only/crash")
+    def crash():
+        raise RuntimeError("secret detail")
+
+    response = client.get("/api/test-only/crash")
+    assert response.status_code == 500
+    assert response.get_json()["error"]["status"] == 500
+    assert "secret detail" not in response.get_data(as_text=True)
+
+
+def test_api_413_is_json(app, client):
+    @app.post("/api/test-only/upload")
+    def upload():
+        return {"fields": len(request.form)}
+
+    app.config["MAX_CONTENT_LENGTH"] = 100
+    response = client.post("/api/test-only/upload", data={"body": "x" * 500})
+    assert response.status_code == 413
+    assert response.get_json()["error"]["status"] == 413
