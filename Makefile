@@ -48,16 +48,16 @@ pytest: $(STAMP)
 	$(BIN)/pytest $(COVERAGE)
 
 docs-build: $(STAMP)
-	$(BIN)/mkdocs build --strict --quiet --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
 
 ## check: grade any app up to a step, e.g. make check STEP=04 APP=path/to/app.py
 check: $(STAMP)
 	@test -n "$(APP)" -a -n "$(STEP)" || { echo "usage: make check STEP=04 APP=path/to/app.py"; exit 2; }
-	CHATSITE_APP="$(APP)" CHATSITE_STEP="$(STEP)" $(BIN)/pytest tests -q -p no:cacheprovider --no-header
+	CHATSITE_APP="$(APP)" CHATSITE_STEP="$(STEP)" $(BIN)/pytest tests -q -p no:cacheprovider --no-header --tb=line
 
 ## docs: serve the docs on http://127.0.0.1:8000 while you edit them
 docs: $(STAMP)
-	$(BIN)/mkdocs serve
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 ## screenshots: retake every screenshot in the docs (needs /usr/bin/chromium)
 screenshots: $(STAMP)

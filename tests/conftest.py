@@ -91,7 +91,7 @@ def pytest_terminal_summary(terminalreporter):
         for report in terminalreporter.stats.get(outcome, []):
             if report.when != "call" and outcome != "error":
                 continue
-            step = report.keywords.get("chatsite_since", "??")
+            step = dict(report.user_properties).get("chatsite_since", "??")
             results.setdefault(step, Counter())[outcome] += 1
     writer = terminalreporter
     writer.section("Chat Site report")
@@ -115,7 +115,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         marker = item.get_closest_marker("since")
         if marker:
-            item.keywords["chatsite_since"] = marker.args[0]
+            item.user_properties.append(("chatsite_since", marker.args[0]))
         if INSTRUCTOR_MODE and marker and int(marker.args[0]) > limit:
             continue
         keep.append(item)

@@ -5,6 +5,7 @@ import struct
 
 import imagefactory
 import pytest
+
 from chatsite import images
 
 VALID_IMAGES = {
