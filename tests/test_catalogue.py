@@ -1,0 +1,301 @@
+"""Bad input, proven: a catalogue of hostile or broken requests across steps 03-08.
+
+Every case goes through the same check (`run_case`):
+
+- the answer has the expected status code, and is never a 500;
+- a refused request adds no thread, no post and no file;
+- every stored file sits inside the upload folder under a generated name.
+
+A case that the site should accept (a `<script>` title, a PNG with a script
+appended...) says so with ``stores=True`` and checks what makes it safe.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import imagefactory
+import pytest
+from forum import csrf_token, post_form, post_ids, reply, stored_files, thread_ids_on_board
+
+FOUR_MIB = 4 * 1024 * 1024
+STORED_NAME = re.compile(r"[0-9a-f]{32}\.(png|jpg|gif|webp)")
+
+
+@dataclass
+class Case:
+    name: str
+    send: Callable  # send(client, thread_id) -> response
+    status: int
+    stores: bool = False  # True: the input is accepted and stored (safely)
+    says: str = ""  # words the answer must contain
+    then: Callable | None = None  # then(client, response, thread_id): more checks
+
+
+# --- ways to send things -------------------------------------------------------
+
+
+def new_thread(title, body="body"):
+    def send(client, thread_id):
+        fields = {"title": title, "body": body}
+        return post_form(client, "/boards/astronomy", "/boards/astronomy/threads", fields)
+
+    return send
+
+
+def new_reply(body="words", image=None):
+    return lambda client, thread_id: reply(client, thread_id, body, image)
+
+
+def get(url):
+    return lambda client, thread_id: client.get(url.format(thread=thread_id))
+
+
+def post(url):
+    return lambda client, thread_id: post_form(client, "/", url.format(thread=thread_id), {})
+
+
+def raw_multipart(build):
+    """Send a hand-made multipart body to the reply form (with the csrf_token, if any)."""
+
+    def send(client, thread_id):
+        page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+        body = build(csrf_token(page))
+        return client.post(
+            f"/threads/{thread_id}/replies",
+            data=body,
+            content_type="multipart/form-data; boundary=BOUNDARY",
+        )
+
+    return send
+
+
+def multipart(token, fields, file=None, close=True):
+    """A multipart/form-data body: fields, then an optional (filename, bytes) image."""
+    parts = []
+    if token is not None:
+        fields = {"csrf_token": token, **fields}
+    for name, value in fields.items():
+        parts.append(
+            f'--BOUNDARY\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        )
+    if file is not None:
+        filename, content = file
+        parts.append(
+            b"--BOUNDARY\r\nContent-Disposition: form-data; name=\"image\"; "
+            + f'filename="{filename}"\r\nContent-Type: image/png\r\n\r\n'.encode()
+            + content
+            + b"\r\n"
+        )
+    return b"".join(parts) + (b"--BOUNDARY--\r\n" if close else b"")
+
+
+def upload_of_total_size(total):
+    """A reply whose whole request body is exactly `total` bytes: a padded PNG."""
+
+    def build(token):
+        overhead = len(multipart(token, {"body": "sized"}, ("sized.png", b"")))
+        return multipart(token, {"body": "sized"}, ("sized.png", imagefactory.png_of_size(total - overhead)))
+
+    return build
+
+
+# --- checks for accepted input ---------------------------------------------------
+
+
+def shown_escaped(text):
+    def check(client, response, thread_id):
+        page = client.get(response.headers["Location"].split("#")[0]).get_data(as_text=True)
+        assert text not in page
+        assert text.replace("<", "&lt;").replace(">", "&gt;") in page
+
+    return check
+
+
+def image_served_safely(client, response, thread_id):
+    html = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    [url] = re.findall(r'<img src="(/uploads/[^"]+)"', html)
+    served = client.get(url)
+    assert served.mimetype == "image/png"
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def short_alt_text(client, response, thread_id):
+    html = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    [alt] = re.findall(r'<img src="/uploads/[^"]+" alt="([^"]*)"', html)
+    assert 0 < len(alt) <= 100
+
+
+def reply_route_works(client, response, thread_id):
+    """The 404 came from the missing thread, not from a missing reply route."""
+    assert reply(client, thread_id, "a real reply").status_code == 303
+
+
+def uploads_are_served(client, response, thread_id):
+    """The 404 came from the escaping path, not from a missing upload route."""
+    reply(client, thread_id, image=("ok.png", imagefactory.png()))
+    html = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    [url] = re.findall(r'<img src="(/uploads/[^"]+)"', html)
+    assert client.get(url).status_code == 200
+
+
+def json_error(status):
+    def check(client, response, thread_id):
+        assert response.mimetype == "application/json"
+        assert response.get_json()["error"]["status"] == status
+
+    return check
+
+
+SCRIPT = "<script>alert(1)</script>"
+
+CASES = {
+    "03": [
+        Case("title of whitespace only", new_thread("   \t  "), 400, says="give your thread a title"),
+        Case("title missing entirely", lambda c, t: post_form(
+            c, "/boards/astronomy", "/boards/astronomy/threads", {"body": "no title"}), 400),
+        Case("control character in title", new_thread("bell\x07"), 400, says="control"),
+        Case("NUL in title", new_thread("nul\x00byte"), 400),
+        Case("U+202E in title", new_thread("invoice\u202egpj.exe"), 400, says="text-direction"),
+        Case("script in title", new_thread(SCRIPT), 303, stores=True, then=shown_escaped(SCRIPT)),
+        Case("script in body", new_thread("Fine", SCRIPT), 303, stores=True, then=shown_escaped(SCRIPT)),
+        Case("title one over 120", new_thread("t" * 121), 400),
+        Case("body exactly 5000", new_thread("Long", "b" * 5000), 303, stores=True),
+        Case("body one over 5000", new_thread("Long", "b" * 5001), 400),
+        Case("thread on unknown board", lambda c, t: post_form(
+            c, "/boards/astronomy", "/boards/nope/threads", {"title": "x"}), 404),
+        Case("non-integer thread id", get("/threads/abc"), 404),
+        Case("negative thread id", get("/threads/-1"), 404),
+        Case("GET on a POST-only route", get("/boards/astronomy/threads"), 405),
+        Case("POST to a GET-only route", post("/threads/{thread}"), 405),
+    ],
+    "04": [
+        Case("reply of whitespace only", new_reply(" \r\n\t "), 400),
+        Case("U+202E in a reply", new_reply("abc\u202edef"), 400),
+        Case("reply exactly 5000", new_reply("r" * 5000), 303, stores=True),
+        Case("reply one over 5000", new_reply("r" * 5001), 400),
+        Case("reply to thread 0", post("/threads/0/replies"), 404, then=reply_route_works),
+        Case("reply to a non-integer thread", post("/threads/abc/replies"), 404, then=reply_route_works),
+        Case("GET on the reply route", get("/threads/{thread}/replies"), 405),
+    ],
+    "05": [
+        Case("search of 10,000 characters", get("/search?q=" + "a" * 10_000), 400, says="at most 200"),
+        Case("script in a search", get("/search?q=%3Cscript%3Ealert(1)%3C/script%3E"), 200,
+             says="&lt;script&gt;"),
+    ],
+    "06": [
+        Case("file named ../../app.py", new_reply(image=("../../app.py", b"import os")), 400),
+        Case("file named ..", new_reply(image=("..", imagefactory.png())), 400),
+        Case("empty file name", new_reply(image=("", imagefactory.png())), 400, says="no name"),
+        Case("300-character file name", new_reply(image=("n" * 296 + ".png", imagefactory.png())),
+             303, stores=True, then=short_alt_text),
+        Case("only the magic bytes", new_reply(image=("m.png", imagefactory.magic_only_png())), 400),
+        Case("truncated image", new_reply(image=("t.png", imagefactory.truncated_png())), 400),
+        Case("zero-byte file", new_reply(image=("z.png", b"")), 400, says="empty"),
+        Case("SVG with a script", new_reply(image=("s.svg", imagefactory.svg_with_script())), 400),
+        Case("SVG renamed .png", new_reply(image=("s.png", imagefactory.svg_with_script())), 400),
+        Case("HTML renamed .png", new_reply(image=("h.png", imagefactory.html_page())), 400),
+        Case("GIF89a<script>", new_reply(image=("g.gif", imagefactory.gif_header_with_script())), 400),
+        Case("PNG named .jpg", new_reply(image=("p.jpg", imagefactory.png())), 400, says="but it is"),
+        Case("PNG with a script appended",
+             new_reply(image=("x.png", imagefactory.png_with_script_appended())), 303, stores=True,
+             then=image_served_safely),
+        Case("request of exactly 4 MiB", raw_multipart(upload_of_total_size(FOUR_MIB)), 303,
+             stores=True, then=image_served_safely),
+        Case("request one byte over 4 MiB", raw_multipart(upload_of_total_size(FOUR_MIB + 1)), 413),
+        Case("form without the file field, no text",
+             raw_multipart(lambda token: multipart(token, {"body": ""})), 400, says="choose an image"),
+        Case("multipart body with no closing boundary",
+             raw_multipart(lambda token: multipart(token, {"body": "x"}, ("a.png", imagefactory.png()),
+                                                   close=False)), 400, says="choose an image"),
+        Case("path escaping the upload folder", get("/uploads/..%2f..%2fapp.py"), 404,
+             then=uploads_are_served),
+    ],
+    "07": [
+        Case("POST to a GET-only route gets the error page", post("/boards/astronomy"), 405,
+             says="Back to all boards"),
+        Case("unknown board gets the error page", get("/boards/nope"), 404, says="Back to all boards"),
+        Case("oversized upload gets the error page",
+             raw_multipart(upload_of_total_size(FOUR_MIB + 1)), 413, says="Back to all boards"),
+    ],
+    "08": [
+        Case("non-integer thread id in the API", get("/api/threads/abc/posts"), 404, then=json_error(404)),
+        Case("negative thread id in the API", get("/api/threads/-1/posts"), 404, then=json_error(404)),
+        Case("unknown board in the API", get("/api/boards/nope/threads"), 404, then=json_error(404)),
+        Case("POST to the API", post("/api/boards"), 405, then=json_error(405)),
+    ],
+}
+
+
+def run_case(case, client, upload_folder):
+    thread_id = reply_target(client)
+    threads_before = thread_ids_on_board(client)
+    posts_before = post_ids(client, thread_id)
+    files_before = stored_files(upload_folder)
+
+    response = case.send(client, thread_id)
+
+    assert response.status_code != 500
+    assert response.status_code == case.status, response.get_data(as_text=True)[:500]
+    if case.says:
+        assert case.says in response.get_data(as_text=True)
+    for path in stored_files(upload_folder):
+        assert path.resolve().is_relative_to(upload_folder.resolve())
+        assert STORED_NAME.fullmatch(path.name)
+    if not case.stores:
+        assert thread_ids_on_board(client) == threads_before
+        assert post_ids(client, thread_id) == posts_before
+        assert stored_files(upload_folder) == files_before
+    if case.then:
+        case.then(client, response, thread_id)
+
+
+def reply_target(client):
+    """A thread to aim at: created through the form like any other."""
+    fields = {"title": "Target", "body": "Opening post"}
+    response = post_form(client, "/boards/astronomy", "/boards/astronomy/threads", fields)
+    return int(re.search(r"/threads/(\d+)", response.headers["Location"]).group(1))
+
+
+def cases(step):
+    return pytest.mark.parametrize("case", CASES[step], ids=[case.name for case in CASES[step]])
+
+
+@pytest.mark.since("03")
+@cases("03")
+def test_thread_form_input(case, client, upload_folder):
+    run_case(case, client, upload_folder)
+
+
+@pytest.mark.since("04")
+@cases("04")
+def test_reply_input(case, client, upload_folder):
+    run_case(case, client, upload_folder)
+
+
+@pytest.mark.since("05")
+@cases("05")
+def test_search_input(case, client, upload_folder):
+    run_case(case, client, upload_folder)
+
+
+@pytest.mark.since("06")
+@cases("06")
+def test_upload_input(case, client, upload_folder):
+    run_case(case, client, upload_folder)
+
+
+@pytest.mark.since("07")
+@cases("07")
+def test_error_page_input(case, client, upload_folder):
+    run_case(case, client, upload_folder)
+
+
+@pytest.mark.since("08")
+@cases("08")
+def test_api_input(case, client, upload_folder):
+    run_case(case, client, upload_folder)
+
+
+def test_the_catalogue_is_big_enough():
+    assert sum(len(step_cases) for step_cases in CASES.values()) >= 30
