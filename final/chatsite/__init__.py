@@ -1,0 +1,51 @@
+"""Chat Site: a forum-style chat site with boards, threads, replies, search,
+image uploads and a JSON API.
+
+Start it with `flask --app chatsite run --debug` from the final/ folder: Flask
+finds create_app() below and calls it to build the app.
+"""
+
+import os
+
+from flask import Flask
+
+from chatsite import api, boards, csrf, errors, search, store, uploads
+from chatsite.config import load_config
+
+# Sent with every response. They tell the browser to be strict with our pages:
+SECURITY_HEADERS = {
+    # Take each file as the type we say: never guess that an "image" is really HTML.
+    "X-Content-Type-Options": "nosniff",
+    # Load styles, images and scripts only from this site, and run no inline
+    # <script> or style="": injected HTML could not do much even if it got through.
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    # Tell other sites where a visitor came from, but not which page of ours.
+    "Referrer-Policy": "same-origin",
+    # Never show our pages inside another site's frame (no "clickjacking").
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_app(test_config=None):
+    """Build and return the app; test_config overrides any setting (for the tests)."""
+    # instance_relative_config: "config.py" below means instance/config.py.
+    app = Flask(__name__, instance_relative_config=True)
+    load_config(app, test_config)
+    # The instance folder holds instance/config.py and the uploads.
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    store.init_app(app)  # this app's own, empty data
+    csrf.init_app(app)
+    for blueprint in (boards.bp, search.bp, uploads.bp, api.bp, errors.bp):
+        app.register_blueprint(blueprint)
+    app.after_request(add_security_headers)
+    return app
+
+
+def add_security_headers(response):
+    """Add SECURITY_HEADERS to a response (every page, file, image and JSON answer)."""
+    response.headers.update(SECURITY_HEADERS)
+    return response

@@ -1,0 +1,171 @@
+"""The pages for people: the board list, board pages, threads and replies."""
+
+import string
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+
+from chatsite import uploads
+from chatsite.forms import MAX_BODY_LENGTH, MAX_TITLE_LENGTH, check_body, check_title, clean_text
+from chatsite.store import THREADS_PER_PAGE, get_store
+
+bp = Blueprint("boards", __name__)
+
+# The letters of the A-Z bar, as a tuple so that "AB" is not "in" it
+# (a string would say "AB" in "ABC...Z" is True: it is a substring).
+ALPHABET = tuple(string.ascii_uppercase)
+
+
+@bp.url_value_preprocessor
+def stop_if_not_found(endpoint, values):
+    """Answer 404 for an unknown board or thread before anything else looks at the request.
+
+    Flask calls this right after matching the address, before the before_request
+    functions. So a form sent to a thread that does not exist gets "Not Found",
+    not the CSRF check's "this form has expired" (see csrf.py).
+    """
+    if "slug" in values:
+        find_board_or_404(values["slug"])
+    if "thread_id" in values:
+        find_thread_or_404(values["thread_id"])
+
+
+def find_board_or_404(slug):
+    """The board with this slug; an unknown slug stops the request with 404 Not Found."""
+    board = get_store().board(slug)
+    if board is None:
+        abort(404)
+    return board
+
+
+def find_thread_or_404(thread_id):
+    """The thread with this id; an unknown id stops the request with 404 Not Found."""
+    thread = get_store().thread(thread_id)
+    if thread is None:
+        abort(404)
+    return thread
+
+
+def first_letter(board):
+    """The upper-case first letter of a board's name: "python" files under "P"."""
+    return board["name"][:1].upper()
+
+
+# --- The home page --------------------------------------------------------------
+
+
+@bp.get("/")
+def index():
+    """The home page: every board from A to Z, or only those starting with ?letter=X."""
+    letter = request.args.get("letter", "").strip().upper()
+    boards = get_store().boards()
+    if letter and letter not in ALPHABET:
+        # Not a single letter A-Z: say so instead of silently showing everything.
+        message = "Pick one letter from A to Z to filter the boards."
+        return render_index(boards, boards, letter="", error=message), 400
+    shown = [board for board in boards if first_letter(board) == letter] if letter else boards
+    return render_index(boards, shown, letter=letter)
+
+
+def render_index(all_boards, shown, letter, error=None):
+    """Render the board list with the A-Z bar above it."""
+    return render_template(
+        "index.html",
+        boards=shown,
+        letter=letter,
+        alphabet=ALPHABET,
+        letters_in_use={first_letter(board) for board in all_boards},
+        error=error,
+    )
+
+
+# --- Board pages ----------------------------------------------------------------
+
+
+@bp.get("/boards/<slug>")
+def show_board(slug):
+    """One page of a board's threads, most recently active first, and the new-thread form."""
+    return render_board(find_board_or_404(slug), page=requested_page())
+
+
+def requested_page():
+    """The ?page= number, 1 when there is none. Anything but a whole number from 1
+    up is an address that does not exist: 404 Not Found."""
+    text = request.args.get("page", "1")
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        abort(404)
+    return int(text)
+
+
+def render_board(board, page=1, form=None, error=None):
+    """Render a page of a board: its threads, links to the other pages, the form."""
+    threads, total = get_store().board_page(board["slug"], page)
+    # Always at least one page, so that an empty board still has its page 1.
+    pages = max(1, (total + THREADS_PER_PAGE - 1) // THREADS_PER_PAGE)
+    if page > pages:
+        abort(404)
+    return render_template(
+        "board.html",
+        board=board,
+        threads=threads,
+        page=page,
+        pages=pages,
+        form=form or {},
+        error=error,
+        max_title=MAX_TITLE_LENGTH,
+        max_body=MAX_BODY_LENGTH,
+        max_upload_mib=uploads.max_upload_mib(),
+    )
+
+
+@bp.post("/boards/<slug>/threads")
+def create_thread(slug):
+    """Start a thread from the form on a board page."""
+    board = find_board_or_404(slug)
+    title = clean_text(request.form.get("title", ""))
+    body = clean_text(request.form.get("body", ""))
+    # Each check raises FormError if something is wrong; errors.py shows the form again.
+    upload = uploads.check_upload(request.files.get("image"))
+    check_title(title)
+    check_body(body, required=False)
+    image = uploads.save_image(board["slug"], upload) if upload else None
+    thread = get_store().add_thread(board["slug"], title, body, image)
+    # 303 See Other: "the post worked, now GET this page". Reloading the thread
+    # page afterwards will not send the form a second time.
+    return redirect(url_for("boards.show_thread", thread_id=thread["id"]), code=303)
+
+
+# --- Threads and replies ------------------------------------------------------------
+
+
+@bp.get("/threads/<int:thread_id>")
+def show_thread(thread_id):
+    """One thread with all its posts, oldest first, and the reply form."""
+    return render_thread(find_thread_or_404(thread_id))
+
+
+def render_thread(thread, form=None, error=None):
+    """Render a thread page: its posts and the reply form."""
+    store = get_store()
+    return render_template(
+        "thread.html",
+        thread=thread,
+        posts=store.posts(thread["id"]),
+        board=store.board(thread["board"]),
+        form=form or {},
+        error=error,
+        max_body=MAX_BODY_LENGTH,
+        max_upload_mib=uploads.max_upload_mib(),
+    )
+
+
+@bp.post("/threads/<int:thread_id>/replies")
+def create_reply(thread_id):
+    """Add a reply to a thread, then show it (the #post-N anchor scrolls to it)."""
+    thread = find_thread_or_404(thread_id)
+    body = clean_text(request.form.get("body", ""))
+    upload = uploads.check_upload(request.files.get("image"))
+    check_body(body, required=upload is None)  # a reply needs text, an image, or both
+    image = uploads.save_image(thread["board"], upload) if upload else None
+    post = get_store().add_reply(thread["id"], body, image)
+    url = url_for("boards.show_thread", thread_id=thread["id"], _anchor=f"post-{post['id']}")
+    return redirect(url, code=303)

@@ -1,0 +1,70 @@
+"""Error pages: a refused form, every HTTP error, and our own bugs.
+
+Flask calls an error handler when a view raises (or abort()s with) an error.
+It picks the most specific one: FormError before HTTPException before Exception.
+"""
+
+from flask import Blueprint, current_app, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from chatsite import uploads
+from chatsite.boards import find_board_or_404, find_thread_or_404, render_board, render_thread
+from chatsite.csrf import CSRFError
+from chatsite.forms import FormError
+
+bp = Blueprint("errors", __name__)
+
+# What each error page says; any other error shows Werkzeug's own description.
+ERROR_EXPLANATIONS = {
+    400: "Your browser sent something this site could not understand.",
+    404: "There is no page at this address. The board or thread may never have existed.",
+    405: "This address exists, but not for that kind of request.",
+    413: "That upload is too large: files can be at most {limit} MiB. Nothing was posted.",
+    500: "Something went wrong on our side. It has been logged; please try again later.",
+}
+
+
+@bp.app_errorhandler(FormError)
+def show_form_again(error):
+    """A refused form: show its page again with the message and everything typed."""
+    message = error.description
+    if "thread_id" in request.view_args:
+        thread = find_thread_or_404(request.view_args["thread_id"])
+        return render_thread(thread, form=request.form, error=message), 400
+    board = find_board_or_404(request.view_args["slug"])
+    return render_board(board, form=request.form, error=message), 400
+
+
+@bp.app_errorhandler(CSRFError)
+def show_csrf_error(error):
+    """A form without the right token: say it expired (the usual, innocent reason)."""
+    return error_response(error, error.description)
+
+
+@bp.app_errorhandler(HTTPException)
+def show_error_page(error):
+    """One page for every HTTP error: the status, what went wrong, a way back."""
+    explanation = ERROR_EXPLANATIONS.get(error.code, error.description)
+    # Only the 413 text has a {limit}; replace() leaves every other text as it is.
+    return error_response(error, explanation.replace("{limit}", uploads.max_upload_mib()))
+
+
+@bp.app_errorhandler(Exception)
+def show_server_error(error):
+    """A bug: log the full traceback for us, show a calm 500 page to the visitor."""
+    current_app.logger.exception("Unexpected error on %s %s", request.method, request.path)
+    return show_error_page(InternalServerError())
+
+
+def error_response(error, explanation):
+    """The error as JSON for the API, as a page for everything else."""
+    headers = {}
+    if error.code == 405:
+        # A 405 answer must list the methods that do work here.
+        headers["Allow"] = ", ".join(error.valid_methods)
+    if request.path.startswith("/api/"):
+        # Programs asked for JSON: an HTML page would only confuse them.
+        body = {"error": {"status": error.code, "message": explanation}}
+        return body, error.code, headers
+    page = render_template("error.html", error=error, explanation=explanation)
+    return page, error.code, headers

@@ -1,0 +1,279 @@
+"""End-to-end: a real Chromium, driven by Playwright, uses the site like a person.
+
+Each test is one small user story against the final app served by Werkzeug's
+threaded server on 127.0.0.1. The tests look at what a person sees: headings,
+links, labels, messages and images, never at the app's internals.
+
+Chromium comes from the system (``apt-get install chromium``), not from
+``playwright install``. Without it these tests are skipped, unless
+CHATSITE_REQUIRE_BROWSER=1 is set (CI sets it): then a missing browser fails.
+"""
+
+import json
+import os
+import re
+import threading
+from pathlib import Path
+
+import imagefactory
+import pytest
+from werkzeug.serving import make_server
+
+from chatsite import create_app
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+REQUIRE_BROWSER = os.environ.get("CHATSITE_REQUIRE_BROWSER") == "1"
+
+BOARD_NAMES = [
+    "Astronomy", "Baking", "Chess", "Cycling", "Film", "Gardening", "History", "Knitting",
+    "Languages", "Music", "Photography", "Python", "Running", "Travel", "Woodworking",
+]  # fmt: skip
+
+# Records Content-Security-Policy violations, on every page the context opens.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.reportCspViolation(`${event.violatedDirective} blocked ${event.blockedURI || "inline"}`);
+});
+"""
+
+
+def browser_unavailable(reason):
+    """Skip, or fail when CI said a browser must be there."""
+    if REQUIRE_BROWSER:
+        pytest.fail(f"{reason} (and CHATSITE_REQUIRE_BROWSER=1 is set)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the whole module."""
+    if not CHROMIUM.exists():
+        browser_unavailable("Chromium not installed: apt-get install chromium")
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError:
+        browser_unavailable("Playwright not installed: pip install playwright")
+    with sync_playwright() as playwright:
+        try:
+            chromium = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+        except Error as error:
+            first_line = str(error).strip().splitlines()[0]
+            browser_unavailable(
+                f"Chromium not installed or cannot start: apt-get install chromium ({first_line})"
+            )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def upload_folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("e2e") / "uploads"
+
+
+@pytest.fixture(scope="module")
+def site(upload_folder):
+    """A fresh final app on Werkzeug's threaded server; its base URL."""
+    app = create_app({"UPLOAD_FOLDER": str(upload_folder), "SECRET_KEY": "e2e"})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def problems():
+    """Console errors, uncaught page errors and CSP violations seen during a test."""
+    return []
+
+
+@pytest.fixture
+def page(browser, site, problems):
+    """A new browser context (no cookies, no cache) and page for each test."""
+    context = browser.new_context(base_url=site)
+    context.set_default_timeout(10_000)
+    context.expose_function("reportCspViolation", lambda text: problems.append(f"CSP: {text}"))
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
+    page = context.new_page()
+    page.on("console", lambda message: note_console_error(message, problems))
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    yield page
+    context.close()
+
+
+def note_console_error(message, problems):
+    """Keep console errors, except Chromium's own fetch of a /favicon.ico the site never links."""
+    if message.type != "error":
+        return
+    url = message.location.get("url", "")
+    if url.endswith("/favicon.ico") and "status of 404" in message.text:
+        return
+    problems.append(f"console: {message.text} ({url})")
+
+
+def start_thread(page, title, body, board="Astronomy"):
+    """From the home page, open a board and start a thread; return the thread's path."""
+    page.goto("/")
+    page.get_by_role("link", name=board, exact=True).click()
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Message").fill(body)
+    page.get_by_role("button", name="Start thread").click()
+    page.wait_for_url(re.compile(r"/threads/\d+$"))
+    return re.search(r"/threads/\d+", page.url).group(0)
+
+
+def post_texts(page):
+    return page.locator("article.post .post-body").all_inner_texts()
+
+
+def shown_board_names(page):
+    return page.locator(".board-list .board-name").all_inner_texts()
+
+
+def test_letter_bar_filters_the_boards(page, problems):
+    page.goto("/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Boards"
+    assert shown_board_names(page) == BOARD_NAMES
+
+    letters = page.get_by_role("navigation", name="Filter boards by first letter")
+    letters.get_by_role("link", name="C", exact=True).click()
+    page.wait_for_url(re.compile(r"letter=C"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Boards starting with C"
+    assert shown_board_names(page) == ["Chess", "Cycling"]
+
+    letters.get_by_role("link", name="All", exact=True).click()
+    page.wait_for_url(re.compile(r"/$"))
+    assert shown_board_names(page) == BOARD_NAMES
+    assert problems == []
+
+
+def test_start_a_thread_from_a_board(page, problems):
+    page.goto("/")
+    page.get_by_role("link", name="Astronomy", exact=True).click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Astronomy"
+
+    page.get_by_label("Title").fill("Saturn through a small telescope")
+    page.get_by_label("Message").fill("The rings were visible at 50x.\nWhat do you see?")
+    page.get_by_role("button", name="Start thread").click()
+
+    page.wait_for_url(re.compile(r"/threads/\d+$"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Saturn through a small telescope"
+    assert post_texts(page) == ["The rings were visible at 50x.\nWhat do you see?"]
+    assert page.title().startswith("Saturn through a small telescope")
+    assert problems == []
+
+
+def test_reply_with_an_image(page, problems, tmp_path):
+    thread = start_thread(page, "Photos of the Moon", "Post your Moon pictures here.")
+    picture = tmp_path / "moon.png"
+    picture.write_bytes(imagefactory.png(120, 80))
+
+    page.get_by_label("Message").fill("My first Moon photo")
+    page.get_by_label("Image").set_input_files(str(picture))
+    page.get_by_role("button", name="Post reply").click()
+
+    page.wait_for_url(re.compile(rf"{thread}#post-\d+$"))
+    assert post_texts(page) == ["Post your Moon pictures here.", "My first Moon photo"]
+    image = page.locator("article.post img")
+    assert image.count() == 1
+    assert image.get_attribute("alt") == "moon.png"
+    image.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    assert image.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [120, 80]
+
+    answer = page.request.get(image.get_attribute("src"))
+    assert answer.status == 200
+    assert answer.headers["content-type"] == "image/png"
+    assert answer.body() == picture.read_bytes()
+    assert problems == []
+
+
+def test_a_fake_image_is_refused_and_the_text_is_kept(page, problems, tmp_path, upload_folder):
+    thread = start_thread(page, "Is this file safe?", "Let us see.")
+    files_before = sorted(upload_folder.rglob("*")) if upload_folder.exists() else []
+    fake = tmp_path / "evil.png"
+    fake.write_bytes(imagefactory.html_page())
+
+    page.get_by_label("Message").fill("Look at my picture")
+    page.get_by_label("Image").set_input_files(str(fake))
+    page.get_by_role("button", name="Post reply").click()
+
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "not a complete" in alert.inner_text()
+    assert page.get_by_label("Message").input_value() == "Look at my picture"
+    assert post_texts(page) == ["Let us see."]
+
+    page.goto(thread)  # reload the thread: still only the opening post
+    assert post_texts(page) == ["Let us see."]
+    assert (sorted(upload_folder.rglob("*")) if upload_folder.exists() else []) == files_before
+    # The refused form is answered with 400 Bad Request, and Chromium logs that status.
+    refused = f"status of 400 (BAD REQUEST) ({page.url.split('/threads/')[0]}{thread}/replies)"
+    assert [problem for problem in problems if not problem.endswith(refused)] == []
+    assert len(problems) <= 1, problems
+
+
+def test_search_from_the_header_finds_a_thread(page, problems):
+    start_thread(page, "Sourdough starter questions", "My starter smells of nailvarnish, help!", "Baking")
+    page.goto("/")
+
+    search_box = page.get_by_role("searchbox", name="Search threads")
+    search_box.fill("nailvarnish")
+    search_box.press("Enter")
+
+    page.wait_for_url(re.compile(r"/search\?q=nailvarnish"))
+    assert "1 thread found" in page.locator("main").inner_text()
+    page.get_by_role("link", name="Sourdough starter questions").click()
+    page.wait_for_url(re.compile(r"/threads/\d+$"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Sourdough starter questions"
+    assert post_texts(page) == ["My starter smells of nailvarnish, help!"]
+    assert problems == []
+
+
+def test_thread_as_json_link(page, problems):
+    thread = start_thread(page, "Best budget binoculars", "10x50 or 7x50?")
+    thread_id = int(thread.rsplit("/", 1)[1])
+
+    with page.expect_response(re.compile(rf"/api/threads/{thread_id}/posts$")) as answer:
+        page.get_by_role("link", name="This thread as JSON").click()
+    assert answer.value.status == 200
+    assert answer.value.headers["content-type"].startswith("application/json")
+
+    shown = json.loads(page.locator("pre").first.inner_text())  # what the person sees
+    assert shown == answer.value.json()
+    assert shown["thread"]["id"] == thread_id
+    assert shown["thread"]["title"] == "Best budget binoculars"
+    assert [post["body"] for post in shown["posts"]] == ["10x50 or 7x50?"]
+    assert problems == []
+
+
+def test_no_console_errors_or_csp_violations_anywhere(page, problems, tmp_path):
+    """A tour of every kind of page, with an image on show: nothing complains."""
+    picture = tmp_path / "tour.png"
+    picture.write_bytes(imagefactory.png(40, 30))
+    page.goto("/")
+    page.get_by_role("link", name="Gardening", exact=True).click()
+    page.get_by_label("Title").fill("Tomatoes in pots")
+    page.get_by_label("Message").fill("Which varieties do well on a balcony?")
+    page.get_by_label("Image").set_input_files(str(picture))
+    page.get_by_role("button", name="Start thread").click()
+    page.wait_for_url(re.compile(r"/threads/\d+$"))
+    page.wait_for_function("() => [...document.images].every(img => img.complete && img.naturalWidth)")
+
+    for path in ["/", "/?letter=G", "/boards/gardening", "/search?q=balcony", "/search"]:
+        page.goto(path)
+        page.wait_for_load_state("load")
+    assert problems == []

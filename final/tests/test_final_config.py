@@ -1,0 +1,96 @@
+"""Settings: development defaults < instance/config.py < CHATSITE_* variables < test_config."""
+
+import logging
+import os
+
+import flask
+import pytest
+
+from chatsite import create_app
+from chatsite.config import BOARDS, DEV_SECRET_KEY
+
+
+@pytest.fixture
+def instance_path(tmp_path, monkeypatch):
+    """Make create_app() use a temporary instance folder, and a clean environment."""
+    folder = tmp_path / "instance"
+    monkeypatch.setattr(flask.Flask, "auto_find_instance_path", lambda self: str(folder))
+    for name in list(os.environ):
+        if name.startswith("CHATSITE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    return folder
+
+
+def test_defaults(instance_path):
+    app = create_app()
+    assert app.config["SECRET_KEY"] == DEV_SECRET_KEY
+    assert app.config["UPLOAD_FOLDER"] == str(instance_path / "uploads")
+    assert app.config["MAX_CONTENT_LENGTH"] == 4 * 1024 * 1024
+    assert app.config["MAX_FORM_MEMORY_SIZE"] == 64 * 1024
+    assert app.config["MAX_FORM_PARTS"] == 20
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["BOARDS"] == BOARDS
+    assert len(BOARDS) == 15
+
+
+def test_the_instance_folder_is_created(instance_path):
+    assert not instance_path.exists()
+    create_app()
+    assert instance_path.is_dir()
+
+
+def test_instance_config_overrides_the_defaults(instance_path):
+    instance_path.mkdir()
+    (instance_path / "config.py").write_text('SECRET_KEY = "from-instance"\nMAX_CONTENT_LENGTH = 1024\n')
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "from-instance"
+    assert app.config["MAX_CONTENT_LENGTH"] == 1024
+
+
+def test_environment_overrides_the_instance_config(instance_path, monkeypatch, tmp_path):
+    instance_path.mkdir()
+    (instance_path / "config.py").write_text('SECRET_KEY = "from-instance"\n')
+    monkeypatch.setenv("CHATSITE_SECRET_KEY", "from-environment")
+    monkeypatch.setenv("CHATSITE_MAX_CONTENT_LENGTH", "1048576")
+    monkeypatch.setenv("CHATSITE_UPLOAD_FOLDER", str(tmp_path / "elsewhere"))
+    boards = '[{"slug": "zen", "name": "Zen", "description": "Quiet."}]'
+    monkeypatch.setenv("CHATSITE_BOARDS", boards)
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "from-environment"
+    assert app.config["MAX_CONTENT_LENGTH"] == 1048576  # read as JSON: a number
+    assert app.config["UPLOAD_FOLDER"] == str(tmp_path / "elsewhere")
+    assert [board["slug"] for board in app.extensions["store"].boards()] == ["zen"]
+    client = app.test_client()
+    assert client.get("/boards/zen").status_code == 200
+    assert client.get("/boards/astronomy").status_code == 404
+
+
+def test_test_config_wins(instance_path, monkeypatch):
+    monkeypatch.setenv("CHATSITE_SECRET_KEY", "from-environment")
+    app = create_app({"SECRET_KEY": "from-test", "TESTING": True})
+    assert app.config["SECRET_KEY"] == "from-test"
+    assert app.testing
+
+
+def test_dev_secret_key_in_production_logs_a_warning(instance_path, caplog):
+    with caplog.at_level(logging.WARNING):
+        create_app()
+    assert any("SECRET_KEY is the development default" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"SECRET_KEY": "a-real-secret"}, {"TESTING": True}, {"DEBUG": True}],
+    ids=["real key", "testing", "debug"],
+)
+def test_no_warning_with_a_real_key_or_while_developing(instance_path, caplog, settings):
+    with caplog.at_level(logging.WARNING):
+        create_app(settings)
+    assert not any("SECRET_KEY" in r.getMessage() for r in caplog.records)
+
+
+def test_config_changed_after_create_app_takes_effect(app, client):
+    app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
+    assert "up to 2 MiB" in client.get("/boards/astronomy").get_data(as_text=True)
