@@ -6,7 +6,10 @@ client (no network, so we time our code, not the operating system):
 - small: 100 posts over 10 threads, plus one thread of 300 posts;
 - large: 100,000 posts over 10,000 threads, including that 300-post thread.
 
-For each request it reports the median of many runs. A thread page, the
+Both stores stay in memory the whole time and each request alternates between
+them, small then large, so both pay the same for CPU warm-up and Python's
+garbage collector: what differs is only the size of the store the request
+reads. For each request it reports the median of many runs. A thread page, the
 thread's JSON and posting a reply must not get slower with the size of the
 store (they touch one thread, found by id in a dict): at 100,000 posts they
 must stay within 1.5x of their small-store time. The script exits 1 if not.
@@ -63,19 +66,29 @@ def sentence(rng):
     return " ".join(words).capitalize() + "."
 
 
-def median_ms(action, runs):
-    """Run `action` `runs` times (after one warm-up) and return the median in ms."""
+def timed_ms(action):
+    start = time.perf_counter()
     action()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    return (time.perf_counter() - start) * 1000
 
 
-def measure(app, big_thread, reply_thread, runs):
-    """The median time of each request, in milliseconds."""
+def compare(small_actions, large_actions, runs):
+    """Alternate each small-store request with the same large-store request;
+    return two dicts of median times in milliseconds."""
+    small, large = {}, {}
+    for name in small_actions:
+        count = max(5, runs // 10) if name == "search" else runs
+        small_times, large_times = [], []
+        for _ in range(count + 1):  # the first round warms up and is not counted
+            small_times.append(timed_ms(small_actions[name]))
+            large_times.append(timed_ms(large_actions[name]))
+        small[name] = statistics.median(small_times[1:])
+        large[name] = statistics.median(large_times[1:])
+    return small, large
+
+
+def requests_for(app, big_thread, reply_thread):
+    """The requests to time, as functions that make one request each."""
     client = app.test_client()
     page = client.get(f"/threads/{reply_thread}").get_data(as_text=True)
     token = re.search(r'name="csrf_token"\s+value="([^"]*)"', page).group(1)
@@ -93,28 +106,28 @@ def measure(app, big_thread, reply_thread, runs):
         assert response.status_code == 303, response.status_code
 
     return {
-        "home page": median_ms(get("/"), runs),
-        "board page": median_ms(get("/boards/astronomy"), runs),
-        "thread page": median_ms(get(f"/threads/{big_thread}"), runs),
-        "thread JSON": median_ms(get(f"/api/threads/{big_thread}/posts"), runs),
-        "search": median_ms(get(f"/search?q={RARE_WORD}"), max(5, runs // 10)),
-        "post a reply": median_ms(post_reply, runs),
+        "home page": get("/"),
+        "board page": get("/boards/astronomy"),
+        "thread page": get(f"/threads/{big_thread}"),
+        "thread JSON": get(f"/api/threads/{big_thread}/posts"),
+        "search": get(f"/search?q={RARE_WORD}"),
+        "post a reply": post_reply,
     }
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=60, help="timed runs per request")
+    parser.add_argument("--runs", type=int, default=200, help="timed runs per request")
     parser.add_argument("--posts", type=int, default=100_000, help="posts in the large store")
     parser.add_argument("--threads", type=int, default=10_000, help="threads in the large store")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as uploads:
         start = time.perf_counter()
-        small = measure(*build_app(100, 10, uploads), args.runs)
-        large_app = build_app(args.posts, args.threads, uploads)
+        small_requests = requests_for(*build_app(100, 10, uploads))
+        large_requests = requests_for(*build_app(args.posts, args.threads, uploads))
         filled = time.perf_counter() - start
-        large = measure(*large_app, args.runs)
+        small, large = compare(small_requests, large_requests, args.runs)
 
     print(f"Chat Site benchmark — Python {platform.python_version()} on {platform.machine()}, "
           f"{platform.system()} {platform.release()}")
