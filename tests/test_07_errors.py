@@ -4,6 +4,7 @@ import logging
 
 import imagefactory
 import pytest
+from flask import abort
 from forum import create_thread, reply, stored_files
 
 pytestmark = pytest.mark.since("07")
@@ -51,6 +52,14 @@ def test_oversized_upload_shows_the_413_page(client, upload_folder):
     response = reply(client, thread_id, "big", image=("big.png", big))
     assert_error_page(response, 413, "at most 4 MiB")
     assert stored_files(upload_folder) == []
+
+
+def test_a_bad_request_shows_the_400_page(app, client):
+    @app.get("/test-only/bad-request")
+    def bad_request():
+        abort(400)
+
+    assert_error_page(client.get("/test-only/bad-request"), 400, "could not understand")
 
 
 def test_an_unexpected_exception_shows_the_500_page_and_is_logged(app, client, caplog):
