@@ -87,6 +87,16 @@ def show_board(slug):
     return render_board(find_board_or_404(slug), page=requested_page())
 
 
+@bp.app_context_processor
+def form_limits():
+    """The limits every form shows (maxlength, "up to 4 MiB"), for every template."""
+    return {
+        "max_title": MAX_TITLE_LENGTH,
+        "max_body": MAX_BODY_LENGTH,
+        "max_upload_mib": uploads.max_upload_mib(),
+    }
+
+
 def requested_page():
     """The ?page= number, 1 when there is none. Anything but a whole number from 1
     up is an address that does not exist: 404 Not Found."""
@@ -111,9 +121,6 @@ def render_board(board, page=1, form=None, error=None):
         pages=pages,
         form=form or {},
         error=error,
-        max_title=MAX_TITLE_LENGTH,
-        max_body=MAX_BODY_LENGTH,
-        max_upload_mib=uploads.max_upload_mib(),
     )
 
 
@@ -153,8 +160,6 @@ def render_thread(thread, form=None, error=None):
         board=store.board(thread["board"]),
         form=form or {},
         error=error,
-        max_body=MAX_BODY_LENGTH,
-        max_upload_mib=uploads.max_upload_mib(),
     )
 
 
