@@ -4,8 +4,12 @@ A *target* is one runnable app: a step folder (``steps/03_threads``), the final
 app (``final/``), or any student's ``app.py`` (instructor mode). Tests, the
 screenshot script and the instructor report all load apps through here, so a
 step is always started the same way.
+
+Steps 01-08 are one file, ``app.py``, with a module-level ``app``. From step 09
+on, a step is a package, ``chatsite/``, whose ``create_app()`` builds each app.
 """
 
+import functools
 import importlib.util
 import itertools
 import os
@@ -27,17 +31,27 @@ _module_numbers = itertools.count(1)
 class Target:
     name: str  # shown in test ids, e.g. "03_threads" or "final"
     number: int  # 3 for 03_threads, FINAL_NUMBER for final
-    path: Path  # the app.py file, or the final/ folder
+    path: Path  # the app.py file, a step's chatsite/ package folder, or the final/ folder
 
     @property
     def is_final(self):
         return self.number == FINAL_NUMBER
 
+    @property
+    def is_package(self):
+        """True for a package step (09 on): path is its chatsite/ folder."""
+        return not self.is_final and (self.path / "__init__.py").is_file()
+
 
 def step_targets():
-    """Every step folder that holds an app.py, in order."""
-    folders = sorted(p for p in STEPS_DIR.iterdir() if (p / "app.py").is_file())
-    return [Target(p.name, int(p.name[:2]), p / "app.py") for p in folders]
+    """Every step folder that holds an app.py or a chatsite/ package, in order."""
+    targets = []
+    for folder in sorted(STEPS_DIR.iterdir()):
+        if (folder / "app.py").is_file():
+            targets.append(Target(folder.name, int(folder.name[:2]), folder / "app.py"))
+        elif (folder / "chatsite" / "__init__.py").is_file():
+            targets.append(Target(folder.name, int(folder.name[:2]), folder / "chatsite"))
+    return targets
 
 
 def final_target():
@@ -67,11 +81,21 @@ def selected_targets():
 def load_app(target, upload_folder):
     """Build a brand-new app for ``target`` whose uploads go to ``upload_folder``.
 
-    Each call gives fresh, empty in-memory data: a step module is executed
-    again under a new name, and the final app gets a new create_app().
+    Each call gives fresh, empty data: a single-file step is executed again
+    under a new name, and a package step or the final app gets a new create_app().
     """
     if target.is_final:
         return _load_final(upload_folder)
+    if target.is_package:
+        package = _load_package(target.path)
+        return package.create_app(
+            {
+                "UPLOAD_FOLDER": str(upload_folder),
+                # A path for a step that keeps its data in a file (step 10's SQLite
+                # database); a step that keeps everything in memory ignores it.
+                "DATABASE": str(upload_folder.parent / "chatsite.sqlite3"),
+            }
+        )
     app = _load_module(target.path).app
     app.config["UPLOAD_FOLDER"] = str(upload_folder)
     return app
@@ -100,6 +124,32 @@ def _load_module(app_file):
             if (getattr(sys.modules[added], "__file__", None) or "").startswith(folder):
                 del sys.modules[added]
         sys.modules.pop(name, None)
+    return module
+
+
+@functools.cache
+def _load_package(package_folder):
+    """Import a step's chatsite/ package once, under a name of its own.
+
+    Every package step and final/ call their package ``chatsite``, so each step's
+    is imported as ``chatsite_step_09_package`` (and so on) instead: the names never
+    clash, and the package's relative imports (``from .store import get_store``)
+    find its own modules. It stays in sys.modules, where Flask and the package's
+    own imports look for it; create_app() gives each app fresh data anyway.
+    """
+    name = f"chatsite_step_{package_folder.parent.name}"
+    spec = importlib.util.spec_from_file_location(
+        name, package_folder / "__init__.py", submodule_search_locations=[str(package_folder)]
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        # Forget the half-imported package, so that the next try starts afresh.
+        for loaded in [key for key in sys.modules if key == name or key.startswith(name + ".")]:
+            del sys.modules[loaded]
+        raise
     return module
 
 

@@ -1,0 +1,54 @@
+"""Search: the threads whose title or posts contain every word of ?q=."""
+
+from flask import Blueprint, render_template, request
+
+from .store import get_store
+
+bp = Blueprint("search", __name__)
+
+# The longest search we accept; the search boxes say so too (maxlength).
+MAX_QUERY_LENGTH = 200
+
+
+@bp.get("/search")
+def search():
+    """Threads whose title or posts contain every word of ?q=, newest activity first."""
+    query = request.args.get("q", "").strip()
+    if len(query) > MAX_QUERY_LENGTH:
+        message = f"Searches can be at most {MAX_QUERY_LENGTH} characters long."
+        return render_template("search.html", query=query[:MAX_QUERY_LENGTH], error=message), 400
+    results = find_threads(query) if query else []
+    return render_template("search.html", query=query, results=results)
+
+
+def find_threads(query):
+    """Return [(thread, board, excerpt)] for the threads containing every word of the query."""
+    words = query.lower().split()
+    store = get_store()
+    results = []
+    for thread, posts in store.threads_with_posts():
+        texts = [thread["title"]] + [post["body"] for post in posts]
+        everything = "\n".join(texts).lower()
+        if all(word in everything for word in words):
+            results.append((thread, store.find_board(thread["board"]), excerpt(posts, words[0])))
+    results.sort(key=lambda result: result[0]["activity"], reverse=True)
+    return results
+
+
+def excerpt(posts, word, width=160):
+    """About `width` characters of the first post that mentions the word, or of the first post."""
+    for post in posts:
+        position = post["body"].lower().find(word)
+        if position != -1:
+            return cut(post["body"], start=max(0, position - width // 3), width=width)
+    return cut(posts[0]["body"], start=0, width=width) if posts else ""
+
+
+def cut(text, start, width):
+    """text[start:start + width], with "…" where something was left out."""
+    piece = text[start : start + width]
+    if start > 0:
+        piece = "…" + piece
+    if start + width < len(text):
+        piece = piece + "…"
+    return piece
