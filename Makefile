@@ -9,34 +9,35 @@ PORT ?= 5000
 STEP ?=
 APP ?=
 
-NEWEST_STEP := $(lastword $(sort $(wildcard steps/*/app.py)))
-HAVE_FINAL := $(shell grep -ls "def create_app" final/chatsite/__init__.py 2>/dev/null)
-step_app = $(firstword $(wildcard steps/$(1)_*/app.py))
-# Coverage of the final app's package is enforced once final/ exists.
-COVERAGE := $(if $(HAVE_FINAL),--cov --cov-report=term --cov-fail-under=95)
+# A step is one app.py (steps 01-08) or a package folder chatsite/ (09 on);
+# `flask --app` takes either path.
+step_app = $(firstword $(wildcard steps/$(1)_*/app.py) $(wildcard steps/$(1)_*/chatsite))
+COVERAGE := --cov --cov-report=term --cov-fail-under=95
+FLASK_FINAL := $(BIN)/flask --app chatsite
 
 .PHONY: run serve test lint pytest docs-build check docs screenshots bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet ".[dev]"
+	$(BIN)/python -m pip install --quiet --editable ".[dev]"
 	touch $(STAMP)
 
 ## run: serve the final app (or STEP=NN) on http://127.0.0.1:$(PORT)
+# The final app's database is brought up to date first (created on the first run).
 run: $(STAMP)
 ifneq ($(STEP),)
 	@test -n "$(call step_app,$(STEP))" || { echo "No step $(STEP) in steps/"; exit 2; }
 	$(BIN)/flask --app $(call step_app,$(STEP)) run --port $(PORT)
-else ifneq ($(HAVE_FINAL),)
-	cd final && ../$(BIN)/flask --app chatsite run --port $(PORT)
 else
-	$(BIN)/flask --app $(NEWEST_STEP) run --port $(PORT)
+	$(FLASK_FINAL) db upgrade
+	$(FLASK_FINAL) run --port $(PORT)
 endif
 
-## serve: the final app under gunicorn: ONE worker process (the data lives in its memory), 4 threads
+## serve: the final app under gunicorn, several worker processes (see final/gunicorn.conf.py)
 serve: $(STAMP)
-	cd final && ../$(BIN)/gunicorn --workers 1 --threads 4 --bind 127.0.0.1:$(PORT) "chatsite:create_app()"
+	$(FLASK_FINAL) db upgrade
+	CHATSITE_BIND=127.0.0.1:$(PORT) $(BIN)/gunicorn -c final/gunicorn.conf.py "chatsite:create_app()"
 
 ## test: lint, the staged suite, the final app's suite and a strict docs build
 test: lint pytest docs-build

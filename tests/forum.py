@@ -12,6 +12,7 @@ every step keeps (and that a student's app must keep too, see "For instructors")
 
 import http.cookiejar
 import io
+import json
 import re
 import urllib.error
 import urllib.parse
@@ -96,6 +97,12 @@ class LiveBrowser:
         """GET a page; return (status, text)."""
         with self.opener.open(self.base_url + path, timeout=30) as response:
             return response.status, response.read().decode()
+
+    def get_json(self, path):
+        """GET a JSON answer; return it decoded."""
+        status, text = self.get(path)
+        assert status == 200, f"GET {path} answered {status}"
+        return json.loads(text)
 
     def post_form(self, form_page, action, fields):
         """Submit a form like a browser (with its csrf_token); return (status, Location)."""

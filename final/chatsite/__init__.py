@@ -1,15 +1,20 @@
 """Chat Site: a forum-style chat site with boards, threads, replies, search,
 image uploads and a JSON API.
 
-Start it with `flask --app chatsite run --debug` from the final/ folder: Flask
-finds create_app() below and calls it to build the app.
+Install it (`pip install -e .` from the top folder: `make run` does that), bring
+its database up to date, then start it, from any folder:
+
+    flask --app chatsite db upgrade
+    flask --app chatsite run --debug
+
+Flask finds create_app() below and calls it to build the app.
 """
 
 import os
 
 from flask import Flask
 
-from chatsite import api, boards, csrf, errors, search, store, uploads
+from chatsite import api, boards, csrf, db, errors, search, store, uploads
 from chatsite.config import load_config
 
 # Sent with every response. They tell the browser to be strict with our pages:
@@ -34,10 +39,11 @@ def create_app(test_config=None):
     # instance_relative_config: "config.py" below means instance/config.py.
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, test_config)
-    # The instance folder holds instance/config.py and the uploads.
+    # The instance folder holds instance/config.py, the uploads and the SQLite database.
     os.makedirs(app.instance_path, exist_ok=True)
 
-    store.init_app(app)  # this app's own, empty data
+    db.init_app(app)
+    store.init_app(app)
     csrf.init_app(app)
     for blueprint in (boards.bp, search.bp, uploads.bp, api.bp, errors.bp):
         app.register_blueprint(blueprint)

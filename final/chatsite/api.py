@@ -6,8 +6,7 @@ Errors under /api/ are JSON too (see errors.py).
 
 from flask import Blueprint, url_for
 
-from chatsite.boards import find_board_or_404, find_thread_or_404
-from chatsite.store import get_store
+from chatsite.store import find_board_or_404, find_thread_or_404, get_store
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

@@ -5,8 +5,16 @@ import string
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from chatsite import uploads
-from chatsite.forms import MAX_BODY_LENGTH, MAX_TITLE_LENGTH, check_body, check_title, clean_text
-from chatsite.store import THREADS_PER_PAGE, get_store
+from chatsite.forms import (
+    MAX_BODY_LENGTH,
+    MAX_TITLE_LENGTH,
+    FormError,
+    check_body,
+    check_title,
+    clean_text,
+    requested_page,
+)
+from chatsite.store import THREADS_PER_PAGE, find_board_or_404, find_thread_or_404, get_store
 
 bp = Blueprint("boards", __name__)
 
@@ -27,22 +35,6 @@ def stop_if_not_found(endpoint, values):
         find_board_or_404(values["slug"])
     if "thread_id" in values:
         find_thread_or_404(values["thread_id"])
-
-
-def find_board_or_404(slug):
-    """The board with this slug; an unknown slug stops the request with 404 Not Found."""
-    board = get_store().board(slug)
-    if board is None:
-        abort(404)
-    return board
-
-
-def find_thread_or_404(thread_id):
-    """The thread with this id; an unknown id stops the request with 404 Not Found."""
-    thread = get_store().thread(thread_id)
-    if thread is None:
-        abort(404)
-    return thread
 
 
 def first_letter(board):
@@ -97,15 +89,6 @@ def form_limits():
     }
 
 
-def requested_page():
-    """The ?page= number, 1 when there is none. Anything but a whole number from 1
-    up is an address that does not exist: 404 Not Found."""
-    text = request.args.get("page", "1")
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:
-        abort(404)
-    return int(text)
-
-
 def render_board(board, page=1, form=None, error=None):
     """Render a page of a board: its threads, links to the other pages, the form."""
     threads, total = get_store().board_page(board["slug"], page)
@@ -134,8 +117,9 @@ def create_thread(slug):
     upload = uploads.check_upload(request.files.get("image"))
     check_title(title)
     check_body(body, required=False)
-    image = uploads.save_image(board["slug"], upload) if upload else None
-    thread = get_store().add_thread(board["slug"], title, body, image)
+    # The image file is written first; if storing the thread then fails, it goes again.
+    with uploads.saved_image(board["slug"], upload) as image:
+        thread = get_store().add_thread(board["slug"], title, body, image)
     # 303 See Other: "the post worked, now GET this page". Reloading the thread
     # page afterwards will not send the form a second time.
     return redirect(url_for("boards.show_thread", thread_id=thread["id"]), code=303)
@@ -170,7 +154,20 @@ def create_reply(thread_id):
     body = clean_text(request.form.get("body", ""))
     upload = uploads.check_upload(request.files.get("image"))
     check_body(body, required=upload is None)  # a reply needs text, an image, or both
-    image = uploads.save_image(thread["board"], upload) if upload else None
-    post = get_store().add_reply(thread["id"], body, image)
+    with uploads.saved_image(thread["board"], upload) as image:
+        post = get_store().add_reply(thread["id"], body, image)
     url = url_for("boards.show_thread", thread_id=thread["id"], _anchor=f"post-{post['id']}")
     return redirect(url, code=303)
+
+
+@bp.errorhandler(FormError)
+def show_form_again(error):
+    """A refused form: show its page again with the message and everything typed.
+
+    Registered on this blueprint: only its forms raise FormError."""
+    message = error.description
+    if "thread_id" in request.view_args:
+        thread = find_thread_or_404(request.view_args["thread_id"])
+        return render_thread(thread, form=request.form, error=message), 400
+    board = find_board_or_404(request.view_args["slug"])
+    return render_board(board, form=request.form, error=message), 400

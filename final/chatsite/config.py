@@ -57,6 +57,9 @@ def defaults(instance_path):
         # not with their forms: one more guard against cross-site form posts.
         "SESSION_COOKIE_SAMESITE": "Lax",
         "BOARDS": BOARDS,
+        # The database. SQLite, one file in the instance folder, needs no server.
+        # For PostgreSQL: CHATSITE_DATABASE_URL=postgresql+psycopg://user:password@host/dbname
+        "DATABASE_URL": "sqlite:///" + os.path.join(instance_path, "chatsite.sqlite3"),
     }
 
 
@@ -67,7 +70,18 @@ def load_config(app, test_config=None):
     app.config.from_prefixed_env("CHATSITE")
     if test_config is not None:
         app.config.from_mapping(test_config)
+    # Flask-SQLAlchemy reads its own setting name; ours is the shorter one above.
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config["DATABASE_URL"])
     warn_about_dev_secret_key(app)
+
+
+def database_uri(url):
+    """The URL SQLAlchemy needs. "postgresql://..." (as hosting services write it)
+    would pick the psycopg2 driver; we install psycopg 3, so say so."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
 
 
 def warn_about_dev_secret_key(app):

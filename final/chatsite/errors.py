@@ -1,16 +1,15 @@
 """Error pages: a refused form, every HTTP error, and our own bugs.
 
 Flask calls an error handler when a view raises (or abort()s with) an error.
-It picks the most specific one: FormError before HTTPException before Exception.
+It picks the most specific one: CSRFError before HTTPException before Exception.
+(A refused form, FormError, is handled by the boards blueprint that owns the forms.)
 """
 
 from flask import Blueprint, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from chatsite import uploads
-from chatsite.boards import find_board_or_404, find_thread_or_404, render_board, render_thread
 from chatsite.csrf import CSRFError
-from chatsite.forms import FormError
 
 bp = Blueprint("errors", __name__)
 
@@ -22,17 +21,6 @@ ERROR_EXPLANATIONS = {
     413: "That upload is too large: files can be at most {limit} MiB. Nothing was posted.",
     500: "Something went wrong on our side. It has been logged; please try again later.",
 }
-
-
-@bp.app_errorhandler(FormError)
-def show_form_again(error):
-    """A refused form: show its page again with the message and everything typed."""
-    message = error.description
-    if "thread_id" in request.view_args:
-        thread = find_thread_or_404(request.view_args["thread_id"])
-        return render_thread(thread, form=request.form, error=message), 400
-    board = find_board_or_404(request.view_args["slug"])
-    return render_board(board, form=request.form, error=message), 400
 
 
 @bp.app_errorhandler(CSRFError)

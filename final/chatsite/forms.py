@@ -6,6 +6,7 @@ the form's page again, with the message and everything the person typed.
 
 import unicodedata
 
+from flask import abort, request
 from werkzeug.exceptions import BadRequest
 
 # Limits on what people may type. The forms show them too (maxlength).
@@ -56,3 +57,12 @@ def has_hidden_characters(text, allow_line_breaks):
         if unicodedata.category(character) == "Cc" or character in TEXT_DIRECTION_CHARACTERS:
             return True
     return False
+
+
+def requested_page():
+    """The ?page= number, 1 when there is none. Anything but a whole number from 1
+    up is an address that does not exist: 404 Not Found."""
+    text = request.args.get("page", "1")
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        abort(404)
+    return int(text)

@@ -1,8 +1,9 @@
 """Search: the threads whose title or posts contain every word of ?q=."""
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, render_template, request
 
-from chatsite.store import get_store
+from chatsite.forms import requested_page
+from chatsite.store import RESULTS_PER_PAGE, get_store
 
 bp = Blueprint("search", __name__)
 
@@ -12,10 +13,14 @@ MAX_QUERY_LENGTH = 200
 
 @bp.get("/search")
 def search():
-    """Threads containing every word of ?q=, the most recently active first."""
+    """Threads containing every word of ?q=, the most recently active first, a page at a time."""
     query = request.args.get("q", "").strip()
     if len(query) > MAX_QUERY_LENGTH:
         message = f"Searches can be at most {MAX_QUERY_LENGTH} characters long."
         return render_template("search.html", query=query[:MAX_QUERY_LENGTH], error=message), 400
-    results = get_store().search(query)
-    return render_template("search.html", query=query, results=results)
+    page = requested_page()
+    results, total = get_store().search(query, page)
+    pages = max(1, (total + RESULTS_PER_PAGE - 1) // RESULTS_PER_PAGE)
+    if page > pages:
+        abort(404)
+    return render_template("search.html", query=query, results=results, total=total, page=page, pages=pages)

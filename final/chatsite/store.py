@@ -1,42 +1,56 @@
-"""The site's data: boards, threads and posts, kept in this process's memory.
+"""The site's data layer: boards, threads and posts, kept in the database.
 
-Every read and every write goes through a Store, so the rest of the app never
-touches the dictionaries below. That keeps three promises in one place:
-
-- Safe under threads: the server answers several requests at once, each in its
-  own thread. Every method holds the store's one lock while it looks at or
-  changes the data, so no post is lost and no id is given out twice.
-- Fast: a thread is found by its id in a dictionary, without a search, and
-  posting a reply only moves its thread to the front of its board; nothing is
-  sorted again.
-- Snapshots: methods hand out copies. A template that loops over a thread's
-  posts never sees the list grow under it because a reply arrived meanwhile.
-
-One Store is made per app by create_app() (init_app below), so each test gets
-fresh, empty data. Views reach it with get_store().
-
-Threads and posts are plain dictionaries:
+Every read and every write goes through the Store, so views and templates never
+write SQL. It hands out plain dictionaries, the same shapes as when the data
+lived in memory (views and templates did not change when the storage did):
 
     thread: {"id", "board", "title", "created_at", "bumped_at", "reply_count", "post_count"}
     post:   {"id", "thread_id", "body", "image", "created_at"}
 
-Times are aware datetimes in UTC. "image" is None or the dictionary describing
-the stored file (see uploads.save_image).
+"image" is None or {"path", "content_type", "size", "width", "height",
+"original_name"}. Times are aware datetimes in UTC.
+
+Safe under many workers: every write is one transaction (db.write_transaction),
+so a reply and its thread's bump are stored together or not at all, and no
+process keeps data in its own memory. Fast at any size: every page reads
+through an index (see models.py), never by scanning all threads or posts.
+
+The not-found lookups (find_board_or_404, find_thread_or_404) live here too, so
+that the JSON API and the HTML pages stop a request the same way.
 """
 
-import itertools
-import threading
-from collections import OrderedDict
+import re
 from datetime import datetime, timezone
 
-from flask import current_app
+from flask import abort, current_app
+from sqlalchemy import Sequence, func, literal_column, select, union
+from sqlalchemy.orm import selectinload
+from sqlalchemy.sql import column, table
 
-# How many threads one board page shows.
+from chatsite.db import db, write_transaction
+from chatsite.models import IMAGE_FIELDS, THREAD_FIELDS, Image, Post, Thread
+
+# How many threads one board page shows, and how many results one search page shows.
 THREADS_PER_PAGE = 50
+RESULTS_PER_PAGE = 50
+
+# PostgreSQL hands out bump numbers from a sequence (see next_bump_order).
+BUMP_ORDER_SEQUENCE = Sequence("thread_bump_order_seq")
+
+# SQLite's full-text indexes (FTS5 tables made by the migration). Declared
+# here only so that queries can name them.
+POST_SEARCH = table("post_search", column("rowid"))
+THREAD_SEARCH = table("thread_search", column("rowid"))
+# PostgreSQL: the text-search configuration of the GIN indexes. "simple" only
+# lowercases, like SQLite's unicode61 tokenizer: no stemming, so both find the same.
+SIMPLE = literal_column("'simple'::regconfig")
+
+# A search looks at no more than this many distinct words.
+MAX_SEARCH_WORDS = 8
 
 
 def init_app(app):
-    """Give the app its own, empty store: app.extensions["store"]."""
+    """Give the app its store: app.extensions["store"]."""
     app.extensions["store"] = Store(app.config["BOARDS"])
 
 
@@ -45,8 +59,24 @@ def get_store():
     return current_app.extensions["store"]
 
 
+def find_board_or_404(slug):
+    """The board with this slug; an unknown slug stops the request with 404 Not Found."""
+    board = get_store().board(slug)
+    if board is None:
+        abort(404)
+    return board
+
+
+def find_thread_or_404(thread_id):
+    """The thread with this id; an unknown id stops the request with 404 Not Found."""
+    thread = get_store().thread(thread_id)
+    if thread is None:
+        abort(404)
+    return thread
+
+
 class Store:
-    """Boards, threads and posts in memory, behind one lock."""
+    """Boards (from the settings) and threads and posts (from the database)."""
 
     def __init__(self, boards):
         # Boards never change while the app runs: keep them A to Z, and by slug.
@@ -54,64 +84,72 @@ class Store:
         self._boards = {board["slug"]: board for board in self._boards_a_to_z}
         if len(self._boards) != len(self._boards_a_to_z):
             raise ValueError("Two boards have the same slug.")
-        # Every thread by id, in order of activity: the most recently active last.
-        # An OrderedDict finds a thread by id at once, and move_to_end() bumps one
-        # without sorting anything.
-        self._threads = OrderedDict()
-        # The same, one OrderedDict per board, for the board pages.
-        self._threads_by_board = {slug: OrderedDict() for slug in self._boards}
-        # Counters that hand out ids 1, 2, 3, ...
-        self._thread_ids = itertools.count(1)
-        self._post_ids = itertools.count(1)
-        self._lock = threading.Lock()
 
     # --- boards ---------------------------------------------------------------
 
     def boards(self):
         """Every board, A to Z by name, each with its "thread_count"."""
-        with self._lock:
-            return [self._board_copy(board) for board in self._boards_a_to_z]
+        counts = dict(db.session.execute(select(Thread.board, func.count()).group_by(Thread.board)).all())
+        return [{**board, "thread_count": counts.get(board["slug"], 0)} for board in self._boards_a_to_z]
 
     def board(self, slug):
         """The board with this slug (with its "thread_count"), or None."""
-        with self._lock:
-            board = self._boards.get(slug)
-            return self._board_copy(board) if board else None
+        board = self._boards.get(slug)
+        if board is None:
+            return None
+        return {**board, "thread_count": self._count_threads(slug)}
 
     def board_page(self, slug, page, per_page=THREADS_PER_PAGE):
         """One page of a board's threads, most recently active first.
 
         Returns (threads, total): the threads on page `page` (1 is the first; a
         page past the end is an empty list) and how many threads the board has.
-        Raises KeyError for an unknown board.
+
+        LIMIT/OFFSET makes page N skip N-1 pages of index entries: cheap for the
+        first pages people read, and the page count is known, so nobody can ask
+        for page 10**9 (see forms.requested_page and boards.render_board).
         """
+        if slug not in self._boards:
+            raise KeyError(slug)
+        total = self._count_threads(slug)
         start = (page - 1) * per_page
-        with self._lock:
-            on_board = self._threads_by_board[slug]
-            if start >= len(on_board):
-                return [], len(on_board)  # past the end (page 1 of an empty board too)
-            newest_first = reversed(on_board.values())
-            threads = [self._summary(t) for t in itertools.islice(newest_first, start, start + per_page)]
-            return threads, len(on_board)
+        if start >= total:
+            return [], total  # past the end: no need to ask (page 1 of an empty board too)
+        query = (
+            select(Thread)
+            .where(Thread.board == slug)
+            .order_by(Thread.bump_order.desc())
+            .limit(per_page)
+            .offset(start)
+        )
+        return [thread_dict(thread) for thread in db.session.scalars(query)], total
 
     def board_threads(self, slug):
         """All of a board's threads, most recently active first (for the API)."""
-        with self._lock:
-            return [self._summary(thread) for thread in reversed(self._threads_by_board[slug].values())]
+        query = select(Thread).where(Thread.board == slug).order_by(Thread.bump_order.desc())
+        return [thread_dict(thread) for thread in db.session.scalars(query)]
+
+    def _count_threads(self, slug):
+        return db.session.scalar(select(func.count()).select_from(Thread).where(Thread.board == slug))
 
     # --- threads and posts ------------------------------------------------------
 
     def thread(self, thread_id):
         """The thread with this id (without its posts), or None."""
-        with self._lock:
-            thread = self._threads.get(thread_id)
-            return self._summary(thread) if thread else None
+        thread = db.session.get(Thread, thread_id)
+        return thread_dict(thread) if thread else None
 
     def posts(self, thread_id):
         """A thread's posts, oldest first, as a new list; None for an unknown thread."""
-        with self._lock:
-            thread = self._threads.get(thread_id)
-            return [_post_copy(post) for post in thread["posts"]] if thread else None
+        if db.session.get(Thread, thread_id) is None:
+            return None
+        query = (
+            select(Post)
+            .where(Post.thread_id == thread_id)
+            .order_by(Post.id)
+            .options(selectinload(Post.image))  # every post's image in one more query
+        )
+        return [post_dict(post) for post in db.session.scalars(query)]
 
     def add_thread(self, board_slug, title, body, image=None):
         """Start a thread on a board; return it.
@@ -119,110 +157,194 @@ class Store:
         The thread gets an opening post when there is a body or an image.
         Raises KeyError for an unknown board.
         """
+        if board_slug not in self._boards:
+            raise KeyError(board_slug)
         now = _now()
-        with self._lock:
-            on_board = self._threads_by_board[board_slug]
-            thread = {
-                "id": next(self._thread_ids),
-                "board": board_slug,
-                "title": title,
-                "created_at": now,
-                "bumped_at": now,
-                "reply_count": 0,
-                "posts": [],
-            }
+        with write_transaction() as session:
+            thread = Thread(
+                board=board_slug,
+                title=title,
+                created_at=now,
+                bumped_at=now,
+                bump_order=next_bump_order(),
+                reply_count=0,
+                post_count=0,
+            )
+            session.add(thread)
             if body or image:
-                thread["posts"].append(self._new_post(thread, body, image, now))
-            self._threads[thread["id"]] = thread
-            on_board[thread["id"]] = thread
-            return self._summary(thread)
+                session.add(new_post(thread, body, image, now))
+                thread.post_count = 1
+            session.flush()  # the database gives the thread its id now
+            return thread_dict(thread)
 
     def add_reply(self, thread_id, body, image=None):
         """Add a reply to a thread and bump the thread to the top; return the post.
 
+        One transaction: the post and the bump are stored together or not at all.
         Raises KeyError for an unknown thread.
         """
         now = _now()
-        with self._lock:
-            thread = self._threads[thread_id]
-            post = self._new_post(thread, body, image, now)
-            thread["posts"].append(post)
-            thread["bumped_at"] = now
-            thread["reply_count"] += 1
-            # The most recently active thread goes last: constant time, no sorting.
-            self._threads.move_to_end(thread_id)
-            self._threads_by_board[thread["board"]].move_to_end(thread_id)
-            return _post_copy(post)
+        with write_transaction() as session:
+            # FOR UPDATE: on PostgreSQL, replies to one thread take turns on its
+            # row, so none of its counters is lost. (SQLite's BEGIN IMMEDIATE
+            # already lets one writer in at a time.)
+            thread = session.get(Thread, thread_id, with_for_update=True)
+            if thread is None:
+                raise KeyError(thread_id)
+            post = new_post(thread, body, image, now)
+            session.add(post)
+            thread.bumped_at = now
+            thread.bump_order = next_bump_order()
+            thread.reply_count += 1
+            thread.post_count += 1
+            session.flush()
+            return post_dict(post)
 
     # --- search -------------------------------------------------------------------
 
-    def search(self, query):
+    def search(self, query, page=1, per_page=RESULTS_PER_PAGE):
         """Threads whose title or posts contain every word of the query, ignoring case.
 
-        Returns a list of {"thread", "board", "excerpt"}, the most recently active
-        thread first. An empty query finds nothing.
+        A word matches the start of a word in the text: "tele" finds "telescope".
+        Returns (results, total): one page of {"thread", "board", "excerpt"}, the
+        most recently active thread first, and how many threads match in all.
+        An empty query finds nothing. The database's full-text index finds the
+        matches (FTS5 on SQLite, a GIN index on PostgreSQL), not a scan.
         """
-        words = query.lower().split()
+        words = search_words(query)
         if not words:
-            return []
-        with self._lock:
-            # Copy what we need, then search without holding the lock, so that
-            # people posting meanwhile do not wait for the search to finish.
-            boards = {slug: self._board_copy(board) for slug, board in self._boards.items()}
-            snapshot = [
-                (self._summary(thread), list(thread["posts"]))
-                for thread in reversed(self._threads.values())
-            ]
-        results = []
-        for thread, posts in snapshot:
-            everything = "\n".join([thread["title"]] + [post["body"] for post in posts]).lower()
-            if all(word in everything for word in words):
-                board = boards[thread["board"]]
-                results.append({"thread": thread, "board": board, "excerpt": excerpt(posts, words[0])})
-        return results
-
-    # --- helpers (called with the lock held) ------------------------------------------
-
-    def _new_post(self, thread, body, image, now):
-        """A new post for `thread` (the caller adds it to the thread's list)."""
-        return {
-            "id": next(self._post_ids),
-            "thread_id": thread["id"],
-            "body": body,
-            "image": dict(image) if image else None,
-            "created_at": now,
-        }
-
-    def _board_copy(self, board):
-        """A copy of a board with its number of threads."""
-        return {**board, "thread_count": len(self._threads_by_board[board["slug"]])}
-
-    @staticmethod
-    def _summary(thread):
-        """A copy of a thread without its list of posts, with "post_count" instead."""
-        summary = {key: value for key, value in thread.items() if key != "posts"}
-        summary["post_count"] = len(thread["posts"])
-        return summary
+            return [], 0
+        # One condition per word: the thread is among those that have that word.
+        has_every_word = [Thread.id.in_(threads_with_word(word)) for word in words]
+        total = db.session.scalar(select(func.count()).select_from(Thread).where(*has_every_word))
+        if (page - 1) * per_page >= total:
+            return [], total
+        threads = db.session.scalars(
+            select(Thread)
+            .where(*has_every_word)
+            .order_by(Thread.bump_order.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).all()
+        excerpts = excerpts_for([thread.id for thread in threads], words[0])
+        results = [
+            {
+                "thread": thread_dict(thread),
+                "board": dict(self._boards[thread.board]),
+                "excerpt": excerpts.get(thread.id, ""),
+            }
+            for thread in threads
+        ]
+        return results, total
 
 
-def _post_copy(post):
-    """A copy of a post (and of its image's description)."""
-    image = dict(post["image"]) if post["image"] else None
-    return {**post, "image": image}
+# --- helpers ------------------------------------------------------------------------
+
+
+def new_post(thread, body, image, now):
+    """A new post for `thread`, with its image's description if it has one."""
+    post = Post(thread=thread, body=body, created_at=now)
+    if image:
+        post.image = Image(**{field: image[field] for field in IMAGE_FIELDS})
+    return post
+
+
+def next_bump_order():
+    """The next bump number: higher than every thread's so far.
+
+    On SQLite the writer holds the database's only write lock (BEGIN IMMEDIATE),
+    so max() + 1 cannot be handed out twice, and the index makes max() instant.
+    On PostgreSQL writers run side by side, so a sequence hands out the numbers.
+    """
+    if on_postgresql():
+        return db.session.scalar(BUMP_ORDER_SEQUENCE.next_value())
+    return db.session.scalar(select(func.coalesce(func.max(Thread.bump_order), 0) + 1))
+
+
+def search_words(query):
+    """The distinct lower-case words of a query, in order, at most MAX_SEARCH_WORDS.
+
+    A "word" is a run of letters and digits, the same rule as the full-text
+    indexes, so punctuation can never reach the search syntax.
+    """
+    words = dict.fromkeys(re.findall(r"[^\W_]+", query.lower()))
+    return list(words)[:MAX_SEARCH_WORDS]
+
+
+def threads_with_word(word):
+    """A SELECT of the ids of the threads whose title or some post has a word starting with `word`."""
+    in_posts = select(Post.thread_id).where(post_has_word(word))
+    if on_postgresql():
+        title_has_word = func.to_tsvector(SIMPLE, Thread.title).op("@@")(prefix_query(word))
+        in_titles = select(Thread.id).where(title_has_word)
+    else:
+        in_titles = select(THREAD_SEARCH.c.rowid).where(fts_match("thread_search", word))
+    return union(in_posts, in_titles)
+
+
+def post_has_word(word):
+    """The condition "this post has a word starting with `word`", for a WHERE clause."""
+    if on_postgresql():
+        # The same expression as the GIN index, so that PostgreSQL uses the index.
+        return func.to_tsvector(SIMPLE, Post.body).op("@@")(prefix_query(word))
+    return Post.id.in_(select(POST_SEARCH.c.rowid).where(fts_match("post_search", word)))
+
+
+def prefix_query(word):
+    """PostgreSQL: the text query "a word starting with `word`"."""
+    return func.to_tsquery(SIMPLE, word + ":*")
+
+
+def fts_match(index, word):
+    """SQLite: "<index> MATCH '"word"*'": a quoted word, * for "starting with".
+    `word` holds only letters and digits (search_words), and goes in as a parameter."""
+    return literal_column(index).op("MATCH")(f'"{word}"*')
+
+
+def on_postgresql():
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def excerpts_for(thread_ids, word, width=160):
+    """{thread id: excerpt} for one page of results: about `width` characters around
+    `word` in the first post that has it, else the start of the thread's first post."""
+    if not thread_ids:
+        return {}
+    first_post_ids = select(func.min(Post.id)).where(Post.thread_id.in_(thread_ids)).group_by(Post.thread_id)
+    first_posts = select(Post.thread_id, Post.body).where(Post.id.in_(first_post_ids))
+    excerpts = {thread_id: cut(body, 0, width) for thread_id, body in db.session.execute(first_posts)}
+    with_word = (
+        select(Post.thread_id, Post.body)
+        .where(Post.thread_id.in_(thread_ids), post_has_word(word))
+        .order_by(Post.id.desc())  # the oldest last, so that it wins
+    )
+    for thread_id, body in db.session.execute(with_word):
+        position = body.lower().find(word)
+        if position != -1:
+            excerpts[thread_id] = cut(body, max(0, position - width // 3), width)
+    return excerpts
+
+
+def thread_dict(thread):
+    """A thread row as a dictionary (see the top of this file)."""
+    return {field: getattr(thread, field) for field in THREAD_FIELDS}
+
+
+def post_dict(post):
+    """A post row as a dictionary, with its image's description or None."""
+    image = {field: getattr(post.image, field) for field in IMAGE_FIELDS} if post.image else None
+    return {
+        "id": post.id,
+        "thread_id": post.thread_id,
+        "body": post.body,
+        "image": image,
+        "created_at": post.created_at,
+    }
 
 
 def _now():
     """The current time in UTC, as an aware datetime."""
     return datetime.now(timezone.utc)
-
-
-def excerpt(posts, word, width=160):
-    """About `width` characters of the first post that mentions `word`, or of the first post."""
-    for post in posts:
-        position = post["body"].lower().find(word)
-        if position != -1:
-            return cut(post["body"], start=max(0, position - width // 3), width=width)
-    return cut(posts[0]["body"], start=0, width=width) if posts else ""
 
 
 def cut(text, start, width):

@@ -2,6 +2,7 @@
 
 import os
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -66,6 +67,22 @@ def save_image(board_slug, upload):
         "height": upload["height"],
         "original_name": display_name(upload["name"]),
     }
+
+
+@contextmanager
+def saved_image(board_slug, upload):
+    """Store a checked upload (or nothing, for None) while the block stores its post.
+
+    Yields the image's description, or None. If the block fails (the post could
+    not be stored), the file is removed again: no file without a post.
+    """
+    image = save_image(board_slug, upload) if upload else None
+    try:
+        yield image
+    except BaseException:
+        if image:
+            Path(current_app.config["UPLOAD_FOLDER"], image["path"]).unlink(missing_ok=True)
+        raise
 
 
 def display_name(filename):

@@ -1,13 +1,16 @@
 """Fixtures for the final app's own tests, in the style of Flask's tutorial.
 
-- app: a new app with empty data, uploads in a temporary folder;
+- database_url: a fresh, migrated, empty database for each test;
+- app: a new app on that database, uploads in a temporary folder;
 - client: a test client (it keeps cookies, so the session and its CSRF token);
 - runner: a test runner for the app's `flask` commands;
-- store: the app's data store, to set up data without going through forms;
+- store: the app's data store, to set up data without going through forms
+  (each call runs in its own app context, like a request would);
 - submit: sends a form like a browser, with the csrf_token of the form's page.
 """
 
 import pytest
+from databases import dispose, fresh_sqlite_url
 from forum import post_form
 
 from chatsite import create_app
@@ -20,8 +23,30 @@ def upload_folder(tmp_path):
 
 
 @pytest.fixture
-def app(upload_folder):
-    return create_app({"TESTING": True, "SECRET_KEY": "test", "UPLOAD_FOLDER": str(upload_folder)})
+def database_url(tmp_path):
+    """A fresh database with the newest schema and no data."""
+    return fresh_sqlite_url(tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_database_url(request, tmp_path):
+    """A fresh, migrated database: the test runs once on SQLite, once on PostgreSQL."""
+    if request.param == "sqlite":
+        return fresh_sqlite_url(tmp_path)
+    pytest.skip("PostgreSQL harness not wired yet")
+
+
+@pytest.fixture
+def app(upload_folder, database_url):
+    settings = {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "UPLOAD_FOLDER": str(upload_folder),
+        "DATABASE_URL": database_url,
+    }
+    app = create_app(settings)
+    yield app
+    dispose(app)
 
 
 @pytest.fixture
@@ -34,9 +59,27 @@ def runner(app):
     return app.test_cli_runner()
 
 
+class InAppContext:
+    """Calls the wrapped object's methods each inside a new app context, the way
+    each request gets its own: the store's database session needs one."""
+
+    def __init__(self, app, wrapped):
+        self._app = app
+        self._wrapped = wrapped
+
+    def __getattr__(self, name):
+        method = getattr(self._wrapped, name)
+
+        def call(*args, **kwargs):
+            with self._app.app_context():
+                return method(*args, **kwargs)
+
+        return call
+
+
 @pytest.fixture
 def store(app):
-    return app.extensions["store"]
+    return InAppContext(app, app.extensions["store"])
 
 
 @pytest.fixture

@@ -2,40 +2,35 @@
 
 32 client threads, each with its own cookie session like a separate browser,
 post 1,000 replies (every 10th with an image) to a live server, all at once:
-first Werkzeug's threaded development server, then gunicorn with 4 threads,
-the way ``make serve`` runs the site. Afterwards the JSON API must show exactly
-those 1,000 posts, each once, with unique ids, and the upload folder must hold
-exactly the images the posts refer to: no lost file, no extra, no ``.part`` left.
+first Werkzeug's threaded development server, then gunicorn with 4 worker
+processes of 4 threads each, the way ``make serve`` runs the site, on SQLite and
+on PostgreSQL. Afterwards the JSON API must show exactly those 1,000 posts,
+each once, with unique ids, and the upload folder must hold exactly the images
+the posts refer to: no lost file, no extra, no ``.part`` left.
 
 All traffic goes to 127.0.0.1, and every request has a timeout.
 """
 
 import http.cookiejar
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import imagefactory
 import pytest
+from databases import dispose
 from forum import csrf_token
+from liveserver import Gunicorn
 from werkzeug.serving import make_server
 
 from chatsite import create_app
 
 pytestmark = pytest.mark.live
-
-FINAL_DIR = Path(__file__).resolve().parent.parent
 CLIENTS = 32
 POSTS = 1_000
 THREADS = 8  # the replies are spread over this many threads
@@ -211,9 +206,10 @@ def post_many_at_once(base_url, upload_folder):
         assert stored[name].read_bytes() == content, f"{name} does not hold what was sent"
 
 
-def test_1000_posts_from_32_clients_on_the_dev_server(tmp_path):
+def test_1000_posts_from_32_clients_on_the_dev_server(tmp_path, database_url):
     upload_folder = tmp_path / "uploads"
-    app = create_app({"UPLOAD_FOLDER": str(upload_folder), "SECRET_KEY": "test"})
+    settings = {"UPLOAD_FOLDER": str(upload_folder), "SECRET_KEY": "test", "DATABASE_URL": database_url}
+    app = create_app(settings)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -222,56 +218,9 @@ def test_1000_posts_from_32_clients_on_the_dev_server(tmp_path):
     finally:
         server.shutdown()
         thread.join(timeout=10)
+        dispose(app)
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_answering(base_url, process, log_file, seconds=15):
-    """Poll the home page until the server answers; fail with its log if it never does."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited with {process.returncode}:\n{log_file.read_text()}")
-        try:
-            with urllib.request.urlopen(base_url + "/", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"gunicorn did not answer within {seconds} s:\n{log_file.read_text()}")
-
-
-def test_1000_posts_from_32_clients_on_gunicorn(tmp_path):
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    if not gunicorn.exists():
-        pytest.skip(f"gunicorn is not installed next to {sys.executable}: pip install gunicorn")
-    upload_folder = tmp_path / "uploads"
-    port = free_port()
-    env = {
-        **os.environ,
-        "CHATSITE_UPLOAD_FOLDER": str(upload_folder),
-        "CHATSITE_SECRET_KEY": "test",
-    }
-    command = [
-        str(gunicorn), "--workers", "1", "--threads", "4",
-        "--bind", f"127.0.0.1:{port}", "chatsite:create_app()",
-    ]  # fmt: skip
-    log_file = tmp_path / "gunicorn.log"
-    with log_file.open("wb") as log:
-        process = subprocess.Popen(command, cwd=FINAL_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        base_url = f"http://127.0.0.1:{port}"
-        wait_until_answering(base_url, process, log_file)
-        post_many_at_once(base_url, upload_folder)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+def test_1000_posts_from_32_clients_on_gunicorn_with_4_workers(tmp_path, any_database_url):
+    with Gunicorn(tmp_path, any_database_url, workers=4, threads=4) as server:
+        post_many_at_once(server.url, server.upload_folder)

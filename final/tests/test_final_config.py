@@ -33,6 +33,21 @@ def test_defaults(instance_path):
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["BOARDS"] == BOARDS
     assert len(BOARDS) == 15
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{instance_path / 'chatsite.sqlite3'}"
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgresql://u:p@db.example/chat", "postgresql+psycopg://u:p@db.example/chat"),
+        ("postgres://u:p@db.example/chat", "postgresql+psycopg://u:p@db.example/chat"),
+        ("postgresql+psycopg://u@h/c", "postgresql+psycopg://u@h/c"),
+        ("sqlite:////srv/chat.sqlite3", "sqlite:////srv/chat.sqlite3"),
+    ],
+)
+def test_postgresql_urls_use_psycopg_3(instance_path, monkeypatch, given, used):
+    monkeypatch.setenv("CHATSITE_DATABASE_URL", given)
+    assert create_app().config["SQLALCHEMY_DATABASE_URI"] == used
 
 
 def test_the_instance_folder_is_created(instance_path):
@@ -49,7 +64,7 @@ def test_instance_config_overrides_the_defaults(instance_path):
     assert app.config["MAX_CONTENT_LENGTH"] == 1024
 
 
-def test_environment_overrides_the_instance_config(instance_path, monkeypatch, tmp_path):
+def test_environment_overrides_the_instance_config(database_url, instance_path, monkeypatch, tmp_path):
     instance_path.mkdir()
     (instance_path / "config.py").write_text('SECRET_KEY = "from-instance"\n')
     monkeypatch.setenv("CHATSITE_SECRET_KEY", "from-environment")
@@ -57,12 +72,14 @@ def test_environment_overrides_the_instance_config(instance_path, monkeypatch, t
     monkeypatch.setenv("CHATSITE_UPLOAD_FOLDER", str(tmp_path / "elsewhere"))
     boards = '[{"slug": "zen", "name": "Zen", "description": "Quiet."}]'
     monkeypatch.setenv("CHATSITE_BOARDS", boards)
+    monkeypatch.setenv("CHATSITE_DATABASE_URL", database_url)
     app = create_app()
     assert app.config["SECRET_KEY"] == "from-environment"
     assert app.config["MAX_CONTENT_LENGTH"] == 1048576  # read as JSON: a number
     assert app.config["UPLOAD_FOLDER"] == str(tmp_path / "elsewhere")
-    assert [board["slug"] for board in app.extensions["store"].boards()] == ["zen"]
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == database_url
     client = app.test_client()
+    assert [board["slug"] for board in client.get("/api/boards").get_json()["boards"]] == ["zen"]
     assert client.get("/boards/zen").status_code == 200
     assert client.get("/boards/astronomy").status_code == 404
 

@@ -1,4 +1,8 @@
-"""Unit tests for chatsite.store: the data, without any HTTP in between."""
+"""Tests of chatsite.store, the data layer: the database, without any HTTP in between.
+
+The `store` fixture (conftest.py) runs each call in its own app context, as a
+request would, on a fresh database.
+"""
 
 import threading
 from datetime import timezone
@@ -6,7 +10,7 @@ from datetime import timezone
 import pytest
 
 from chatsite.config import BOARDS
-from chatsite.store import THREADS_PER_PAGE, Store, cut, excerpt, get_store
+from chatsite.store import THREADS_PER_PAGE, Store, cut, get_store, search_words
 
 IMAGE = {
     "path": "astronomy/2026/01/" + "a" * 32 + ".png",
@@ -16,11 +20,6 @@ IMAGE = {
     "height": 1,
     "original_name": "sky.png",
 }
-
-
-@pytest.fixture
-def store():
-    return Store(BOARDS)
 
 
 def test_boards_are_a_to_z_with_thread_counts(store):
@@ -44,11 +43,6 @@ def test_boards_are_copies(store):
     store.board("chess")["name"] = "Changed"
     assert store.boards()[0]["name"] == "Astronomy"
     assert store.board("chess")["name"] == "Chess"
-
-
-def test_duplicate_slugs_are_refused():
-    with pytest.raises(ValueError, match="same slug"):
-        Store([BOARDS[0], BOARDS[0]])
 
 
 def test_add_thread_returns_the_thread_with_an_opening_post(store):
@@ -162,6 +156,13 @@ def test_board_page_with_a_smaller_page_size(store):
     assert total == 5
 
 
+def test_search_words_are_letters_and_digits_once_each():
+    words = search_words('Saturn, "rings" OR saturn* NEAR(x) ünïcode_2')
+    assert words == ["saturn", "rings", "or", "near", "x", "ünïcode", "2"]
+    assert search_words("a b c d e f g h i j") == list("abcdefgh")
+    assert search_words("*** ---") == []
+
+
 def test_board_page_of_an_unknown_board_raises(store):
     with pytest.raises(KeyError):
         store.board_page("no-such-board", 1)
@@ -177,7 +178,8 @@ def test_board_threads_lists_every_thread_of_one_board(store):
 def test_search_needs_every_word_and_ignores_case(store):
     both = store.add_thread("astronomy", "Saturn rings", "Seen through a TELESCOPE")
     store.add_thread("astronomy", "Saturn only", "")
-    [result] = store.search("telescope SATURN")
+    [result], total = store.search("telescope SATURN")
+    assert total == 1
     assert result["thread"]["id"] == both["id"]
     assert result["board"]["name"] == "Astronomy"
     assert result["excerpt"] == "Seen through a TELESCOPE"
@@ -186,28 +188,52 @@ def test_search_needs_every_word_and_ignores_case(store):
 def test_search_is_newest_activity_first_across_boards(store):
     older = store.add_thread("chess", "Moon opening", "")
     newer = store.add_thread("astronomy", "Moon photo", "")
-    assert [r["thread"]["id"] for r in store.search("moon")] == [newer["id"], older["id"]]
+    assert [r["thread"]["id"] for r in store.search("moon")[0]] == [newer["id"], older["id"]]
     store.add_reply(older["id"], "bump")
-    assert [r["thread"]["id"] for r in store.search("moon")] == [older["id"], newer["id"]]
+    assert [r["thread"]["id"] for r in store.search("moon")[0]] == [older["id"], newer["id"]]
+
+
+def test_a_word_finds_words_that_start_with_it_in_titles_and_posts(store):
+    title = store.add_thread("astronomy", "Telescopes compared", "")
+    post = store.add_thread("astronomy", "Gear", "My telescope arrived")
+    store.add_thread("astronomy", "Radio", "A radiotelescope is huge")  # "tele" is inside, not at the start
+    found, total = store.search("tele")
+    assert [r["thread"]["id"] for r in found] == [post["id"], title["id"]]
+    assert total == 2
+
+
+def test_search_pages(store):
+    ids = [store.add_thread("astronomy", f"Comet {n}", "")["id"] for n in range(5)]
+    first, total = store.search("comet", page=1, per_page=2)
+    third, _ = store.search("comet", page=3, per_page=2)
+    assert total == 5
+    assert [r["thread"]["id"] for r in first] == [ids[4], ids[3]]
+    assert [r["thread"]["id"] for r in third] == [ids[0]]
+    assert store.search("comet", page=4, per_page=2) == ([], 5)
+    assert store.search("comet", page=10**20) == ([], 5)
 
 
 @pytest.mark.parametrize("query", ["", "   "])
 def test_empty_search_finds_nothing(store, query):
     store.add_thread("astronomy", "Anything", "")
-    assert store.search(query) == []
+    assert store.search(query) == ([], 0)
 
 
 def test_search_excerpts(store):
     store.add_thread("astronomy", "Title word", "")
     store.add_thread("chess", "Title word", "A first post without it")
-    [in_chess, title_only] = store.search("word")
+    [in_chess, title_only], _ = store.search("word")
     assert title_only["excerpt"] == ""
     assert in_chess["excerpt"] == "A first post without it"
 
 
-def test_excerpt_is_cut_around_the_word():
+def test_excerpt_is_cut_around_the_word_in_the_first_post_that_has_it(store):
     long_body = "x" * 300 + " needle " + "y" * 300
-    text = excerpt([{"body": "nothing"}, {"body": long_body}], "needle")
+    thread = store.add_thread("astronomy", "Haystack", "nothing")
+    store.add_reply(thread["id"], long_body)
+    store.add_reply(thread["id"], "a later needle")
+    [result], _ = store.search("needle")
+    text = result["excerpt"]
     assert text.startswith("…") and text.endswith("…")
     assert "needle" in text
     assert len(text) == 162
@@ -219,13 +245,9 @@ def test_cut_marks_what_was_left_out():
     assert cut("abcdef", 2, 10) == "…cdef"
 
 
-def test_each_app_has_its_own_store(app):
-    from chatsite import create_app
-
-    other = create_app({"TESTING": True})
-    assert other.extensions["store"] is not app.extensions["store"]
-    app.extensions["store"].add_thread("chess", "Only here", "")
-    assert other.extensions["store"].board("chess")["thread_count"] == 0
+def test_duplicate_slugs_in_the_settings_are_refused():
+    with pytest.raises(ValueError, match="same slug"):
+        Store([BOARDS[0], BOARDS[0]])
 
 
 def test_get_store_is_the_current_apps_store(app):

@@ -1,0 +1,116 @@
+"""The database: SQLAlchemy through Flask-SQLAlchemy, migrations through Flask-Migrate.
+
+Step 10 did all of this by hand with the standard library's sqlite3: a connection
+per request on ``g``, closed on teardown, ``BEGIN IMMEDIATE`` for writers and a
+schema.sql. Here the Flask ecosystem's libraries do the same jobs:
+
+- ``db.session`` is the request's connection and transaction. Flask-SQLAlchemy
+  opens it on first use and closes it (rolling back anything not committed)
+  when the request ends, like step 10's ``get_db()`` and ``close_db()``.
+- ``flask --app chatsite db upgrade`` (Flask-Migrate, i.e. Alembic) brings any
+  database to the current schema, the way step 10's ``init-db`` created it,
+  but without losing data: each change of the schema is a numbered migration
+  in migrations/versions/.
+- The same code runs on SQLite (one file in the instance folder, the default)
+  and on PostgreSQL (``CHATSITE_DATABASE_URL=postgresql+psycopg://...``).
+"""
+
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import event
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    """The base class of every model (see models.py)."""
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+
+# The migrations ship inside the package, so `flask db upgrade` finds them from
+# any folder (Flask-Migrate would otherwise look for ./migrations).
+MIGRATIONS_FOLDER = Path(__file__).resolve().parent / "migrations"
+
+# How long an SQLite writer waits for another writer to finish, in milliseconds,
+# before giving up with "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def init_app(app):
+    """Connect the app to its database (app.config["SQLALCHEMY_DATABASE_URI"])."""
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_FOLDER), include_name=not_a_search_index)
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", configure_sqlite_connection)
+        event.listen(engine, "begin", begin_sqlite_transaction)
+
+
+# The full-text search lives in objects that models.py does not describe (they
+# differ between SQLite and PostgreSQL; migration 0001 makes them).
+SEARCH_INDEXES = ("post_search", "thread_search", "ix_posts_body_search", "ix_threads_title_search")
+
+
+def not_a_search_index(name, _type, _parent_names):
+    """False for the search index objects (and FTS5's own tables, post_search_data...).
+
+    `flask db migrate` compares the models with the database to write a new
+    migration; without this it would offer to drop the search indexes."""
+    return not (name or "").startswith(SEARCH_INDEXES)
+
+
+def configure_sqlite_connection(connection, _record):
+    """Set up each new SQLite connection the way a web server needs it.
+
+    - isolation_level = None: Python's sqlite3 module would otherwise start
+      transactions itself, late and always "deferred". We start them ourselves
+      (begin_sqlite_transaction), so that writers can ask for IMMEDIATE.
+    - WAL (write-ahead log): readers never wait for a writer, and a writer never
+      waits for readers. Only writers queue, one at a time.
+    - busy_timeout: a writer that finds another one busy waits for its turn
+      instead of failing at once with "database is locked".
+    - foreign_keys: SQLite enforces REFERENCES ... ON DELETE CASCADE only when asked.
+    """
+    connection.isolation_level = None
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def begin_sqlite_transaction(connection):
+    """Start each SQLite transaction: IMMEDIATE for writers, plain for readers.
+
+    A plain (deferred) transaction takes the write lock only at its first write.
+    If another writer committed in the meantime, SQLite cannot let it write on
+    its now-old snapshot and fails at once, without waiting. BEGIN IMMEDIATE
+    takes the write lock up front, waiting (busy_timeout) for its turn, so
+    concurrent writers queue instead of failing.
+    """
+    writing = connection.get_execution_options().get("chatsite_write", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+@contextmanager
+def write_transaction():
+    """Run the block as one write transaction: all of it is stored, or none of it.
+
+    Any read transaction the request has open is ended first: a write must see
+    the newest data, not the snapshot the request started with. On PostgreSQL
+    the rows a writer changes are locked by the database itself (SELECT ... FOR
+    UPDATE where it matters, see store.py).
+    """
+    db.session.rollback()
+    db.session.connection(execution_options={"chatsite_write": True})
+    try:
+        yield db.session
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise

@@ -1,0 +1,25 @@
+"""Gunicorn's settings for serving the final app: `make serve` uses this file.
+
+    gunicorn -c final/gunicorn.conf.py "chatsite:create_app()"
+
+Run `flask --app chatsite db upgrade` first (make serve does): the workers
+expect the database to have the newest schema.
+"""
+
+import multiprocessing
+import os
+
+# Several worker processes: no data lives in a process any more (it is all in
+# the database), so any worker can answer any request. 2 x cores + 1 is
+# gunicorn's own rule of thumb: while one worker waits for the disk or the
+# database, another one can use the processor.
+workers = int(os.environ.get("CHATSITE_WORKERS", 2 * multiprocessing.cpu_count() + 1))
+# Each worker answers a few requests at once in threads, e.g. while one of them
+# waits for a slow upload.
+threads = int(os.environ.get("CHATSITE_THREADS", 4))
+bind = os.environ.get("CHATSITE_BIND", "127.0.0.1:5000")
+# Gunicorn's control socket (~/.gunicorn/gunicorn.ctl) is shared by every
+# gunicorn of the same user; we do not use it, so two servers never fight over it.
+control_socket_disable = True
+# One line per request on the terminal, like Flask's development server.
+accesslog = "-"

@@ -1,0 +1,101 @@
+"""The final app under gunicorn, started the way `make serve` starts it, for tests.
+
+    with Gunicorn(tmp_path, database_url, workers=4) as server:
+        urllib.request.urlopen(server.url + "/")
+
+It uses final/gunicorn.conf.py (the file `make serve` uses), on a free port of
+127.0.0.1, with its own upload folder and database, and without gunicorn's
+control socket. It always stops the server, and `kill()` stops it the hard way
+(SIGKILL), the way a crash or a power cut would.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "final" / "gunicorn.conf.py"
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Gunicorn:
+    def __init__(self, folder, database_url, workers=4, threads=4, port=None):
+        self.folder = Path(folder)
+        self.upload_folder = self.folder / "uploads"
+        self.log_file = self.folder / f"gunicorn-{time.monotonic_ns()}.log"
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "CHATSITE_DATABASE_URL": database_url,
+            "CHATSITE_UPLOAD_FOLDER": str(self.upload_folder),
+            "CHATSITE_SECRET_KEY": "test",
+            "CHATSITE_WORKERS": str(workers),
+            "CHATSITE_THREADS": str(threads),
+            "CHATSITE_BIND": f"127.0.0.1:{self.port}",
+        }
+        self.process = None
+
+    def start(self, seconds=30):
+        gunicorn = Path(sys.executable).parent / "gunicorn"
+        if not gunicorn.exists():
+            pytest.skip(f"gunicorn is not installed next to {sys.executable}: pip install gunicorn")
+        command = [str(gunicorn), "-c", str(CONFIG), "chatsite:create_app()"]
+        with self.log_file.open("ab") as log:
+            # A session of its own: kill() can then stop the master and every worker at once.
+            self.process = subprocess.Popen(
+                command, cwd=self.folder, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self._wait_until_answering(seconds)
+        return self
+
+    def _wait_until_answering(self, seconds):
+        """Poll the home page until the server answers; fail with its log if it never does."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"gunicorn exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(self.url + "/", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        pytest.fail(f"gunicorn did not answer within {seconds} s:\n{self.log()}")
+
+    def log(self):
+        return self.log_file.read_text(errors="replace")[-5000:]
+
+    def kill(self):
+        """Stop every gunicorn process at once with SIGKILL: no clean shutdown at all."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self):
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
