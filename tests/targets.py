@@ -154,8 +154,14 @@ def _load_package(package_folder):
 
 
 def _load_final(upload_folder):
-    if str(FINAL_DIR) not in sys.path:
-        sys.path.insert(0, str(FINAL_DIR))
+    """The installed final app (`pip install -e .`), on a fresh, migrated SQLite file."""
+    from databases import fresh_sqlite_url
+
     from chatsite import create_app
 
-    return create_app({"UPLOAD_FOLDER": str(upload_folder), "SECRET_KEY": "staged-tests"})
+    settings = {
+        "UPLOAD_FOLDER": str(upload_folder),
+        "SECRET_KEY": "staged-tests",
+        "DATABASE_URL": fresh_sqlite_url(upload_folder.parent),
+    }
+    return create_app(settings)
