@@ -19,6 +19,7 @@ from flask_migrate import upgrade
 from chatsite import create_app
 
 _sqlite_template = None
+_postgres_templates = {}  # server -> the name of its migrated template database
 _copies = itertools.count(1)
 
 
@@ -41,6 +42,15 @@ def fresh_sqlite_url(folder):
     copy = Path(folder) / f"chatsite-{next(_copies)}.sqlite3"
     shutil.copyfile(_sqlite_template, copy)
     return f"sqlite:///{copy}"
+
+
+def fresh_postgres_url(server):
+    """The URL of a new database on a pgserver.PostgresServer, migrated and empty."""
+    if server not in _postgres_templates:
+        template_url = server.create_database()
+        migrate(template_url)  # (and closes its connections: a template must be idle)
+        _postgres_templates[server] = template_url.rsplit("/", 1)[-1]
+    return server.create_database(template=_postgres_templates[server])
 
 
 def dispose(app):

@@ -60,6 +60,9 @@ def defaults(instance_path):
         # The database. SQLite, one file in the instance folder, needs no server.
         # For PostgreSQL: CHATSITE_DATABASE_URL=postgresql+psycopg://user:password@host/dbname
         "DATABASE_URL": "sqlite:///" + os.path.join(instance_path, "chatsite.sqlite3"),
+        # Seconds an SQLite writer waits for its turn before the visitor gets
+        # "503: busy, try again" (writers take turns, see db.py).
+        "DATABASE_TIMEOUT": 15,
     }
 
 

@@ -35,11 +35,6 @@ migrate = Migrate()
 # any folder (Flask-Migrate would otherwise look for ./migrations).
 MIGRATIONS_FOLDER = Path(__file__).resolve().parent / "migrations"
 
-# How long an SQLite writer waits for another writer to finish, in milliseconds,
-# before giving up with "database is locked".
-SQLITE_BUSY_TIMEOUT_MS = 15_000
-
-
 def init_app(app):
     """Connect the app to its database (app.config["SQLALCHEMY_DATABASE_URI"])."""
     db.init_app(app)
@@ -47,7 +42,14 @@ def init_app(app):
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", configure_sqlite_connection)
+        # How long a writer waits for another writer to finish before giving up
+        # with "database is locked" (errors.py turns that into 503 "busy").
+        busy_timeout_ms = int(app.config["DATABASE_TIMEOUT"] * 1000)
+
+        def on_connect(connection, _record):
+            configure_sqlite_connection(connection, busy_timeout_ms)
+
+        event.listen(engine, "connect", on_connect)
         event.listen(engine, "begin", begin_sqlite_transaction)
 
 
@@ -64,7 +66,7 @@ def not_a_search_index(name, _type, _parent_names):
     return not (name or "").startswith(SEARCH_INDEXES)
 
 
-def configure_sqlite_connection(connection, _record):
+def configure_sqlite_connection(connection, busy_timeout_ms):
     """Set up each new SQLite connection the way a web server needs it.
 
     - isolation_level = None: Python's sqlite3 module would otherwise start
@@ -79,7 +81,7 @@ def configure_sqlite_connection(connection, _record):
     connection.isolation_level = None
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
 

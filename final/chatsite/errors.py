@@ -6,7 +6,8 @@ It picks the most specific one: CSRFError before HTTPException before Exception.
 """
 
 from flask import Blueprint, current_app, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from chatsite import uploads
 from chatsite.csrf import CSRFError
@@ -19,6 +20,7 @@ ERROR_EXPLANATIONS = {
     404: "There is no page at this address. The board or thread may never have existed.",
     405: "This address exists, but not for that kind of request.",
     413: "That upload is too large: files can be at most {limit} MiB. Nothing was posted.",
+    503: "The site is busy right now and nothing was posted. Please try again in a few seconds.",
     500: "Something went wrong on our side. It has been logged; please try again later.",
 }
 
@@ -37,6 +39,14 @@ def show_error_page(error):
     return error_response(error, explanation.replace("{limit}", uploads.max_upload_mib()))
 
 
+@bp.app_errorhandler(OperationalError)
+def show_busy_page(error):
+    """The database could not be reached in time: SQLite stayed locked longer than
+    DATABASE_TIMEOUT, or PostgreSQL is down. Not a bug: a 503 says "try again"."""
+    current_app.logger.warning("Database unavailable on %s %s: %s", request.method, request.path, error.orig)
+    return show_error_page(ServiceUnavailable(retry_after=5))
+
+
 @bp.app_errorhandler(Exception)
 def show_server_error(error):
     """A bug: log the full traceback for us, show a calm 500 page to the visitor."""
@@ -50,6 +60,9 @@ def error_response(error, explanation):
     if error.code == 405:
         # A 405 answer must list the methods that do work here.
         headers["Allow"] = ", ".join(error.valid_methods)
+    if getattr(error, "retry_after", None):
+        # 503 and 429: when it is worth trying again, in seconds.
+        headers["Retry-After"] = str(error.retry_after)
     if request.path.startswith("/api/"):
         # Programs asked for JSON: an HTML page would only confuse them.
         body = {"error": {"status": error.code, "message": explanation}}

@@ -1,6 +1,6 @@
 """Fixtures for the final app's own tests, in the style of Flask's tutorial.
 
-- database_url: a fresh, migrated, empty database for each test;
+- database_url: a fresh, migrated, empty database for each test, SQLite and PostgreSQL;
 - app: a new app on that database, uploads in a temporary folder;
 - client: a test client (it keeps cookies, so the session and its CSRF token);
 - runner: a test runner for the app's `flask` commands;
@@ -10,8 +10,9 @@
 """
 
 import pytest
-from databases import dispose, fresh_sqlite_url
+from databases import dispose, fresh_postgres_url, fresh_sqlite_url
 from forum import post_form
+from pgserver import database_name, postgres_server  # noqa: F401 - a fixture, used below
 
 from chatsite import create_app
 
@@ -22,18 +23,17 @@ def upload_folder(tmp_path):
     return tmp_path / "uploads"
 
 
-@pytest.fixture
-def database_url(tmp_path):
-    """A fresh database with the newest schema and no data."""
-    return fresh_sqlite_url(tmp_path)
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
-def any_database_url(request, tmp_path):
-    """A fresh, migrated database: the test runs once on SQLite, once on PostgreSQL."""
+def database_url(request, tmp_path):
+    """A fresh database with the newest schema and no data: each test that uses it
+    runs twice, on SQLite and on PostgreSQL (a throwaway server, see pgserver.py)."""
     if request.param == "sqlite":
-        return fresh_sqlite_url(tmp_path)
-    pytest.skip("PostgreSQL harness not wired yet")
+        yield fresh_sqlite_url(tmp_path)
+        return
+    server = request.getfixturevalue("postgres_server")
+    url = fresh_postgres_url(server)
+    yield url
+    server.drop_database(database_name(url))
 
 
 @pytest.fixture

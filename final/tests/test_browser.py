@@ -17,6 +17,7 @@ from pathlib import Path
 
 import imagefactory
 import pytest
+from databases import dispose, fresh_sqlite_url
 from werkzeug.serving import make_server
 
 from chatsite import create_app
@@ -84,14 +85,16 @@ def upload_folder(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def site(upload_folder):
-    """A fresh final app on Werkzeug's threaded server; its base URL."""
-    app = create_app({"UPLOAD_FOLDER": str(upload_folder), "SECRET_KEY": "e2e"})
+    """A fresh final app on a fresh SQLite database, on Werkzeug's threaded server; its base URL."""
+    database_url = fresh_sqlite_url(upload_folder.parent)
+    app = create_app({"UPLOAD_FOLDER": str(upload_folder), "SECRET_KEY": "e2e", "DATABASE_URL": database_url})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=10)
+    dispose(app)
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from chatsite.db import db, not_a_search_index
 
 
 @pytest.fixture
-def migrated_app(any_database_url):
-    app = create_app({"DATABASE_URL": any_database_url, "TESTING": True})
+def migrated_app(database_url):
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True})
     yield app
     dispose(app)
 
