@@ -54,6 +54,7 @@ STEP_PAGES = {
     "06": [("/threads/{image_thread}", OK)],
     "07": [("/boards/no-such-board", NOT_FOUND)],  # the custom 404 page
     "08": [("/api/threads/{thread}/posts", OK)],  # JSON, as the browser shows it
+    "09": [("/threads/{image_thread}", OK)],  # the same site as 08, now from a package
 }
 FINAL_PAGES = {"home": ("/", OK), "thread": ("/threads/{thread}", OK)}
 # docs/img/home.png, the picture on the docs' Home page: a thread page of the
