@@ -31,7 +31,7 @@ def free_port():
 
 
 class Gunicorn:
-    def __init__(self, folder, database_url, workers=4, threads=4, port=None):
+    def __init__(self, folder, database_url, workers=4, port=None, **settings):
         self.folder = Path(folder)
         self.upload_folder = self.folder / "uploads"
         self.log_file = self.folder / f"gunicorn-{time.monotonic_ns()}.log"
@@ -43,8 +43,9 @@ class Gunicorn:
             "CHATSITE_UPLOAD_FOLDER": str(self.upload_folder),
             "CHATSITE_SECRET_KEY": "test",
             "CHATSITE_WORKERS": str(workers),
-            "CHATSITE_THREADS": str(threads),
             "CHATSITE_BIND": f"127.0.0.1:{self.port}",
+            # Any other setting of the app, e.g. TRUSTED_HOSTS=[...]: CHATSITE_TRUSTED_HOSTS.
+            **{f"CHATSITE_{name}": value for name, value in settings.items()},
         }
         self.process = None
 

@@ -14,7 +14,7 @@ import os
 
 from flask import Flask
 
-from chatsite import api, boards, csrf, db, errors, search, store, uploads
+from chatsite import api, boards, bodies, csrf, db, errors, search, store, uploads
 from chatsite.config import load_config
 
 # Sent with every response. They tell the browser to be strict with our pages:
@@ -44,6 +44,7 @@ def create_app(test_config=None):
 
     db.init_app(app)
     store.init_app(app)
+    bodies.init_app(app)  # first: a broken body is refused before the CSRF check reads it
     csrf.init_app(app)
     for blueprint in (boards.bp, search.bp, uploads.bp, api.bp, errors.bp):
         app.register_blueprint(blueprint)

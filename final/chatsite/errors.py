@@ -7,9 +7,11 @@ It picks the most specific one: CSRFError before HTTPException before Exception.
 
 from flask import Blueprint, current_app, render_template, request
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from chatsite import uploads
+from chatsite.bodies import IncompleteBody
 from chatsite.csrf import CSRFError
 
 bp = Blueprint("errors", __name__)
@@ -26,8 +28,10 @@ ERROR_EXPLANATIONS = {
 
 
 @bp.app_errorhandler(CSRFError)
-def show_csrf_error(error):
-    """A form without the right token: say it expired (the usual, innocent reason)."""
+@bp.app_errorhandler(IncompleteBody)
+def show_own_description(error):
+    """Our own 400s say exactly what went wrong: a form without the right token
+    (most often it expired), or a request that did not arrive whole."""
     return error_response(error, error.description)
 
 
@@ -40,10 +44,12 @@ def show_error_page(error):
 
 
 @bp.app_errorhandler(OperationalError)
+@bp.app_errorhandler(PoolTimeout)
 def show_busy_page(error):
     """The database could not be reached in time: SQLite stayed locked longer than
-    DATABASE_TIMEOUT, or PostgreSQL is down. Not a bug: a 503 says "try again"."""
-    current_app.logger.warning("Database unavailable on %s %s: %s", request.method, request.path, error.orig)
+    DATABASE_TIMEOUT, every pooled connection stayed busy, or PostgreSQL is down.
+    Not a bug: a 503 says "try again"."""
+    current_app.logger.warning("Database unavailable on %s %s: %s", request.method, request.path, error)
     return show_error_page(ServiceUnavailable(retry_after=5))
 
 

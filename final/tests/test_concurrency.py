@@ -222,5 +222,5 @@ def test_1000_posts_from_32_clients_on_the_dev_server(tmp_path, database_url):
 
 
 def test_1000_posts_from_32_clients_on_gunicorn_with_4_workers(tmp_path, database_url):
-    with Gunicorn(tmp_path, database_url, workers=4, threads=4) as server:
+    with Gunicorn(tmp_path, database_url, workers=4) as server:
         post_many_at_once(server.url, server.upload_folder)

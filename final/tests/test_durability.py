@@ -25,7 +25,7 @@ KILL_AFTER = 100  # answered replies
 
 
 def test_every_answered_reply_survives_a_sigkill(tmp_path, database_url):
-    server = Gunicorn(tmp_path, database_url, workers=4, threads=4).start()
+    server = Gunicorn(tmp_path, database_url, workers=4).start()
     try:
         setup = LiveBrowser(server.url)
         status, location = setup.post_form(
@@ -61,7 +61,7 @@ def test_every_answered_reply_survives_a_sigkill(tmp_path, database_url):
     finally:
         server.stop()
 
-    with Gunicorn(tmp_path, database_url, workers=2, threads=2) as restarted:
+    with Gunicorn(tmp_path, database_url, workers=2) as restarted:
         posts = LiveBrowser(restarted.url).get_json(f"/api/threads/{thread_id}/posts")["posts"]
     stored = {post["body"]: post["id"] for post in posts}
     bodies = [post["body"] for post in posts]

@@ -1,0 +1,120 @@
+"""Broken request bodies get a 400 and store nothing (chatsite/bodies.py).
+
+A client that closes the connection half-way through a form must not leave a
+shorter post behind, and a malformed chunked body is the client's mistake (400),
+not our bug (500). Checked through the test client and, with raw sockets,
+against gunicorn as `make serve` runs it.
+"""
+
+import re
+import socket
+import urllib.parse
+import urllib.request
+
+import pytest
+from forum import csrf_token, thread_ids_on_board
+from liveserver import Gunicorn
+
+
+def test_a_body_shorter_than_its_content_length_is_refused(client, submit):
+    page = client.get("/boards/astronomy").get_data(as_text=True)
+    body = urllib.parse.urlencode({"csrf_token": csrf_token(page), "title": "Cut short", "body": "x" * 100})
+    response = client.post(
+        "/boards/astronomy/threads",
+        data=body[: len(body) // 2],
+        environ_overrides={"CONTENT_LENGTH": str(len(body))},
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 400
+    assert "ended before all of it arrived" in response.get_data(as_text=True)
+    assert thread_ids_on_board(client) == []
+
+
+@pytest.mark.parametrize("length", ["abc", "-5", "1" * 40])
+def test_a_content_length_that_is_not_a_number_is_refused(client, length):
+    overrides = {"CONTENT_LENGTH": length}
+    response = client.post("/boards/astronomy/threads", data=b"x", environ_overrides=overrides)
+    assert response.status_code in (400, 413)
+    assert thread_ids_on_board(client) == []
+
+
+def test_a_declared_length_over_the_limit_is_413_before_reading(client):
+    response = client.post("/api/boards", data=b"x", environ_overrides={"CONTENT_LENGTH": str(10**12)})
+    assert response.status_code == 413
+    assert response.get_json()["error"]["status"] == 413
+
+
+class RawSession:
+    """Raw HTTP/1.1 over a socket, with the cookie and token of a real form page."""
+
+    def __init__(self, base_url, port):
+        self.port = port
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        with opener.open(base_url + "/boards/astronomy", timeout=10) as response:
+            self.cookie = response.headers["Set-Cookie"].split(";")[0]
+            self.token = csrf_token(response.read().decode())
+
+    def send(self, head, body, close_after=True):
+        """Send the request head and body bytes as given; return the status code, or None."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as connection:
+            connection.sendall(head.replace("COOKIE", self.cookie).encode() + body)
+            if close_after:
+                connection.shutdown(socket.SHUT_WR)  # "I am done sending"
+            answer = b""
+            while chunk := connection.recv(65536):
+                answer += chunk
+        found = re.match(rb"HTTP/1\.[01] (\d{3})", answer)
+        return int(found.group(1)) if found else None
+
+
+@pytest.fixture
+def served(tmp_path, database_url):
+    with Gunicorn(tmp_path, database_url, workers=1) as server:
+        yield server
+
+
+def form_head(length, extra=""):
+    return (
+        "POST /boards/astronomy/threads HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: COOKIE\r\n"
+        f"Content-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n{extra}"
+        + (f"Content-Length: {length}\r\n" if length is not None else "")
+        + "\r\n"
+    )
+
+
+def threads_on_board(server):
+    with urllib.request.urlopen(server.url + "/api/boards/astronomy/threads", timeout=10) as response:
+        return response.read().decode().count('"title"')
+
+
+@pytest.mark.live
+def test_gunicorn_refuses_a_truncated_form_and_stores_nothing(served):
+    raw = RawSession(served.url, served.port)
+    body = urllib.parse.urlencode({"csrf_token": raw.token, "title": "Half", "body": "y" * 200}).encode()
+    assert raw.send(form_head(len(body)), body[: len(body) // 2]) in (400, None)
+    assert threads_on_board(served) == 0
+    # The same form, whole, is stored: the 400 was about the missing half.
+    assert raw.send(form_head(len(body)), body) == 303
+    assert threads_on_board(served) == 1
+
+
+@pytest.mark.live
+@pytest.mark.parametrize(
+    "chunks",
+    [b"zz\r\nabc\r\n0\r\n\r\n", b"5\r\nabc", b"3\r\nabcXX0\r\n\r\n", b"-1\r\nabc\r\n0\r\n\r\n"],
+    ids=["size not hex", "ends early", "no CRLF after data", "negative size"],
+)
+def test_gunicorn_refuses_a_malformed_chunked_body_with_400(served, chunks):
+    raw = RawSession(served.url, served.port)
+    status = raw.send(form_head(None, "Transfer-Encoding: chunked\r\n"), chunks)
+    assert status in (400, None), status  # None: the server closed the connection without an answer
+    assert threads_on_board(served) == 0
+
+
+@pytest.mark.live
+def test_gunicorn_accepts_a_well_formed_chunked_form(served):
+    raw = RawSession(served.url, served.port)
+    body = urllib.parse.urlencode({"csrf_token": raw.token, "title": "Chunked", "body": "z"}).encode()
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:10], body[10:])) + b"0\r\n\r\n"
+    assert raw.send(form_head(None, "Transfer-Encoding: chunked\r\n"), chunked) == 303
+    assert threads_on_board(served) == 1
