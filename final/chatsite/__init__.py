@@ -13,6 +13,8 @@ Flask finds create_app() below and calls it to build the app.
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from chatsite import api, boards, bodies, csrf, db, errors, search, store, uploads
 from chatsite.config import load_config
@@ -42,6 +44,8 @@ def create_app(test_config=None):
     # The instance folder holds instance/config.py, the uploads and the SQLite database.
     os.makedirs(app.instance_path, exist_ok=True)
 
+    # <id:thread_id> in the blueprints' routes: a whole number the database can hold.
+    app.url_map.converters["id"] = IdConverter
     db.init_app(app)
     store.init_app(app)
     bodies.init_app(app)  # first: a broken body is refused before the CSRF check reads it
@@ -49,7 +53,20 @@ def create_app(test_config=None):
     for blueprint in (boards.bp, search.bp, uploads.bp, api.bp, errors.bp):
         app.register_blueprint(blueprint)
     app.after_request(add_security_headers)
+    if app.config["PROXIES"]:
+        # Believe X-Forwarded-For/-Proto/-Host from that many proxies, no more:
+        # request.remote_addr and url_for(_external=True) then say what the visitor used.
+        hops = app.config["PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
+
+
+class IdConverter(IntegerConverter):
+    """Ids in URLs: 1 to 2**31 - 1 (PostgreSQL's INTEGER). A longer number is an
+    address that does not exist (404), never an error deep in the database."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=2**31 - 1)
 
 
 def add_security_headers(response):

@@ -27,7 +27,7 @@ def board_threads(slug):
     return {"board": board_json(board), "threads": [thread_json(thread) for thread in threads]}
 
 
-@bp.get("/threads/<int:thread_id>/posts")
+@bp.get("/threads/<id:thread_id>/posts")
 def thread_posts(thread_id):
     """One thread and all its posts, oldest first."""
     thread = find_thread_or_404(thread_id)

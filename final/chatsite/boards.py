@@ -128,7 +128,7 @@ def create_thread(slug):
 # --- Threads and replies ------------------------------------------------------------
 
 
-@bp.get("/threads/<int:thread_id>")
+@bp.get("/threads/<id:thread_id>")
 def show_thread(thread_id):
     """One thread with all its posts, oldest first, and the reply form."""
     return render_thread(find_thread_or_404(thread_id))
@@ -147,7 +147,7 @@ def render_thread(thread, form=None, error=None):
     )
 
 
-@bp.post("/threads/<int:thread_id>/replies")
+@bp.post("/threads/<id:thread_id>/replies")
 def create_reply(thread_id):
     """Add a reply to a thread, then show it (the #post-N anchor scrolls to it)."""
     thread = find_thread_or_404(thread_id)

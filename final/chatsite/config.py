@@ -12,11 +12,13 @@ create_app() calls load_config(). Each layer overrides the one before it:
 """
 
 import os
+import secrets
+from pathlib import Path
 
-# The secret key signs the session cookie (which holds the CSRF token). This one
-# is written here for everyone to read, so it is only good for development:
-# set CHATSITE_SECRET_KEY (or SECRET_KEY in instance/config.py) on a real server.
-DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - a documented development default
+# Host names the site answers to when nobody configured any: this computer only.
+# A request for any other Host gets 400, so a forged Host header can never end
+# up in the absolute URLs we write (redirects, the API's "url" fields).
+LOCAL_HOSTS = ["localhost", "127.0.0.1", "::1", "[::1]"]
 
 # Every board of the site: "slug" is the short name used in addresses (/boards/chess).
 BOARDS = [
@@ -41,7 +43,13 @@ BOARDS = [
 def defaults(instance_path):
     """The development settings. UPLOAD_FOLDER depends on where the instance folder is."""
     return {
-        "SECRET_KEY": DEV_SECRET_KEY,
+        # SECRET_KEY signs the session cookie. Not set here: see secret_key_for().
+        "SECRET_KEY": None,
+        # Host names this site answers to; on a server: CHATSITE_TRUSTED_HOSTS='["chat.example.org"]'.
+        "TRUSTED_HOSTS": LOCAL_HOSTS,
+        # How many proxies (nginx, a load balancer) stand in front of the app and
+        # set X-Forwarded-For/-Proto/-Host. 0: none, so those headers are ignored.
+        "PROXIES": 0,
         # Where uploads are stored: the instance folder, never the code folder.
         "UPLOAD_FOLDER": os.path.join(instance_path, "uploads"),
         # The largest request Flask will read: room for a 4 MiB image and the text.
@@ -75,7 +83,8 @@ def load_config(app, test_config=None):
         app.config.from_mapping(test_config)
     # Flask-SQLAlchemy reads its own setting name; ours is the shorter one above.
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config["DATABASE_URL"])
-    warn_about_dev_secret_key(app)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = secret_key_for(app.instance_path)
 
 
 def database_uri(url):
@@ -87,10 +96,32 @@ def database_uri(url):
     return url
 
 
-def warn_about_dev_secret_key(app):
-    """Log a warning when a real server would run with the published development key."""
-    if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not (app.debug or app.testing):
-        app.logger.warning(
-            "SECRET_KEY is the development default: anyone can forge this site's "
-            "session cookies. Set CHATSITE_SECRET_KEY or SECRET_KEY in instance/config.py."
-        )
+def secret_key_for(instance_path):
+    """This installation's own secret key, made at random on the first start.
+
+    It is kept in instance/secret_key, readable by its owner only (mode 0600),
+    so that sessions survive a restart, every worker process uses the same key,
+    and no two installations share one. (A key written in the code would let
+    anyone who read the code forge sessions, and with them CSRF tokens.)
+    CHATSITE_SECRET_KEY or SECRET_KEY in instance/config.py take precedence.
+    """
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        os.makedirs(instance_path, exist_ok=True)
+        # Write it under a name of our own, then link it into place: link() fails
+        # if another process (another gunicorn worker) was first, and then we
+        # read theirs. Nobody ever reads a half-written key.
+        temporary = path.with_name(f"secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise RuntimeError(f"{path} holds no usable secret key: delete it to make a new one.")
+    return key

@@ -9,10 +9,14 @@ cannot know the token, and a POST without the right token is refused.
 """
 
 import hmac
+import re
 import secrets
 
 from flask import request, session
 from werkzeug.exceptions import BadRequest
+
+# What secrets.token_urlsafe(32) makes: 43 characters of A-Z a-z 0-9 - _.
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
 
 # The methods that change something. GET and HEAD only read, so they need no token.
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -33,9 +37,25 @@ def init_app(app):
 
 def csrf_token():
     """This session's token, made the first time a page needs one."""
-    if "csrf_token" not in session:
-        session["csrf_token"] = secrets.token_urlsafe(32)
-    return session["csrf_token"]
+    token = session_token()
+    if token is None:
+        token = session["csrf_token"] = secrets.token_urlsafe(32)
+    return token
+
+
+def session_token():
+    """The token kept in the session, or None if there is none that looks like ours.
+
+    The session is a signed cookie: nobody can change it without the secret key.
+    But a leaked or weak key happens, so whatever the session holds is checked
+    like any other input. Flask's session can even hold "safe" Markup, which
+    Jinja would not escape; `type(...) is str` refuses that (Markup is a str
+    subclass) as well as lists, numbers and None.
+    """
+    token = session.get("csrf_token")
+    if type(token) is not str or not TOKEN_PATTERN.fullmatch(token):
+        return None
+    return token
 
 
 def check_csrf_token():
@@ -47,7 +67,7 @@ def check_csrf_token():
         return
     # Reading request.form may itself stop the request with 413 Content Too Large.
     sent = request.form.get("csrf_token", "")
-    expected = session.get("csrf_token", "")
+    expected = session_token()
     # compare_digest takes as long for a near miss as for a wild guess, so the
     # time of the answer does not give the token away one character at a time.
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):

@@ -18,6 +18,10 @@ MAX_BODY_LENGTH = 5000
 TEXT_DIRECTION_CHARACTERS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
+# No list has a billion pages: a ?page= of more digits does not exist.
+MAX_PAGE_DIGITS = 9
+
+
 class FormError(BadRequest):
     """Something wrong in a form: a 400 Bad Request whose description tells the
     person what to fix."""
@@ -63,6 +67,8 @@ def requested_page():
     """The ?page= number, 1 when there is none. Anything but a whole number from 1
     up is an address that does not exist: 404 Not Found."""
     text = request.args.get("page", "1")
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+    # Look at the text before turning it into a number: int() of thousands of
+    # digits is slow, and Python refuses more than 4,300 digits (a 500 error).
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_PAGE_DIGITS or int(text) < 1:
         abort(404)
     return int(text)

@@ -1,13 +1,12 @@
 """Settings: development defaults < instance/config.py < CHATSITE_* variables < test_config."""
 
-import logging
 import os
 
 import flask
 import pytest
 
 from chatsite import create_app
-from chatsite.config import BOARDS, DEV_SECRET_KEY
+from chatsite.config import BOARDS, LOCAL_HOSTS
 
 
 @pytest.fixture
@@ -24,7 +23,9 @@ def instance_path(tmp_path, monkeypatch):
 
 def test_defaults(instance_path):
     app = create_app()
-    assert app.config["SECRET_KEY"] == DEV_SECRET_KEY
+    assert app.config["SECRET_KEY"] == (instance_path / "secret_key").read_text().strip()
+    assert app.config["TRUSTED_HOSTS"] == LOCAL_HOSTS
+    assert app.config["PROXIES"] == 0
     assert app.config["UPLOAD_FOLDER"] == str(instance_path / "uploads")
     assert app.config["MAX_CONTENT_LENGTH"] == 4 * 1024 * 1024
     assert app.config["MAX_FORM_MEMORY_SIZE"] == 64 * 1024
@@ -91,21 +92,28 @@ def test_test_config_wins(instance_path, monkeypatch):
     assert app.testing
 
 
-def test_dev_secret_key_in_production_logs_a_warning(instance_path, caplog):
-    with caplog.at_level(logging.WARNING):
+def test_without_a_key_each_installation_makes_its_own_and_keeps_it(instance_path, tmp_path, monkeypatch):
+    first = create_app().config["SECRET_KEY"]
+    key_file = instance_path / "secret_key"
+    assert len(first) == 64
+    assert key_file.stat().st_mode & 0o777 == 0o600  # only its owner can read it
+    assert create_app().config["SECRET_KEY"] == first  # the next start, or another worker
+    elsewhere = tmp_path / "another-installation"
+    monkeypatch.setattr(flask.Flask, "auto_find_instance_path", lambda self: str(elsewhere))
+    assert create_app().config["SECRET_KEY"] != first
+
+
+def test_a_configured_key_wins_and_no_file_is_made(instance_path, monkeypatch):
+    monkeypatch.setenv("CHATSITE_SECRET_KEY", "from-environment")
+    assert create_app().config["SECRET_KEY"] == "from-environment"
+    assert not (instance_path / "secret_key").exists()
+
+
+def test_an_empty_key_file_is_refused_with_a_clear_message(instance_path):
+    instance_path.mkdir()
+    (instance_path / "secret_key").write_text("\n")
+    with pytest.raises(RuntimeError, match="delete it to make a new one"):
         create_app()
-    assert any("SECRET_KEY is the development default" in r.getMessage() for r in caplog.records)
-
-
-@pytest.mark.parametrize(
-    "settings",
-    [{"SECRET_KEY": "a-real-secret"}, {"TESTING": True}, {"DEBUG": True}],
-    ids=["real key", "testing", "debug"],
-)
-def test_no_warning_with_a_real_key_or_while_developing(instance_path, caplog, settings):
-    with caplog.at_level(logging.WARNING):
-        create_app(settings)
-    assert not any("SECRET_KEY" in r.getMessage() for r in caplog.records)
 
 
 def test_config_changed_after_create_app_takes_effect(app, client):

@@ -119,13 +119,13 @@ def test_routes_are_the_same_as_step_08(app):
         "/": {"GET"},
         "/boards/<slug>": {"GET"},
         "/boards/<slug>/threads": {"POST"},
-        "/threads/<int:thread_id>": {"GET"},
-        "/threads/<int:thread_id>/replies": {"POST"},
+        "/threads/<id:thread_id>": {"GET"},
+        "/threads/<id:thread_id>/replies": {"POST"},
         "/search": {"GET"},
         "/uploads/<path:filename>": {"GET"},
         "/api/boards": {"GET"},
         "/api/boards/<slug>/threads": {"GET"},
-        "/api/threads/<int:thread_id>/posts": {"GET"},
+        "/api/threads/<id:thread_id>/posts": {"GET"},
         "/static/<path:filename>": {"GET"},
     }
 

@@ -1,0 +1,128 @@
+"""Requests an attacker would send: forged sessions, hostile hosts, huge numbers.
+
+Each case is what an outsider can send without any special access, and each
+must end in a clear 4xx (or a harmless page), never a 500, and never let the
+attacker's text into our markup or our URLs.
+"""
+
+import pytest
+from flask.sessions import SecureCookieSessionInterface
+from forum import create_thread, csrf_token, reply
+from markupsafe import Markup
+
+from chatsite import create_app
+
+# --- forged sessions ---------------------------------------------------------------
+
+
+def forge_session(app, client, data):
+    """Sign `data` with the app's own key (as someone who stole it could) and set it as the cookie."""
+    value = SecureCookieSessionInterface().get_signing_serializer(app).dumps(data)
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], value)
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        Markup('"><script>alert(1)</script>'),
+        ["a", "list"],
+        {"a": "dict"},
+        12345,
+        None,
+        "short",
+        "x" * 43 + "<",
+    ],
+    ids=["markup", "list", "dict", "number", "null", "too short", "bad character"],
+)
+def test_a_forged_session_token_is_replaced_not_trusted(app, client, token):
+    forge_session(app, client, {"csrf_token": token})
+    page = client.get("/boards/astronomy")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "<script>alert(1)</script>" not in html
+    assert len(csrf_token(html)) == 43  # a fresh token of our own
+    # Posting with the forged value is refused cleanly, never a 500.
+    forge_session(app, client, {"csrf_token": token})
+    response = client.post("/boards/astronomy/threads", data={"csrf_token": str(token), "title": "x"})
+    assert response.status_code == 400
+
+
+def test_a_session_signed_with_another_key_is_ignored(app, client):
+    other = create_app({"SECRET_KEY": "someone-else", "DATABASE_URL": "sqlite://", "TESTING": True})
+    forge_session(other, client, {"csrf_token": "A" * 43})
+    response = client.post("/boards/astronomy/threads", data={"csrf_token": "A" * 43, "title": "x"})
+    assert response.status_code == 400
+
+
+# --- hostile Host headers ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:5000", "localhost.evil.example", "a b"])
+def test_an_unknown_host_is_refused(client, host):
+    response = client.get("/api/boards", headers={"Host": host})
+    assert response.status_code == 400
+    assert "evil" not in response.get_data(as_text=True)
+
+
+def test_no_absolute_url_carries_a_forged_host(client, submit):
+    thread_id = create_thread(client)
+    response = reply(client, thread_id, "hi")
+    assert response.headers["Location"].startswith("/threads/")  # relative: no host at all
+    for url in ("/api/boards", f"/api/threads/{thread_id}/posts"):
+        assert "evil" not in client.get(url, headers={"Host": "evil.example"}).get_data(as_text=True)
+
+
+def test_configured_hosts_are_served(database_url, upload_folder):
+    settings = {"TRUSTED_HOSTS": ["chat.example.org"], "DATABASE_URL": database_url, "SECRET_KEY": "t"}
+    client = create_app(settings).test_client()
+    served = client.get("/api/boards", headers={"Host": "chat.example.org"})
+    assert served.status_code == 200
+    assert served.get_json()["boards"][0]["url"].startswith("http://chat.example.org/")
+    assert client.get("/api/boards", headers={"Host": "localhost"}).status_code == 400
+
+
+# --- proxies -------------------------------------------------------------------------
+
+FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "chat.example.org"}
+
+
+def test_forwarded_headers_are_ignored_without_a_proxy(client):
+    board = client.get("/api/boards", headers=FORWARDED).get_json()["boards"][0]
+    assert board["url"].startswith("http://localhost/")
+
+
+def test_forwarded_headers_are_believed_from_one_configured_proxy(database_url):
+    settings = {"PROXIES": 1, "TRUSTED_HOSTS": ["chat.example.org"], "DATABASE_URL": database_url}
+    client = create_app({**settings, "SECRET_KEY": "t"}).test_client()
+    board = client.get("/api/boards", headers=FORWARDED).get_json()["boards"][0]
+    assert board["url"].startswith("https://chat.example.org/")
+
+
+# --- huge numbers --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/threads/" + "9" * 30,
+        "/threads/" + "9" * 5000,
+        "/threads/2147483648",
+        "/threads/0",
+        "/api/threads/" + "9" * 30 + "/posts",
+        "/boards/astronomy?page=" + "9" * 5000,
+        "/boards/astronomy?page=1000000000",
+        "/search?q=x&page=" + "9" * 5000,
+    ],
+    ids=["30 digits", "5000 digits", "2**31", "zero", "API 30 digits", "page 5000 digits", "page 10**9",
+         "search page 5000 digits"],
+)
+def test_huge_numbers_in_the_address_are_404(client, url):
+    assert client.get(url).status_code == 404
+
+
+def test_replying_to_a_huge_thread_number_is_404(client):
+    thread_id = create_thread(client)
+    page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    fields = {"csrf_token": csrf_token(page), "body": "x"}
+    response = client.post("/threads/" + "9" * 30 + "/replies", data=fields)
+    assert response.status_code == 404
