@@ -15,10 +15,10 @@ to step 04 against that file (``make check`` wraps this and prints a report).
 """
 
 import os
-import threading
 from collections import Counter
 
 import pytest
+from forum import serving
 from targets import load_app, selected_targets, step_targets
 
 INSTRUCTOR_MODE = bool(os.environ.get("CHATSITE_APP"))
@@ -70,14 +70,8 @@ def client(app):
 @pytest.fixture
 def live_server(app):
     """The app served by Werkzeug's threaded development server on a free port."""
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with serving(app) as url:
+        yield url
 
 
 # --- instructor report ------------------------------------------------------

@@ -10,10 +10,12 @@ every step keeps (and that a student's app must keep too, see "For instructors")
   hidden ``csrf_token`` field (the final app does), it is sent back like a browser would.
 """
 
+import contextlib
 import http.cookiejar
 import io
 import json
 import re
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -63,9 +65,10 @@ def post_ids(client, thread_id):
     return [int(found) for found in re.findall(r'id="post-(\d+)"', html)]
 
 
-def thread_ids_on_board(client, board=BOARD):
-    """The ids of the threads a board page links to, in page order, once each."""
-    html = client.get(f"/boards/{board}").get_data(as_text=True)
+def thread_ids_on_board(client, board=BOARD, page=None):
+    """The ids of the threads a board page (or its ?page=N) links to, in page order, once each."""
+    url = f"/boards/{board}" if page is None else f"/boards/{board}?page={page}"
+    html = client.get(url).get_data(as_text=True)
     seen = []
     for found in re.findall(r'href="/threads/(\d+)"', html):
         if int(found) not in seen:
@@ -78,6 +81,24 @@ def stored_files(upload_folder):
     if not upload_folder.exists():
         return []
     return sorted(path for path in upload_folder.rglob("*") if path.is_file())
+
+
+@contextlib.contextmanager
+def serving(app):
+    """Serve the app with Werkzeug's threaded development server on a free port
+    of 127.0.0.1; yield its address, e.g. "http://127.0.0.1:40123". The server
+    stops when the block ends."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
 
 
 class LiveBrowser:

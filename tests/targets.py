@@ -88,6 +88,8 @@ def load_app(target, upload_folder):
         return _load_final(upload_folder)
     if target.is_package:
         package = _load_package(target.path)
+        # The folder of the database file must exist (SQLite makes the file, not its folder).
+        upload_folder.parent.mkdir(parents=True, exist_ok=True)
         return package.create_app(
             {
                 "UPLOAD_FOLDER": str(upload_folder),
@@ -99,6 +101,22 @@ def load_app(target, upload_folder):
     app = _load_module(target.path).app
     app.config["UPLOAD_FOLDER"] = str(upload_folder)
     return app
+
+
+# The settings that say where an app keeps its data (and the final app's secret key).
+_DATA_SETTINGS = ("UPLOAD_FOLDER", "DATABASE", "DATABASE_URL", "SECRET_KEY")
+
+
+def reload_app(app, **settings):
+    """A new app of the same package step (or final) on the same data: a restart.
+
+    It is made by the same create_app(), with the same upload folder and database,
+    and with ``settings`` on top (e.g. DATABASE_TIMEOUT=0.2). A step that keeps its
+    data in memory starts empty again, as it would after a real restart.
+    """
+    create_app = importlib.import_module(app.import_name).create_app
+    same_data = {name: app.config[name] for name in _DATA_SETTINGS if name in app.config}
+    return create_app({**same_data, **settings})
 
 
 def _load_module(app_file):

@@ -23,6 +23,13 @@ def test_every_page_has_a_search_box(client):
         assert 'name="q"' in html
 
 
+def test_search_ignores_case_in_every_alphabet_not_only_a_to_z(client):
+    wanted = create_thread(client, title="Une étoile filante", body="Über den Wolken")
+    create_thread(client, title="Something else")
+    assert result_ids(client.get("/search?q=ÉTOILE")) == [wanted]
+    assert result_ids(client.get("/search?q=über")) == [wanted]
+
+
 def test_search_finds_words_in_titles(client):
     wanted = create_thread(client, title="Best telescope for beginners")
     create_thread(client, title="Knitting socks", board="knitting")

@@ -1,4 +1,4 @@
-"""Bad input, proven: a catalogue of hostile or broken requests across steps 03-08.
+"""Bad input, proven: a catalogue of hostile or broken requests across steps 03-10.
 
 Every case goes through the same check (`run_case`):
 
@@ -16,7 +16,16 @@ from dataclasses import dataclass
 
 import imagefactory
 import pytest
-from forum import csrf_token, post_form, post_ids, reply, stored_files, thread_ids_on_board
+from forum import (
+    create_thread,
+    csrf_token,
+    post_form,
+    post_ids,
+    reply,
+    stored_files,
+    thread_ids_on_board,
+)
+from markupsafe import escape
 
 FOUR_MIB = 4 * 1024 * 1024
 STORED_NAME = re.compile(r"[0-9a-f]{32}\.(png|jpg|gif|webp)")
@@ -112,6 +121,31 @@ def shown_escaped(text):
     return check
 
 
+def stored_as_text(text):
+    """SQL typed into a form is kept as text, shown escaped, and breaks nothing."""
+
+    def check(client, response, thread_id):
+        page = client.get(response.headers["Location"].split("#")[0]).get_data(as_text=True)
+        assert str(escape(text)) in page
+        site_still_works(client, response, thread_id)
+
+    return check
+
+
+def site_still_works(client, response, thread_id):
+    """No table was dropped, nothing else was changed: the thread and its posts are
+    still there, and a new thread can be started."""
+    assert thread_id in thread_ids_on_board(client)
+    assert post_ids(client, thread_id)
+    assert create_thread(client, title="Afterwards") in thread_ids_on_board(client)
+
+
+def finds_nothing(client, response, thread_id):
+    """The search took the SQL as words to look for: no thread has them."""
+    assert f'href="/threads/{thread_id}"' not in response.get_data(as_text=True)
+    site_still_works(client, response, thread_id)
+
+
 def image_served_safely(client, response, thread_id):
     html = client.get(f"/threads/{thread_id}").get_data(as_text=True)
     [url] = re.findall(r'<img src="(/uploads/[^"]+)"', html)
@@ -148,6 +182,10 @@ def json_error(status):
 
 
 SCRIPT = "<script>alert(1)</script>"
+# Text that would change the query if it were pasted into the SQL text
+# instead of being sent as a parameter (see steps/10_database/chatsite/store.py).
+DROP_TABLE = "x'); DROP TABLE threads; --"
+OR_TRUE = "' OR 1=1 --"
 
 CASES = {
     "03": [
@@ -159,6 +197,14 @@ CASES = {
         Case("U+202E in title", new_thread("invoice\u202egpj.exe"), 400, says="text-direction"),
         Case("script in title", new_thread(SCRIPT), 303, stores=True, then=shown_escaped(SCRIPT)),
         Case("script in body", new_thread("Fine", SCRIPT), 303, stores=True, then=shown_escaped(SCRIPT)),
+        Case("SQL in title (DROP TABLE)", new_thread(DROP_TABLE), 303, stores=True,
+             then=stored_as_text(DROP_TABLE)),
+        Case("SQL in title (OR 1=1)", new_thread(OR_TRUE), 303, stores=True, then=stored_as_text(OR_TRUE)),
+        Case("SQL in body (DROP TABLE)", new_thread("Fine", DROP_TABLE), 303, stores=True,
+             then=stored_as_text(DROP_TABLE)),
+        Case("SQL in body (OR 1=1)", new_thread("Fine", OR_TRUE), 303, stores=True,
+             then=stored_as_text(OR_TRUE)),
+        Case("NUL in body", new_thread("Fine", "nul\x00byte"), 400, says="control"),
         Case("title one over 120", new_thread("t" * 121), 400),
         Case("body exactly 5000", new_thread("Long", "b" * 5000), 303, stores=True),
         Case("body one over 5000", new_thread("Long", "b" * 5001), 400),
@@ -166,12 +212,17 @@ CASES = {
             c, "/boards/astronomy", "/boards/nope/threads", {"title": "x"}), 404),
         Case("non-integer thread id", get("/threads/abc"), 404),
         Case("negative thread id", get("/threads/-1"), 404),
+        Case("thread id larger than any database integer", get("/threads/" + "9" * 30), 404),
         Case("GET on a POST-only route", get("/boards/astronomy/threads"), 405),
         Case("POST to a GET-only route", post("/threads/{thread}"), 405),
     ],
     "04": [
         Case("reply of whitespace only", new_reply(" \r\n\t "), 400),
         Case("U+202E in a reply", new_reply("abc\u202edef"), 400),
+        Case("NUL in a reply", new_reply("nul\x00byte"), 400, says="control"),
+        Case("SQL in a reply (DROP TABLE)", new_reply(DROP_TABLE), 303, stores=True,
+             then=stored_as_text(DROP_TABLE)),
+        Case("SQL in a reply (OR 1=1)", new_reply(OR_TRUE), 303, stores=True, then=stored_as_text(OR_TRUE)),
         Case("reply exactly 5000", new_reply("r" * 5000), 303, stores=True),
         Case("reply one over 5000", new_reply("r" * 5001), 400),
         Case("reply to thread 0", post("/threads/0/replies"), 404, then=reply_route_works),
@@ -182,6 +233,10 @@ CASES = {
         Case("search of 10,000 characters", get("/search?q=" + "a" * 10_000), 400, says="at most 200"),
         Case("script in a search", get("/search?q=%3Cscript%3Ealert(1)%3C/script%3E"), 200,
              says="&lt;script&gt;"),
+        Case("SQL in a search (DROP TABLE)", lambda c, t: c.get("/search", query_string={"q": DROP_TABLE}),
+             200, then=finds_nothing),
+        Case("SQL in a search (OR 1=1)", lambda c, t: c.get("/search", query_string={"q": OR_TRUE}),
+             200, then=finds_nothing),
     ],
     "06": [
         Case("file named ../../app.py", new_reply(image=("../../app.py", b"import os")), 400),
@@ -221,8 +276,15 @@ CASES = {
     "08": [
         Case("non-integer thread id in the API", get("/api/threads/abc/posts"), 404, then=json_error(404)),
         Case("negative thread id in the API", get("/api/threads/-1/posts"), 404, then=json_error(404)),
+        Case("thread id larger than any database integer in the API",
+             get("/api/threads/" + "9" * 30 + "/posts"), 404, then=json_error(404)),
         Case("unknown board in the API", get("/api/boards/nope/threads"), 404, then=json_error(404)),
         Case("POST to the API", post("/api/boards"), 405, then=json_error(405)),
+    ],
+    "10": [
+        Case("page number of 5,000 digits", get("/boards/astronomy?page=" + "9" * 5000), 404),
+        Case("page 0", get("/boards/astronomy?page=0"), 404),
+        Case("page -1", get("/boards/astronomy?page=-1"), 404),
     ],
 }
 
@@ -294,6 +356,12 @@ def test_error_page_input(case, client, upload_folder):
 @pytest.mark.since("08")
 @cases("08")
 def test_api_input(case, client, upload_folder):
+    run_case(case, client, upload_folder)
+
+
+@pytest.mark.since("10")
+@cases("10")
+def test_board_page_input(case, client, upload_folder):
     run_case(case, client, upload_folder)
 
 

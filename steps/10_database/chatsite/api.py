@@ -1,0 +1,97 @@
+"""A read-only JSON API under /api/, for programs rather than people.
+
+A view that returns a dictionary gets it turned into a JSON response by Flask.
+Errors under /api/ are JSON too (see errors.py).
+"""
+
+from flask import Blueprint, url_for
+
+from .store import find_board_or_404, find_thread_or_404, get_store
+
+# url_prefix: "/boards" below answers at /api/boards.
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.get("/boards")
+def boards():
+    """Every board, A to Z, with its number of threads."""
+    store = get_store()
+    counts = store.thread_counts()
+    return {"boards": [board_json(board, counts[board["slug"]]) for board in store.boards_a_to_z()]}
+
+
+@bp.get("/boards/<slug>/threads")
+def board_threads(slug):
+    """One board and its threads, the most recently active first."""
+    board = find_board_or_404(slug)
+    on_board = get_store().threads_on_board(board)
+    return {
+        "board": board_json(board, len(on_board)),
+        "threads": [thread_json(thread) for thread in on_board],
+    }
+
+
+@bp.get("/threads/<int:thread_id>/posts")
+def thread_posts(thread_id):
+    """One thread and all its posts, oldest first."""
+    thread = find_thread_or_404(thread_id)
+    posts = get_store().posts(thread)
+    return {
+        "thread": {
+            "id": thread["id"],
+            "board": thread["board"],
+            "title": thread["title"],
+            "created_at": iso_time(thread["created_at"]),
+            "url": url_for("boards.show_thread", thread_id=thread["id"], _external=True),
+        },
+        "posts": [post_json(post) for post in posts],
+    }
+
+
+def board_json(board, thread_count):
+    """A board as the API shows it."""
+    return {
+        "slug": board["slug"],
+        "name": board["name"],
+        "description": board["description"],
+        "thread_count": thread_count,
+        "url": url_for("api.board_threads", slug=board["slug"], _external=True),
+    }
+
+
+def thread_json(thread):
+    """A thread in a board's list of threads."""
+    return {
+        "id": thread["id"],
+        "title": thread["title"],
+        "created_at": iso_time(thread["created_at"]),
+        "bumped_at": iso_time(thread["bumped_at"]),
+        "reply_count": thread["reply_count"],
+        "url": url_for("api.thread_posts", thread_id=thread["id"], _external=True),
+    }
+
+
+def post_json(post):
+    """A post, with its image (or null)."""
+    image = post["image"]
+    if image is not None:
+        image = {
+            "url": url_for("uploads.uploaded_file", filename=image["path"], _external=True),
+            "content_type": image["content_type"],
+            "size": image["size"],
+            "width": image["width"],
+            "height": image["height"],
+            "original_name": image["original_name"],
+        }
+    return {
+        "id": post["id"],
+        "thread_id": post["thread_id"],
+        "body": post["body"],
+        "created_at": iso_time(post["created_at"]),
+        "image": image,
+    }
+
+
+def iso_time(moment):
+    """A UTC time as an ISO 8601 string, e.g. "2026-11-24T23:41:04.123Z"."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,179 @@
+"""The pages for people: the board list, board pages, threads and replies.
+
+A blueprint is a group of routes written in its own module. Nothing here knows
+which app it will serve: create_app() registers the blueprint on each new app.
+Its views are named after it, so url_for() needs "boards.show_thread", not
+just "show_thread".
+"""
+
+import math
+import string
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+
+from .forms import MAX_BODY_LENGTH, MAX_TITLE_LENGTH, FormError, check_body, check_title, clean_text
+from .store import find_board_or_404, find_thread_or_404, get_store
+from .uploads import check_upload, max_upload_mib, saved_image
+
+bp = Blueprint("boards", __name__)
+
+# The letters of the A-Z bar, as a tuple so that "AB" is not "in" it
+# (a string would say "AB" in "ABC...Z" is True: it is a substring).
+ALPHABET = tuple(string.ascii_uppercase)
+
+# How many threads one board page shows; ?page=2 shows the next ones.
+THREADS_PER_PAGE = 50
+
+
+def first_letter(board):
+    """The upper-case first letter of a board's name: "python" files under "P"."""
+    return board["name"][:1].upper()
+
+
+# --- The home page -------------------------------------------------------------
+
+
+@bp.get("/")
+def index():
+    """The home page: every board from A to Z, or only those starting with ?letter=X."""
+    letter = request.args.get("letter", "").strip().upper()
+    boards = get_store().boards_a_to_z()
+    if letter and letter not in ALPHABET:
+        # Not a single letter A-Z: say so instead of silently showing everything.
+        message = "Pick one letter from A to Z to filter the boards."
+        return render_index(boards, letter="", error=message), 400
+    if letter:
+        boards = [board for board in boards if first_letter(board) == letter]
+    return render_index(boards, letter=letter)
+
+
+def render_index(boards, letter, error=None):
+    """Render the board list with the A-Z bar above it."""
+    letters_in_use = {first_letter(board) for board in get_store().boards_a_to_z()}
+    return render_template(
+        "index.html",
+        boards=boards,
+        letter=letter,
+        alphabet=ALPHABET,
+        letters_in_use=letters_in_use,
+        error=error,
+    )
+
+
+# --- Board pages and new threads --------------------------------------------------
+
+
+@bp.get("/boards/<slug>")
+def show_board(slug):
+    """One page of a board's threads, most recently active first, and a form to start one."""
+    return render_board(find_board_or_404(slug), page=requested_page())
+
+
+def requested_page():
+    """The number in ?page=, or 1 when there is none.
+
+    Anything but a whole number from 1 up is an address that does not exist:
+    404 Not Found. The text is checked *before* int() turns it into a number:
+    int() of thousands of digits raises ValueError, and that would be a 500.
+    No board will ever have a billion pages, so 9 digits are plenty.
+    """
+    text = request.args.get("page", "1")
+    # isascii(): isdigit() alone also accepts digits of other scripts, like "٣".
+    if not (text.isascii() and text.isdigit() and len(text) <= 9) or int(text) < 1:
+        abort(404)
+    return int(text)
+
+
+def render_board(board, page=1, form=None, error=None):
+    """Render a page of a board: its threads, links to the other pages, and the form."""
+    store = get_store()
+    # How many pages: the number of threads divided by 50, rounded up (51
+    # threads make 2 pages), and at least 1, so that an empty board has its page 1.
+    pages = max(1, math.ceil(store.count_threads(board) / THREADS_PER_PAGE))
+    if page > pages:
+        abort(404)
+    return render_template(
+        "board.html",
+        board=board,
+        threads=store.board_page(board, page, THREADS_PER_PAGE),
+        page=page,
+        pages=pages,
+        form=form or {},
+        error=error,
+        max_title=MAX_TITLE_LENGTH,
+        max_body=MAX_BODY_LENGTH,
+        max_upload_mib=max_upload_mib(),
+    )
+
+
+@bp.post("/boards/<slug>/threads")
+def create_thread(slug):
+    """Start a thread from the form on a board page."""
+    board = find_board_or_404(slug)
+    title = clean_text(request.form.get("title", ""))
+    body = clean_text(request.form.get("body", ""))
+    # Each check raises FormError if something is wrong; show_form_again() handles it.
+    upload = check_upload(request.files.get("image"))
+    check_title(title)
+    check_body(body, required=False)
+    # The image file is written first; if storing the thread fails, it is deleted again.
+    with saved_image(board, upload) as image:
+        thread = get_store().add_thread(board, title, body, image)
+    # 303 See Other: "the post worked, now GET this page". Reloading the thread
+    # page afterwards will not send the form a second time.
+    return redirect(url_for("boards.show_thread", thread_id=thread["id"]), code=303)
+
+
+# --- Threads and replies -------------------------------------------------------------
+
+
+@bp.get("/threads/<int:thread_id>")
+def show_thread(thread_id):
+    """One thread with all its posts, oldest first, and the reply form."""
+    return render_thread(find_thread_or_404(thread_id))
+
+
+def render_thread(thread, form=None, error=None):
+    """Render a thread page: its posts and the reply form."""
+    store = get_store()
+    return render_template(
+        "thread.html",
+        thread=thread,
+        posts=store.posts(thread),
+        board=store.find_board(thread["board"]),
+        form=form or {},
+        error=error,
+        max_body=MAX_BODY_LENGTH,
+        max_upload_mib=max_upload_mib(),
+    )
+
+
+@bp.post("/threads/<int:thread_id>/replies")
+def create_reply(thread_id):
+    """Add a reply to a thread, then show it (the #post-N anchor scrolls to it)."""
+    thread = find_thread_or_404(thread_id)
+    body = clean_text(request.form.get("body", ""))
+    upload = check_upload(request.files.get("image"))
+    check_body(body, required=upload is None)  # a reply needs text, an image, or both
+    # The image file is written first; if storing the reply fails, it is deleted again.
+    with saved_image(get_store().find_board(thread["board"]), upload) as image:
+        post = get_store().add_reply(thread, body, image)
+    url = url_for("boards.show_thread", thread_id=thread["id"], _anchor=f"post-{post['id']}")
+    return redirect(url, code=303)
+
+
+# --- A refused form ---------------------------------------------------------------
+# bp.errorhandler (not bp.app_errorhandler): this handler only sees the errors
+# raised by this blueprint's views, which are the only ones with forms.
+# Every other error goes to the handlers of errors.py.
+
+
+@bp.errorhandler(FormError)
+def show_form_again(error):
+    """A refused form: show its page again with the message and everything typed."""
+    message = error.description
+    if "thread_id" in request.view_args:
+        thread = find_thread_or_404(request.view_args["thread_id"])
+        return render_thread(thread, form=request.form, error=message), 400
+    board = find_board_or_404(request.view_args["slug"])
+    return render_board(board, form=request.form, error=message), 400

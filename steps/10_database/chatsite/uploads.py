@@ -1,0 +1,123 @@
+"""Image uploads: check the bytes, store them under a made-up name, serve them back.
+
+The blueprint has one page, /uploads/<path>, which serves a stored image.
+The boards blueprint calls check_upload() and saved_image() when a form
+carries a file.
+"""
+
+import os
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, send_from_directory
+
+from . import images  # checks an upload's bytes
+from .forms import FormError, has_hidden_characters
+
+# url_prefix: every address of this blueprint starts with /uploads.
+bp = Blueprint("uploads", __name__, url_prefix="/uploads")
+
+
+def check_upload(upload):
+    """Check the form's file field. Return None when no file was chosen, or a dict
+    with the file's bytes and what we found in them. Raise FormError if refused."""
+    if upload is None:
+        return None
+    data = upload.read()
+    if not upload.filename and not data:
+        return None  # the browser sends an empty, nameless file when none was chosen
+    if not upload.filename:
+        raise FormError("The file has no name. Please choose an image file.")
+    if not data:
+        raise FormError("The file is empty. Please choose an image file.")
+    kind_by_name = images.kind_for_filename(upload.filename)
+    if kind_by_name is None:
+        raise FormError("Only PNG, JPEG, GIF and WebP images can be uploaded.")
+    # The name and the Content-Type are chosen by the sender, so we trust only the bytes.
+    found = images.inspect_image(data)
+    if found is None:
+        raise FormError("This file is not a complete PNG, JPEG, GIF or WebP image.")
+    kind, width, height = found
+    if kind != kind_by_name:
+        raise FormError(f"The file name says {kind_by_name.upper()}, but it is a {kind.upper()} image.")
+    return {"data": data, "kind": kind, "width": width, "height": height, "name": upload.filename}
+
+
+def save_image(board, upload):
+    """Store a checked upload as uploads/<board>/<YYYY>/<MM>/<random name>; describe it."""
+    now = datetime.now(timezone.utc)
+    relative_folder = f"{board['slug']}/{now:%Y}/{now:%m}"
+    # current_app: the app answering this request. There is no global `app` any more.
+    folder = Path(current_app.config["UPLOAD_FOLDER"]) / relative_folder
+    folder.mkdir(parents=True, exist_ok=True)
+    # A name we make up: never the sender's, which could be "../app.py" or clash
+    # with someone else's "photo.jpg". uuid4 gives 122 random bits.
+    extension = images.IMAGE_TYPES[upload["kind"]]["extensions"][0]
+    name = uuid.uuid4().hex + extension
+    # Write under a temporary name, then rename: the rename is all-or-nothing, so
+    # no half-written image ever appears under the real name.
+    temporary = folder / (name + ".part")
+    try:
+        temporary.write_bytes(upload["data"])
+        os.replace(temporary, folder / name)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        raise
+    return {
+        "path": f"{relative_folder}/{name}",
+        "content_type": images.IMAGE_TYPES[upload["kind"]]["content_type"],
+        "size": len(upload["data"]),
+        "width": upload["width"],
+        "height": upload["height"],
+        "original_name": display_name(upload["name"]),
+    }
+
+
+@contextmanager
+def saved_image(board, upload):
+    """Save a checked upload (or nothing, for None) while the block stores its post.
+
+        with saved_image(board, upload) as image:
+            post = get_store().add_reply(thread, body, image)
+
+    The file is written first, because the post's row says where it is. If
+    storing the post then fails (the database is busy, say), the file is
+    deleted again: a file that no post shows would only take up space.
+    """
+    image = save_image(board, upload) if upload else None
+    try:
+        yield image
+    except BaseException:
+        if image is not None:
+            (Path(current_app.config["UPLOAD_FOLDER"]) / image["path"]).unlink(missing_ok=True)
+        raise
+
+
+def display_name(filename):
+    """The sender's file name, shown as the image's alt text: no folders, no hidden
+    characters, at most 100 characters. (Jinja still escapes it when shown.)"""
+    name = filename.replace("\\", "/").split("/")[-1]
+    visible = [c for c in name if not has_hidden_characters(c, allow_line_breaks=False)]
+    return "".join(visible)[:100]
+
+
+@bp.get("/<path:filename>")
+def uploaded_file(filename):
+    """Serve an uploaded image. send_from_directory answers 404 for any path that
+    would leave the upload folder, like ../../app.py."""
+    kind = images.kind_for_filename(filename)
+    if kind is None:
+        abort(404)
+    response = send_from_directory(
+        current_app.config["UPLOAD_FOLDER"], filename, mimetype=images.IMAGE_TYPES[kind]["content_type"]
+    )
+    # Browsers must treat the file as the image type we say, never "sniff" it as HTML.
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def max_upload_mib():
+    """MAX_CONTENT_LENGTH in MiB, for messages: "4" rather than 4194304."""
+    return f"{current_app.config['MAX_CONTENT_LENGTH'] / (1024 * 1024):g}"
