@@ -55,6 +55,7 @@ STEP_PAGES = {
     "07": [("/boards/no-such-board", NOT_FOUND)],  # the custom 404 page
     "08": [("/api/threads/{thread}/posts", OK)],  # JSON, as the browser shows it
     "09": [("/threads/{image_thread}", OK)],  # the same site as 08, now from a package
+    "10": [("/boards/python?page=2", OK)],  # a board's second page (see MORE_THREADS)
 }
 FINAL_PAGES = {"home": ("/", OK), "thread": ("/threads/{thread}", OK)}
 # docs/img/home.png, the picture on the docs' Home page: a thread page of the
@@ -101,6 +102,11 @@ DEMO = [
     ("baking", "Sourdough starter smells like nail polish", "Is it dead? Day 6.", []),
     ("python", "When should I use a dataclass?", "Versus a plain dict, I mean.", []),
 ]
+
+
+# Step 10 shows the second page of a board, so that board needs more than the
+# 50 threads of one page: (board, how many more threads to start there).
+MORE_THREADS = {"10": ("python", 50)}
 
 
 def main(wanted):
@@ -223,6 +229,10 @@ def add_demo_content(app, target):
                 can_reply = False
             elif image:
                 ids["image_thread"] = thread_id
+    board, count = MORE_THREADS.get(target.name[:2], (None, 0))
+    for number in range(1, count + 1):
+        fields = {"title": f"Question number {number}", "body": "Short question, short answer?"}
+        post_form(client, f"/boards/{board}", f"/boards/{board}/threads", fields)
     return ids
 
 
