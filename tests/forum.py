@@ -76,6 +76,19 @@ def thread_ids_on_board(client, board=BOARD, page=None):
     return seen
 
 
+def every_post(get_json, thread_id):
+    """All of a thread's posts from the JSON API, page after page (if it pages).
+
+    `get_json(path)` fetches and decodes one answer."""
+    posts, page = [], 1
+    while True:
+        answer = get_json(f"/api/threads/{thread_id}/posts?page={page}")
+        posts += answer["posts"]
+        if page >= answer.get("pages", 1):
+            return posts
+        page += 1
+
+
 def stored_files(upload_folder):
     """Every file under the upload folder (an empty list if it does not exist)."""
     if not upload_folder.exists():

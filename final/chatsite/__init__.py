@@ -33,6 +33,10 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     # Never show our pages inside another site's frame (no "clickjacking").
     "X-Frame-Options": "DENY",
+    # The site uses no camera, microphone, location...: nothing on our pages may ask.
+    "Permissions-Policy": (
+        "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+    ),
 }
 
 

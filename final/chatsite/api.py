@@ -4,9 +4,13 @@ A view that returns a dictionary gets it turned into a JSON response by Flask.
 Errors under /api/ are JSON too (see errors.py).
 """
 
-from flask import Blueprint, url_for
+from flask import Blueprint, abort, url_for
 
-from chatsite.store import find_board_or_404, find_thread_or_404, get_store
+from chatsite.forms import requested_api_page
+from chatsite.store import THREADS_PER_PAGE, find_board_or_404, find_thread_or_404, get_store
+
+# How many posts one answer of /api/threads/<id>/posts holds.
+POSTS_PER_PAGE = 100
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -19,18 +23,25 @@ def boards():
 
 @bp.get("/boards/<slug>/threads")
 def board_threads(slug):
-    """One board and all its threads, the most recently active first."""
+    """One page of a board's threads, the most recently active first (?page=N)."""
     board = find_board_or_404(slug)
-    threads = get_store().board_threads(slug)
-    # Count the list we send, so that the count and the list always agree.
-    board["thread_count"] = len(threads)
-    return {"board": board_json(board), "threads": [thread_json(thread) for thread in threads]}
+    page = requested_api_page()
+    threads, total = get_store().board_page(slug, page)
+    # Count with the list we send, so that the count and the list always agree.
+    board["thread_count"] = total
+    return {
+        "board": board_json(board),
+        "threads": [thread_json(thread) for thread in threads],
+        **paging(page, THREADS_PER_PAGE, total),
+    }
 
 
 @bp.get("/threads/<id:thread_id>/posts")
 def thread_posts(thread_id):
-    """One thread and all its posts, oldest first."""
+    """One thread and one page of its posts, oldest first (?page=N)."""
     thread = find_thread_or_404(thread_id)
+    page = requested_api_page()
+    posts, total = get_store().posts_page(thread_id, page, POSTS_PER_PAGE)
     return {
         "thread": {
             "id": thread["id"],
@@ -39,8 +50,18 @@ def thread_posts(thread_id):
             "created_at": iso_time(thread["created_at"]),
             "url": url_for("boards.show_thread", thread_id=thread["id"], _external=True),
         },
-        "posts": [post_json(post) for post in get_store().posts(thread_id)],
+        "posts": [post_json(post) for post in posts],
+        **paging(page, POSTS_PER_PAGE, total),
     }
+
+
+def paging(page, per_page, total):
+    """Where this answer is in the whole list. A page past the end is 404 (page 1
+    always exists, even for an empty list)."""
+    pages = max(1, (total + per_page - 1) // per_page)
+    if page > pages:
+        abort(404)
+    return {"page": page, "per_page": per_page, "total": total, "pages": pages}
 
 
 def board_json(board):

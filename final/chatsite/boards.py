@@ -2,7 +2,7 @@
 
 import string
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from chatsite import uploads
 from chatsite.forms import (
@@ -14,7 +14,7 @@ from chatsite.forms import (
     clean_text,
     requested_page,
 )
-from chatsite.store import THREADS_PER_PAGE, find_board_or_404, find_thread_or_404, get_store
+from chatsite.store import THREADS_PER_PAGE, ThreadClosed, find_board_or_404, find_thread_or_404, get_store
 
 bp = Blueprint("boards", __name__)
 
@@ -120,6 +120,7 @@ def create_thread(slug):
     # The image file is written first; if storing the thread then fails, it goes again.
     with uploads.saved_image(board["slug"], upload) as image:
         thread = get_store().add_thread(board["slug"], title, body, image)
+    uploads.keep_board_within_budget(board["slug"])
     # 303 See Other: "the post worked, now GET this page". Reloading the thread
     # page afterwards will not send the form a second time.
     return redirect(url_for("boards.show_thread", thread_id=thread["id"]), code=303)
@@ -140,6 +141,7 @@ def render_thread(thread, form=None, error=None):
     return render_template(
         "thread.html",
         thread=thread,
+        closed=thread["reply_count"] >= current_app.config["REPLY_LIMIT"],
         posts=store.posts(thread["id"]),
         board=store.board(thread["board"]),
         form=form or {},
@@ -151,11 +153,19 @@ def render_thread(thread, form=None, error=None):
 def create_reply(thread_id):
     """Add a reply to a thread, then show it (the #post-N anchor scrolls to it)."""
     thread = find_thread_or_404(thread_id)
+    config = current_app.config
+    limits = {"bump_limit": config["BUMP_LIMIT"], "reply_limit": config["REPLY_LIMIT"]}
+    if thread["reply_count"] >= limits["reply_limit"]:
+        raise ThreadClosed(limits["reply_limit"])  # before the upload is even looked at
     body = clean_text(request.form.get("body", ""))
     upload = uploads.check_upload(request.files.get("image"))
     check_body(body, required=upload is None)  # a reply needs text, an image, or both
     with uploads.saved_image(thread["board"], upload) as image:
-        post = get_store().add_reply(thread["id"], body, image)
+        # The store checks the limit again, inside its transaction: two replies
+        # racing for the last place cannot both get it.
+        post = get_store().add_reply(thread["id"], body, image, **limits)
+    if image:
+        uploads.keep_board_within_budget(thread["board"])
     url = url_for("boards.show_thread", thread_id=thread["id"], _anchor=f"post-{post['id']}")
     return redirect(url, code=303)
 

@@ -65,6 +65,15 @@ def defaults(instance_path):
         # not with their forms: one more guard against cross-site form posts.
         "SESSION_COOKIE_SAMESITE": "Lax",
         "BOARDS": BOARDS,
+        # Threads do not grow without end (a 4,000-reply thread was a 21 MB page):
+        # after BUMP_LIMIT replies a thread no longer rises to the top of its
+        # board when someone replies; at REPLY_LIMIT replies it is closed.
+        "BUMP_LIMIT": 300,
+        "REPLY_LIMIT": 500,
+        # What one board may keep. Past either budget, its least recently active
+        # threads are deleted, with their images (uploads.keep_board_within_budget).
+        "BOARD_THREAD_LIMIT": 500,
+        "BOARD_UPLOAD_BUDGET": 2 * 1024 * 1024 * 1024,  # bytes of images: 2 GiB
         # The database. SQLite, one file in the instance folder, needs no server.
         # For PostgreSQL: CHATSITE_DATABASE_URL=postgresql+psycopg://user:password@host/dbname
         "DATABASE_URL": "sqlite:///" + os.path.join(instance_path, "chatsite.sqlite3"),

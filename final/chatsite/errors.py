@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnava
 from chatsite import uploads
 from chatsite.bodies import IncompleteBody
 from chatsite.csrf import CSRFError
+from chatsite.forms import BadParameter
 
 bp = Blueprint("errors", __name__)
 
@@ -29,9 +30,11 @@ ERROR_EXPLANATIONS = {
 
 @bp.app_errorhandler(CSRFError)
 @bp.app_errorhandler(IncompleteBody)
+@bp.app_errorhandler(BadParameter)
 def show_own_description(error):
     """Our own 400s say exactly what went wrong: a form without the right token
-    (most often it expired), or a request that did not arrive whole."""
+    (most often it expired), a request that did not arrive whole, or an API
+    parameter that is not what the API documents."""
     return error_response(error, error.description)
 
 

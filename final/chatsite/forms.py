@@ -66,9 +66,30 @@ def has_hidden_characters(text, allow_line_breaks):
 def requested_page():
     """The ?page= number, 1 when there is none. Anything but a whole number from 1
     up is an address that does not exist: 404 Not Found."""
-    text = request.args.get("page", "1")
-    # Look at the text before turning it into a number: int() of thousands of
-    # digits is slow, and Python refuses more than 4,300 digits (a 500 error).
-    if not (text.isascii() and text.isdigit()) or len(text) > MAX_PAGE_DIGITS or int(text) < 1:
+    page = page_number(request.args.get("page", "1"))
+    if page is None:
         abort(404)
+    return page
+
+
+class BadParameter(BadRequest):
+    """A query parameter of the API that is not what the API documents: 400."""
+
+
+def requested_api_page():
+    """The API's ?page= number, 1 when there is none; anything else is a JSON 400
+    that says what a page number is (a program, not a person, made the mistake)."""
+    page = page_number(request.args.get("page", "1"))
+    if page is None:
+        raise BadParameter(f"?page= must be a whole number from 1 to {10**MAX_PAGE_DIGITS - 1}.")
+    return page
+
+
+def page_number(text):
+    """The page number `text` spells, or None if it is not a whole number from 1 up.
+
+    The text is checked before it becomes a number: int() of thousands of digits
+    is slow, and Python refuses more than 4,300 digits (a 500 error)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_PAGE_DIGITS or int(text) < 1:
+        return None
     return int(text)

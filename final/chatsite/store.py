@@ -23,9 +23,10 @@ import re
 from datetime import datetime, timezone
 
 from flask import abort, current_app
-from sqlalchemy import Sequence, func, literal_column, select, union
+from sqlalchemy import Sequence, delete, func, intersect, literal_column, select, union_all
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import column, table
+from werkzeug.exceptions import Forbidden
 
 from chatsite.db import db, write_transaction
 from chatsite.models import IMAGE_FIELDS, THREAD_FIELDS, Image, Post, Thread
@@ -47,6 +48,16 @@ SIMPLE = literal_column("'simple'::regconfig")
 
 # A search looks at no more than this many distinct words.
 MAX_SEARCH_WORDS = 8
+
+
+class ThreadClosed(Forbidden):
+    """A reply to a thread that has reached its reply limit: 403, nothing stored."""
+
+    def __init__(self, reply_limit):
+        super().__init__(
+            f"This thread has reached its limit of {reply_limit} replies and is closed. "
+            "Nothing was posted; start a new thread to carry on."
+        )
 
 
 def init_app(app):
@@ -124,11 +135,6 @@ class Store:
         )
         return [thread_dict(thread) for thread in db.session.scalars(query)], total
 
-    def board_threads(self, slug):
-        """All of a board's threads, most recently active first (for the API)."""
-        query = select(Thread).where(Thread.board == slug).order_by(Thread.bump_order.desc())
-        return [thread_dict(thread) for thread in db.session.scalars(query)]
-
     def _count_threads(self, slug):
         return db.session.scalar(select(func.count()).select_from(Thread).where(Thread.board == slug))
 
@@ -177,28 +183,87 @@ class Store:
             session.flush()  # the database gives the thread its id now
             return thread_dict(thread)
 
-    def add_reply(self, thread_id, body, image=None):
+    def posts_page(self, thread_id, page, per_page):
+        """One page of a thread's posts, oldest first, and how many it has: (posts, total)."""
+        thread = db.session.get(Thread, thread_id)
+        if thread is None:
+            raise KeyError(thread_id)
+        start = (page - 1) * per_page
+        if start >= thread.post_count:
+            return [], thread.post_count
+        query = (
+            select(Post)
+            .where(Post.thread_id == thread_id)
+            .order_by(Post.id)
+            .limit(per_page)
+            .offset(start)
+            .options(selectinload(Post.image))
+        )
+        return [post_dict(post) for post in db.session.scalars(query)], thread.post_count
+
+    def add_reply(self, thread_id, body, image=None, bump_limit=None, reply_limit=None):
         """Add a reply to a thread and bump the thread to the top; return the post.
 
         One transaction: the post and the bump are stored together or not at all.
-        Raises KeyError for an unknown thread.
+        A thread with `reply_limit` replies is closed: ThreadClosed (403). Replies
+        after the first `bump_limit` are kept but no longer bump the thread, so
+        that it sinks (None: no limit). Raises KeyError for an unknown thread.
         """
         now = _now()
         with write_transaction() as session:
             # FOR UPDATE: on PostgreSQL, replies to one thread take turns on its
-            # row, so none of its counters is lost. (SQLite's BEGIN IMMEDIATE
-            # already lets one writer in at a time.)
+            # row, so none of its counters is lost and the limits hold exactly.
+            # (SQLite's BEGIN IMMEDIATE already lets one writer in at a time.)
             thread = session.get(Thread, thread_id, with_for_update=True)
             if thread is None:
                 raise KeyError(thread_id)
+            if reply_limit is not None and thread.reply_count >= reply_limit:
+                raise ThreadClosed(reply_limit)
             post = new_post(thread, body, image, now)
             session.add(post)
-            thread.bumped_at = now
-            thread.bump_order = next_bump_order()
             thread.reply_count += 1
             thread.post_count += 1
+            if bump_limit is None or thread.reply_count <= bump_limit:
+                thread.bumped_at = now
+                thread.bump_order = next_bump_order()
             session.flush()
             return post_dict(post)
+
+    def prune_board(self, slug, max_threads, max_upload_bytes):
+        """Delete a board's least recently active threads while it is over a budget.
+
+        `max_threads`: how many threads a board keeps; `max_upload_bytes`: how
+        many bytes of images. Returns the paths (inside UPLOAD_FOLDER) of the
+        deleted threads' images: the caller deletes those files once this
+        transaction is committed, never before (a failed delete keeps its files).
+        """
+        removed_paths = []
+        with write_transaction() as session:
+            oldest_first = select(Thread.id).where(Thread.board == slug).order_by(Thread.bump_order)
+            count = self._count_threads(slug)
+            used = session.scalar(
+                select(func.coalesce(func.sum(Image.size), 0))
+                .join(Post, Image.post_id == Post.id)
+                .join(Thread, Post.thread_id == Thread.id)
+                .where(Thread.board == slug)
+            )
+            for thread_id in session.scalars(oldest_first):
+                if count <= max_threads and used <= max_upload_bytes:
+                    break
+                images = session.execute(
+                    select(Image.path, Image.size).join(Post, Image.post_id == Post.id).where(
+                        Post.thread_id == thread_id
+                    )
+                ).all()
+                session.execute(delete(Thread).where(Thread.id == thread_id))  # posts and images cascade
+                removed_paths += [path for path, _ in images]
+                used -= sum(size for _, size in images)
+                count -= 1
+        return removed_paths
+
+    def image_paths(self):
+        """Every stored image's path, as a set (for `flask prune-uploads`)."""
+        return set(db.session.scalars(select(Image.path)))
 
     # --- search -------------------------------------------------------------------
 
@@ -214,18 +279,12 @@ class Store:
         words = search_words(query)
         if not words:
             return [], 0
-        # One condition per word: the thread is among those that have that word.
-        has_every_word = [Thread.id.in_(threads_with_word(word)) for word in words]
-        total = db.session.scalar(select(func.count()).select_from(Thread).where(*has_every_word))
-        if (page - 1) * per_page >= total:
+        matching = threads_with_every_word(words).subquery()
+        total = db.session.scalar(select(func.count(matching.c.thread_id.distinct())))
+        start = (page - 1) * per_page
+        if start >= total:
             return [], total
-        threads = db.session.scalars(
-            select(Thread)
-            .where(*has_every_word)
-            .order_by(Thread.bump_order.desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        ).all()
+        threads = db.session.scalars(results_page(matching, total, start, per_page)).all()
         excerpts = excerpts_for([thread.id for thread in threads], words[0])
         results = [
             {
@@ -271,23 +330,88 @@ def search_words(query):
     return list(words)[:MAX_SEARCH_WORDS]
 
 
+def threads_with_every_word(words):
+    """A SELECT of the ids ("thread_id") of the threads that have every one of `words`:
+    one set of threads per word, and the threads that are in all of them.
+    (An id may come more than once: count them with DISTINCT.)"""
+    per_word = [threads_with_word(word) for word in words]
+    if len(per_word) == 1:
+        return per_word[0]
+    # Each set in brackets, as a subquery: SQLite reads "a UNION b INTERSECT c" left to right.
+    return intersect(*(select(threads.subquery().c.thread_id) for threads in per_word))
+
+
 def threads_with_word(word):
-    """A SELECT of the ids of the threads whose title or some post has a word starting with `word`."""
-    in_posts = select(Post.thread_id).where(post_has_word(word))
+    """A SELECT of the ids ("thread_id") of the threads whose title or some post has a
+    word starting with `word`.
+
+    A thread with the word in several posts comes several times: UNION ALL,
+    not UNION, which would sort them out at a cost. "IN (...)" and INTERSECT
+    take each id once anyway.
+
+    On SQLite the post index knows each post's thread (its rowid is a search key,
+    see thread_of_key), so this reads the index and nothing else.
+    """
     if on_postgresql():
         title_has_word = func.to_tsvector(SIMPLE, Thread.title).op("@@")(prefix_query(word))
+        in_posts = select(Post.thread_id).where(post_has_word(word))
         in_titles = select(Thread.id).where(title_has_word)
     else:
+        in_posts = select(thread_of_key(POST_SEARCH.c.rowid).label("thread_id"))
+        in_posts = in_posts.where(fts_match("post_search", word))
         in_titles = select(THREAD_SEARCH.c.rowid).where(fts_match("thread_search", word))
-    return union(in_posts, in_titles)
+    return union_all(in_posts, in_titles)  # the first SELECT names the column
+
+
+def results_page(matching, total, start, per_page):
+    """The SELECT of one page of the `total` threads in `matching`, most recently active first.
+
+    There are two ways to find them, and the faster one depends on how many match:
+
+    - walk all threads newest first (index ix_threads_bump_order), keeping the
+      matching ones until the page is full: about (start + per_page) x threads / total
+      steps, few when many threads match;
+    - look every matching thread up by id, then sort them: about `total` steps.
+
+    PostgreSQL's planner estimates how many rows a full-text search finds and
+    chooses by itself. SQLite's cannot see into FTS5, so we choose for it:
+    "threads.id + 0" is not the id column, so it cannot use the id to find the
+    threads, and walks ix_threads_bump_order instead.
+    """
+    query = select(Thread).order_by(Thread.bump_order.desc()).limit(per_page).offset(start)
+    if not on_postgresql():
+        threads = db.session.scalar(select(func.max(Thread.id))) or 0  # about how many there are
+        if (start + per_page) * threads < total * total:
+            return query.where((Thread.id + 0).in_(select(matching.c.thread_id)))
+    return query.where(Thread.id.in_(select(matching.c.thread_id)))
+
+
+def posts_with_word(word, thread_ids):
+    """A SELECT of the ids of the posts of these threads that have a word starting with `word`."""
+    if on_postgresql():
+        return select(Post.id).where(Post.thread_id.in_(thread_ids), post_has_word(word))
+    key = POST_SEARCH.c.rowid
+    return select(post_of_key(key)).where(fts_match("post_search", word), thread_of_key(key).in_(thread_ids))
 
 
 def post_has_word(word):
-    """The condition "this post has a word starting with `word`", for a WHERE clause."""
-    if on_postgresql():
-        # The same expression as the GIN index, so that PostgreSQL uses the index.
-        return func.to_tsvector(SIMPLE, Post.body).op("@@")(prefix_query(word))
-    return Post.id.in_(select(POST_SEARCH.c.rowid).where(fts_match("post_search", word)))
+    """PostgreSQL: the condition "this post has a word starting with `word`", for a WHERE clause."""
+    # The same expression as the GIN index, so that PostgreSQL uses the index.
+    return func.to_tsvector(SIMPLE, Post.body).op("@@")(prefix_query(word))
+
+
+def thread_of_key(key):
+    """SQLite: the thread id in a post's search key (the rowid of post_search).
+
+    The key is thread_id << 32 | post id (migration 0002): the thread in the
+    high bits, the post in the low 32 bits.
+    """
+    return key.bitwise_rshift(32)
+
+
+def post_of_key(key):
+    """SQLite: the post id in a post's search key (see thread_of_key)."""
+    return key.bitwise_and(0xFFFFFFFF)
 
 
 def prefix_query(word):
@@ -315,7 +439,7 @@ def excerpts_for(thread_ids, word, width=160):
     excerpts = {thread_id: cut(body, 0, width) for thread_id, body in db.session.execute(first_posts)}
     with_word = (
         select(Post.thread_id, Post.body)
-        .where(Post.thread_id.in_(thread_ids), post_has_word(word))
+        .where(Post.id.in_(posts_with_word(word, thread_ids)))
         .order_by(Post.id.desc())  # the oldest last, so that it wins
     )
     for thread_id, body in db.session.execute(with_word):

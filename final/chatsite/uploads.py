@@ -1,17 +1,27 @@
 """Image uploads: check the bytes, store under a made-up name, serve them back."""
 
 import os
+import time
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
+import click
 from flask import Blueprint, abort, current_app, send_from_directory
 
 from chatsite import images
 from chatsite.forms import FormError, has_hidden_characters
+from chatsite.store import get_store
 
-bp = Blueprint("uploads", __name__, url_prefix="/uploads")
+# cli_group=None: its command is `flask prune-uploads`, not `flask uploads prune-uploads`.
+bp = Blueprint("uploads", __name__, url_prefix="/uploads", cli_group=None)
+
+# An uploaded file never changes (a new image gets a new name), so browsers and
+# proxies may keep it for a year without asking again.
+IMMUTABLE_FOR_A_YEAR = 365 * 24 * 60 * 60
+# A .part file younger than this may belong to an upload still being written.
+PART_FILE_GRACE_SECONDS = 60 * 60
 
 
 def check_upload(upload):
@@ -113,4 +123,47 @@ def uploaded_file(filename):
     # Browsers must treat the file as the image type we say, never "sniff" it as HTML.
     # (create_app adds this header to every response too; an image must never lack it.)
     response.headers["X-Content-Type-Options"] = "nosniff"
+    response.cache_control.public = True
+    response.cache_control.max_age = IMMUTABLE_FOR_A_YEAR
+    response.cache_control.immutable = True
+    response.cache_control.no_cache = None  # send_from_directory's default; not for files that never change
+    # Only our own pages may embed our uploads (no hotlinking from other sites'
+    # pages, and no reading them cross-origin).
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     return response
+
+
+def keep_board_within_budget(board_slug):
+    """Delete the board's least recently active threads while the board is over its
+    thread or image budget (BOARD_THREAD_LIMIT, BOARD_UPLOAD_BUDGET), and their files."""
+    config = current_app.config
+    removed = get_store().prune_board(board_slug, config["BOARD_THREAD_LIMIT"], config["BOARD_UPLOAD_BUDGET"])
+    delete_files(removed)
+
+
+def delete_files(paths):
+    """Delete these files of UPLOAD_FOLDER (once the database no longer refers to them)."""
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    for path in paths:
+        (folder / path).unlink(missing_ok=True)
+
+
+@bp.cli.command("prune-uploads")
+def prune_uploads_command():
+    """Delete uploaded files that no post refers to (and old half-written .part files)."""
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    referred_to = get_store().image_paths()
+    removed = 0
+    now = time.time()
+    for path in sorted(folder.rglob("*")) if folder.exists() else []:
+        if not path.is_file():
+            continue
+        name = path.relative_to(folder).as_posix()
+        if path.suffix == ".part":
+            orphan = now - path.stat().st_mtime > PART_FILE_GRACE_SECONDS
+        else:
+            orphan = name not in referred_to
+        if orphan:
+            path.unlink()
+            removed += 1
+    click.echo(f"Removed {removed} file{'' if removed == 1 else 's'} that no post refers to.")

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 import imagefactory
 import pytest
 from databases import dispose
-from forum import csrf_token
+from forum import csrf_token, every_post
 from liveserver import Gunicorn
 from werkzeug.serving import make_server
 
@@ -168,9 +168,7 @@ def post_many_at_once(base_url, upload_folder):
     reader = Session(base_url)
     posts = []
     for thread_id in thread_ids:
-        shown = reader.get_json(f"/api/threads/{thread_id}/posts")
-        assert shown["thread"]["id"] == thread_id
-        posts += shown["posts"]
+        posts += every_post(reader.get_json, thread_id)
     replies = [post for post in posts if not post["body"].startswith("Opening post")]
     assert len(posts) == POSTS + THREADS
     assert len(replies) == POSTS

@@ -14,7 +14,7 @@ import urllib.error
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from forum import LiveBrowser
+from forum import LiveBrowser, every_post
 from liveserver import Gunicorn
 
 pytestmark = pytest.mark.live
@@ -62,7 +62,7 @@ def test_every_answered_reply_survives_a_sigkill(tmp_path, database_url):
         server.stop()
 
     with Gunicorn(tmp_path, database_url, workers=2) as restarted:
-        posts = LiveBrowser(restarted.url).get_json(f"/api/threads/{thread_id}/posts")["posts"]
+        posts = every_post(LiveBrowser(restarted.url).get_json, thread_id)
     stored = {post["body"]: post["id"] for post in posts}
     bodies = [post["body"] for post in posts]
     assert len(bodies) == len(set(bodies)), "a reply is there twice"

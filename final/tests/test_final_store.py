@@ -10,7 +10,7 @@ from datetime import timezone
 import pytest
 
 from chatsite.config import BOARDS
-from chatsite.store import THREADS_PER_PAGE, Store, cut, get_store, search_words
+from chatsite.store import THREADS_PER_PAGE, Store, ThreadClosed, cut, get_store, search_words
 
 IMAGE = {
     "path": "astronomy/2026/01/" + "a" * 32 + ".png",
@@ -168,11 +168,56 @@ def test_board_page_of_an_unknown_board_raises(store):
         store.board_page("no-such-board", 1)
 
 
-def test_board_threads_lists_every_thread_of_one_board(store):
-    first = store.add_thread("chess", "First", "")
-    store.add_thread("astronomy", "Elsewhere", "")
-    second = store.add_thread("chess", "Second", "")
-    assert [t["id"] for t in store.board_threads("chess")] == [second["id"], first["id"]]
+def test_posts_page_pages_a_thread_oldest_first(store):
+    thread = store.add_thread("chess", "Long", "0")
+    for n in range(1, 5):
+        store.add_reply(thread["id"], str(n))
+    first, total = store.posts_page(thread["id"], 1, 2)
+    last, _ = store.posts_page(thread["id"], 3, 2)
+    assert total == 5
+    assert [post["body"] for post in first] == ["0", "1"]
+    assert [post["body"] for post in last] == ["4"]
+    assert store.posts_page(thread["id"], 4, 2) == ([], 5)
+    with pytest.raises(KeyError):
+        store.posts_page(thread["id"] + 1, 1, 2)
+
+
+def test_replies_past_the_bump_limit_do_not_bump(store):
+    old = store.add_thread("astronomy", "Old", "first")
+    new = store.add_thread("astronomy", "New", "")
+    for n in range(3):
+        store.add_reply(old["id"], f"reply {n}", bump_limit=3)
+    assert [t["id"] for t in store.board_page("astronomy", 1)[0]] == [old["id"], new["id"]]
+    store.add_reply(new["id"], "bump new")
+    store.add_reply(old["id"], "the fourth reply", bump_limit=3)  # kept, but no bump
+    assert [t["id"] for t in store.board_page("astronomy", 1)[0]] == [new["id"], old["id"]]
+    assert store.thread(old["id"])["reply_count"] == 4
+
+
+def test_a_thread_at_its_reply_limit_is_closed(store):
+    thread = store.add_thread("astronomy", "Short", "first")
+    for n in range(2):
+        store.add_reply(thread["id"], f"reply {n}", reply_limit=2)
+    with pytest.raises(ThreadClosed):
+        store.add_reply(thread["id"], "one too many", reply_limit=2)
+    assert store.thread(thread["id"])["reply_count"] == 2
+    assert len(store.posts(thread["id"])) == 3
+
+
+def test_prune_board_deletes_the_least_recently_active_threads(store):
+    oldest = store.add_thread("chess", "Oldest", "", image={**IMAGE, "path": "chess/a.png", "size": 100})
+    middle = store.add_thread("chess", "Middle", "x")
+    newest = store.add_thread("chess", "Newest", "", image={**IMAGE, "path": "chess/b.png", "size": 100})
+    store.add_reply(oldest["id"], "bumped: now the most recently active")
+    other = store.add_thread("astronomy", "Another board", "", image={**IMAGE, "path": "astro/c.png"})
+    assert store.prune_board("chess", 3, 10**9) == []
+    assert store.prune_board("chess", 2, 10**9) == []  # Middle has no image
+    assert store.thread(middle["id"]) is None
+    assert store.prune_board("chess", 5, 150) == ["chess/b.png"]  # over the byte budget
+    assert store.thread(newest["id"]) is None
+    assert store.thread(oldest["id"]) is not None
+    assert store.thread(other["id"]) is not None
+    assert store.image_paths() == {"chess/a.png", "astro/c.png"}
 
 
 def test_search_needs_every_word_and_ignores_case(store):
