@@ -7,7 +7,7 @@ import pytest
 from forum import create_thread, reply, stored_files, thread_ids_on_board
 
 import chatsite.uploads
-from chatsite.store import THREADS_PER_PAGE
+from chatsite.store import RESULTS_PER_PAGE, THREADS_PER_PAGE
 
 # --- board pages, 50 threads a page ----------------------------------------------
 
@@ -161,3 +161,15 @@ def test_api_times_are_utc_with_milliseconds(client, store):
 
 def test_head_requests_need_no_token(client):
     assert client.head("/boards/astronomy").status_code == 200
+
+
+def test_search_results_come_a_page_at_a_time(client, store):
+    for n in range(RESULTS_PER_PAGE + 1):
+        store.add_thread("astronomy", f"Comet {n}", "")
+    first = client.get("/search?q=comet").get_data(as_text=True)
+    assert f"{RESULTS_PER_PAGE + 1} threads found" in first
+    assert 'rel="next" href="/search?q=comet&amp;page=2"' in first
+    second = client.get("/search?q=comet&page=2").get_data(as_text=True)
+    assert 'rel="prev" href="/search?q=comet"' in second
+    assert "Comet 0<" in second
+    assert client.get("/search?q=comet&page=3").status_code == 404
