@@ -280,11 +280,15 @@ class Store:
         if not words:
             return [], 0
         matching = threads_with_every_word(words).subquery()
-        total = db.session.scalar(select(func.count(matching.c.thread_id.distinct())))
+        # How many threads match, and the highest thread id (about how many
+        # threads there are, for results_page), in one query.
+        total, last_id = db.session.execute(
+            select(func.count(matching.c.thread_id.distinct()), select(func.max(Thread.id)).scalar_subquery())
+        ).one()
         start = (page - 1) * per_page
         if start >= total:
             return [], total
-        threads = db.session.scalars(results_page(matching, total, start, per_page)).all()
+        threads = db.session.scalars(results_page(matching, total, last_id, start, per_page)).all()
         excerpts = excerpts_for([thread.id for thread in threads], words[0])
         results = [
             {
@@ -363,8 +367,9 @@ def threads_with_word(word):
     return union_all(in_posts, in_titles)  # the first SELECT names the column
 
 
-def results_page(matching, total, start, per_page):
-    """The SELECT of one page of the `total` threads in `matching`, most recently active first.
+def results_page(matching, total, threads, start, per_page):
+    """The SELECT of one page of the `total` threads in `matching` (of about
+    `threads` in all), most recently active first.
 
     There are two ways to find them, and the faster one depends on how many match:
 
@@ -380,7 +385,6 @@ def results_page(matching, total, start, per_page):
     """
     query = select(Thread).order_by(Thread.bump_order.desc()).limit(per_page).offset(start)
     if not on_postgresql():
-        threads = db.session.scalar(select(func.max(Thread.id))) or 0  # about how many there are
         if (start + per_page) * threads < total * total:
             return query.where((Thread.id + 0).in_(select(matching.c.thread_id)))
     return query.where(Thread.id.in_(select(matching.c.thread_id)))
