@@ -146,6 +146,25 @@ def finds_nothing(client, response, thread_id):
     site_still_works(client, response, thread_id)
 
 
+def shown_as(*texts):
+    """The post was stored, and its page shows each of `texts` exactly (e.g. in NFC)."""
+
+    def check(client, response, thread_id):
+        page = client.get(response.headers["Location"].split("#")[0]).get_data(as_text=True)
+        for text in texts:
+            assert text in page
+
+    return check
+
+
+def alt_text_is(text):
+    def check(client, response, thread_id):
+        html = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+        assert re.findall(r'<img src="/uploads/[^"]+" alt="([^"]*)"', html) == [text]
+
+    return check
+
+
 def image_served_safely(client, response, thread_id):
     html = client.get(f"/threads/{thread_id}").get_data(as_text=True)
     [url] = re.findall(r'<img src="(/uploads/[^"]+)"', html)
@@ -181,6 +200,29 @@ def json_error(status):
     return check
 
 
+# Characters that show nothing: zero-width and other format characters, and the
+# "fillers" that Unicode files as letters or symbols. A title made only of them
+# would be a blank link on the board page.
+INVISIBLE = {
+    "U+200B zero-width space": "\u200b",
+    "U+3164 Hangul filler": "\u3164",
+    "U+FEFF byte order mark": "\ufeff",
+    "U+2060 word joiner": "\u2060",
+    "U+00AD soft hyphen": "\u00ad",
+    "U+200E left-to-right mark": "\u200e",
+    "U+200F right-to-left mark": "\u200f",
+    "U+061C Arabic letter mark": "\u061c",
+    "U+115F Hangul choseong filler": "\u115f",
+    "U+1160 Hangul jungseong filler": "\u1160",
+    "U+FFA0 halfwidth Hangul filler": "\uffa0",
+    "U+2800 blank Braille pattern": "\u2800",
+    "U+180E Mongolian vowel separator": "\u180e",
+    "a combining mark with no letter": "\u0301",
+}
+ALL_INVISIBLE = "".join(INVISIBLE.values())
+# Five accent marks on one letter ("Zalgo" text); none of them merges with "q" in NFC.
+FIVE_MARKS = "q\u0300\u0301\u0302\u0303\u0304"
+
 SCRIPT = "<script>alert(1)</script>"
 # Text that would change the query if it were pasted into the SQL text
 # instead of being sent as a parameter (see steps/10_database/chatsite/store.py).
@@ -215,6 +257,31 @@ CASES = {
         Case("thread id larger than any database integer", get("/threads/" + "9" * 30), 404),
         Case("GET on a POST-only route", get("/boards/astronomy/threads"), 405),
         Case("POST to a GET-only route", post("/threads/{thread}"), 405),
+        *[
+            Case(f"title of only {name}", new_thread(character * 3), 400, says="visible character")
+            for name, character in INVISIBLE.items()
+        ],
+        Case("title of every invisible character", new_thread(ALL_INVISIBLE), 400, says="visible character"),
+        Case("body of 5,000 U+200B", new_thread("Fine", "\u200b" * 5000), 400, says="visible character"),
+        Case("body of Hangul fillers and line breaks", new_thread("Fine", "\u3164\r\n\u3164" * 50), 400,
+             says="visible character"),
+        Case("body of every invisible character", new_thread("Fine", ALL_INVISIBLE * 100), 400,
+             says="visible character"),
+        Case("five accent marks on one letter in a title", new_thread("Zalgo " + FIVE_MARKS), 400,
+             says="Too many accent marks"),
+        Case("five accent marks on one letter in a body", new_thread("Fine", "he comes " + FIVE_MARKS * 50),
+             400, says="Too many accent marks"),
+        Case("four accent marks on one letter", new_thread(FIVE_MARKS[:-1]), 303, stores=True),
+        Case("emoji with zero-width joiners in a title", new_thread("\U0001f469\u200d\U0001f4bb at work"),
+             303, stores=True, then=shown_as("\U0001f469\u200d\U0001f4bb at work")),
+        Case("e + combining accent is stored as one letter", new_thread("Cafe\u0301", "Cafe\u0301!"), 303,
+             stores=True, then=shown_as("<h1>Caf\u00e9</h1>", "Caf\u00e9!")),
+        Case("Vietnamese title with stacked marks", new_thread("Tie\u0302\u0301ng Vie\u0323\u0302t"), 303,
+             stores=True, then=shown_as("Ti\u1ebfng Vi\u1ec7t")),
+        Case("Arabic, Thai and Hindi title", new_thread("\u0645\u0631\u062d\u0628\u0627 "
+                                                        "\u0e20\u0e32\u0e29\u0e32\u0e44\u0e17\u0e22 "
+                                                        "\u0939\u093f\u0928\u094d\u0926\u0940"),
+             303, stores=True),
     ],
     "04": [
         Case("reply of whitespace only", new_reply(" \r\n\t "), 400),
@@ -228,6 +295,10 @@ CASES = {
         Case("reply to thread 0", post("/threads/0/replies"), 404, then=reply_route_works),
         Case("reply to a non-integer thread", post("/threads/abc/replies"), 404, then=reply_route_works),
         Case("GET on the reply route", get("/threads/{thread}/replies"), 405),
+        Case("reply of 5,000 U+200B", new_reply("\u200b" * 5000), 400, says="visible character"),
+        Case("reply of only a Hangul filler", new_reply("\u3164"), 400, says="visible character"),
+        Case("reply with five accent marks on one letter", new_reply(FIVE_MARKS), 400,
+             says="Too many accent marks"),
     ],
     "05": [
         Case("search of 10,000 characters", get("/search?q=" + "a" * 10_000), 400, says="at most 200"),
@@ -244,6 +315,9 @@ CASES = {
         Case("empty file name", new_reply(image=("", imagefactory.png())), 400, says="no name"),
         Case("300-character file name", new_reply(image=("n" * 296 + ".png", imagefactory.png())),
              303, stores=True, then=short_alt_text),
+        Case("file name of only invisible characters",
+             new_reply(image=("\u200b" * 296 + ".png", imagefactory.png())), 303, stores=True,
+             then=alt_text_is("image.png")),
         Case("only the magic bytes", new_reply(image=("m.png", imagefactory.magic_only_png())), 400),
         Case("truncated image", new_reply(image=("t.png", imagefactory.truncated_png())), 400),
         Case("zero-byte file", new_reply(image=("z.png", b"")), 400, says="empty"),

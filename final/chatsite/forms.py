@@ -28,8 +28,14 @@ class FormError(BadRequest):
 
 
 def clean_text(text):
-    """Trim spaces at both ends; turn the browser's "\\r\\n" line breaks into "\\n"."""
-    return text.replace("\r\n", "\n").strip()
+    """Trim spaces at both ends; turn the browser's "\\r\\n" line breaks into "\\n";
+    join each letter and its accent marks into one character where Unicode has one."""
+    text = text.replace("\r\n", "\n").strip()
+    # NFC, "normal form, composed": "e" followed by the separate accent mark U+0301
+    # becomes the one character "é", as most keyboards type it. The same words are
+    # then always stored the same way, and only marks that have no letter to merge
+    # with are left to count (see has_too_many_marks).
+    return unicodedata.normalize("NFC", text)
 
 
 def check_title(title):
@@ -40,6 +46,10 @@ def check_title(title):
         raise FormError(f"Titles can be at most {MAX_TITLE_LENGTH} characters long.")
     if has_hidden_characters(title, allow_line_breaks=False):
         raise FormError("Titles cannot contain control or text-direction characters.")
+    if not has_visible_character(title):
+        raise FormError("Titles need at least one visible character.")
+    if has_too_many_marks(title):
+        raise FormError("Too many accent marks on one letter.")
 
 
 def check_body(body, required):
@@ -50,6 +60,10 @@ def check_body(body, required):
         raise FormError(f"Messages can be at most {MAX_BODY_LENGTH} characters long.")
     if has_hidden_characters(body, allow_line_breaks=True):
         raise FormError("Messages cannot contain control or text-direction characters.")
+    if body and not has_visible_character(body):
+        raise FormError("Messages need at least one visible character.")
+    if has_too_many_marks(body):
+        raise FormError("Too many accent marks on one letter.")
 
 
 def has_hidden_characters(text, allow_line_breaks):
@@ -59,6 +73,43 @@ def has_hidden_characters(text, allow_line_breaks):
         if allow_line_breaks and character in "\n\t":
             continue
         if unicodedata.category(character) == "Cc" or character in TEXT_DIRECTION_CHARACTERS:
+            return True
+    return False
+
+
+# Characters that show nothing, although Unicode files them as letters or symbols
+# (so the category test in has_visible_character would take them for visible):
+# the Hangul fillers U+115F, U+1160, U+3164 and U+FFA0, and the blank Braille
+# pattern U+2800. A title made of them looks empty: a blank link on the board.
+BLANK_CHARACTERS = set("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def has_visible_character(text):
+    """True if at least one character of the text shows on the screen.
+
+    unicodedata.category() gives each character a two-letter category. These show
+    nothing: spaces (categories starting with Z); control, format, unassigned,
+    private-use and surrogate characters (C: U+200B, the zero-width space, is a
+    format character); accent marks on their own (M); and the BLANK_CHARACTERS.
+    """
+    for character in text:
+        if unicodedata.category(character)[0] not in "ZCM" and character not in BLANK_CHARACTERS:
+            return True
+    return False
+
+
+# After NFC, a letter carries at most two or three separate accent marks in real
+# writing (Vietnamese, Hindi, Thai...). More is "Zalgo" text: marks stacked so
+# high that they spill over the lines above and below and hide them.
+MAX_MARKS_IN_A_ROW = 4
+
+
+def has_too_many_marks(text):
+    """True if more than MAX_MARKS_IN_A_ROW accent marks (category M) follow each other."""
+    in_a_row = 0
+    for character in text:
+        in_a_row = in_a_row + 1 if unicodedata.category(character)[0] == "M" else 0
+        if in_a_row > MAX_MARKS_IN_A_ROW:
             return True
     return False
 

@@ -11,7 +11,7 @@ import click
 from flask import Blueprint, abort, current_app, send_from_directory
 
 from chatsite import images
-from chatsite.forms import FormError, has_hidden_characters
+from chatsite.forms import FormError, has_hidden_characters, has_visible_character
 from chatsite.store import get_store
 
 # cli_group=None: its command is `flask prune-uploads`, not `flask uploads prune-uploads`.
@@ -75,7 +75,8 @@ def save_image(board_slug, upload):
         "size": len(upload["data"]),
         "width": upload["width"],
         "height": upload["height"],
-        "original_name": display_name(upload["name"]),
+        "md5": images.md5_base64(upload["data"]),  # for the 4chan-compatible API
+        "original_name": display_name(upload["name"], upload["kind"]),
     }
 
 
@@ -95,12 +96,17 @@ def saved_image(board_slug, upload):
         raise
 
 
-def display_name(filename):
+def display_name(filename, kind):
     """The sender's file name, shown as the image's alt text: no folders, no hidden
     characters, at most 100 characters. (Jinja still escapes it when shown.)"""
     name = filename.replace("\\", "/").split("/")[-1]
     visible = [c for c in name if not has_hidden_characters(c, allow_line_breaks=False)]
-    return "".join(visible)[:100]
+    name = "".join(visible)[:100]
+    if not has_visible_character(name):
+        # Nothing left that shows (300 zero-width spaces and ".png", cut to 100):
+        # an empty alt text would describe nothing, so say what the file is.
+        return "image" + images.IMAGE_TYPES[kind]["extensions"][0]
+    return name
 
 
 def max_upload_mib():

@@ -13,7 +13,7 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, send_from_directory
 
 from . import images  # checks an upload's bytes
-from .forms import FormError, has_hidden_characters
+from .forms import FormError, has_hidden_characters, has_visible_character
 
 # url_prefix: every address of this blueprint starts with /uploads.
 bp = Blueprint("uploads", __name__, url_prefix="/uploads")
@@ -70,16 +70,21 @@ def save_image(board, upload):
         "size": len(upload["data"]),
         "width": upload["width"],
         "height": upload["height"],
-        "original_name": display_name(upload["name"]),
+        "original_name": display_name(upload["name"], upload["kind"]),
     }
 
 
-def display_name(filename):
+def display_name(filename, kind):
     """The sender's file name, shown as the image's alt text: no folders, no hidden
     characters, at most 100 characters. (Jinja still escapes it when shown.)"""
     name = filename.replace("\\", "/").split("/")[-1]
     visible = [c for c in name if not has_hidden_characters(c, allow_line_breaks=False)]
-    return "".join(visible)[:100]
+    name = "".join(visible)[:100]
+    if not has_visible_character(name):
+        # Nothing left that shows (300 zero-width spaces and ".png", cut to 100):
+        # an empty alt text would describe nothing, so say what the file is.
+        return "image" + images.IMAGE_TYPES[kind]["extensions"][0]
+    return name
 
 
 @bp.get("/<path:filename>")
