@@ -135,25 +135,63 @@ def test_bad_upload_on_a_new_thread_keeps_the_title(client, upload_folder, filen
     assert 'href="/threads/' not in client.get("/boards/astronomy").get_data(as_text=True)
 
 
-def test_upload_over_the_limit_gets_a_friendly_413(app, client, upload_folder):
+MIB = 1024 * 1024
+
+
+def test_an_image_of_exactly_4_mib_is_accepted(client):
     thread_id = create_thread(client)
-    big = imagefactory.png_of_size(4 * 1024 * 1024 + 1)
-    response = reply(client, thread_id, "big one", image=("big.png", big))
-    assert response.status_code == 413
+    big = imagefactory.png_of_size(4 * MIB)
+    assert reply(client, thread_id, "big one", image=("big.png", big)).status_code == 303
+    [url] = image_urls(client, thread_id)
+    assert client.get(url).data == big
+
+
+@pytest.mark.parametrize(("size", "shown"), [(4 * MIB + 1, "4.1"), (4 * MIB + MIB // 2, "4.5")])
+def test_an_image_over_4_mib_is_refused_with_the_form_again(client, upload_folder, size, shown):
+    thread_id = create_thread(client)
+    response = reply(client, thread_id, "big one", image=("big.png", imagefactory.png_of_size(size)))
+    assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert "too large" in html.lower()
-    assert "4 MiB" in html
+    assert f"Images can be at most 4 MiB; this one is {shown} MiB." in html
+    assert "big one" in html
     assert stored_files(upload_folder) == []
     assert len(post_ids(client, thread_id)) == 1
 
 
-def test_size_limit_is_configurable(app, client, upload_folder):
-    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+def test_a_request_over_5_mib_gets_a_friendly_413(client, upload_folder):
     thread_id = create_thread(client)
-    image = ("medium.png", imagefactory.png_of_size(1024 * 1024 + 10))
-    response = reply(client, thread_id, image=image)
+    huge = imagefactory.png_of_size(5 * MIB + 1)
+    response = reply(client, thread_id, "huge one", image=("huge.png", huge))
     assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert "That request was larger than 5 MiB in all (images can be up to 4 MiB)." in html
+    assert "Nothing was posted." in html
+    assert stored_files(upload_folder) == []
+    assert len(post_ids(client, thread_id)) == 1
+
+
+def test_a_text_field_too_long_gets_a_413_that_says_so(client):
+    thread_id = create_thread(client)
+    # image=("", b""): no file chosen, but the form is sent as multipart, as a browser does.
+    response = reply(client, thread_id, "x" * 100 * 1024, image=("", b""))
+    assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert "That form had a text field longer than this site accepts, or too many parts." in html
+    assert "in all" not in html
+    assert len(post_ids(client, thread_id)) == 1
+
+
+def test_size_limits_are_configurable(app, client, upload_folder):
+    app.config["MAX_IMAGE_SIZE"] = 1 * MIB
+    app.config["MAX_CONTENT_LENGTH"] = 2 * MIB
+    thread_id = create_thread(client)
+    assert "up to 1 MiB" in client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    response = reply(client, thread_id, image=("medium.png", imagefactory.png_of_size(MIB + 10)))
+    assert response.status_code == 400
     assert "at most 1 MiB" in response.get_data(as_text=True)
+    response = reply(client, thread_id, image=("large.png", imagefactory.png_of_size(2 * MIB + 10)))
+    assert response.status_code == 413
+    assert "larger than 2 MiB in all (images can be up to 1 MiB)" in response.get_data(as_text=True)
     assert stored_files(upload_folder) == []
 
 

@@ -46,12 +46,18 @@ def test_get_on_a_post_only_route_is_405(client):
     assert "POST" in allowed and "GET" not in allowed
 
 
-def test_oversized_upload_shows_the_413_page(client, upload_folder):
+def test_oversized_request_shows_the_413_page(client, upload_folder):
     thread_id = create_thread(client)
-    big = imagefactory.png_of_size(4 * 1024 * 1024 + 1)
-    response = reply(client, thread_id, "big", image=("big.png", big))
-    assert_error_page(response, 413, "at most 4 MiB")
+    huge = imagefactory.png_of_size(5 * 1024 * 1024 + 1)
+    response = reply(client, thread_id, "huge", image=("huge.png", huge))
+    assert_error_page(response, 413, "larger than 5 MiB in all (images can be up to 4 MiB)")
     assert stored_files(upload_folder) == []
+
+
+def test_a_text_field_too_long_shows_the_413_page_that_says_so(client):
+    thread_id = create_thread(client)
+    response = reply(client, thread_id, "x" * 100 * 1024, image=("", b""))
+    assert_error_page(response, 413, "a text field longer than this site accepts")
 
 
 def test_a_bad_request_shows_the_400_page(app, client):

@@ -28,6 +28,7 @@ from forum import (
 from markupsafe import escape
 
 FOUR_MIB = 4 * 1024 * 1024
+FIVE_MIB = 5 * 1024 * 1024
 STORED_NAME = re.compile(r"[0-9a-f]{32}\.(png|jpg|gif|webp)")
 
 
@@ -97,6 +98,20 @@ def multipart(token, fields, file=None, close=True):
             + b"\r\n"
         )
     return b"".join(parts) + (b"--BOUNDARY--\r\n" if close else b"")
+
+
+def raw_urlencoded(build):
+    """Send a hand-made plain (URL-encoded) form body to the reply form (with the csrf_token, if any)."""
+
+    def send(client, thread_id):
+        page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+        token = csrf_token(page)
+        body = build() + (f"&csrf_token={token}" if token is not None else "")
+        return client.post(
+            f"/threads/{thread_id}/replies", data=body, content_type="application/x-www-form-urlencoded"
+        )
+
+    return send
 
 
 def upload_of_total_size(total):
@@ -329,9 +344,23 @@ CASES = {
         Case("PNG with a script appended",
              new_reply(image=("x.png", imagefactory.png_with_script_appended())), 303, stores=True,
              then=image_served_safely),
-        Case("request of exactly 4 MiB", raw_multipart(upload_of_total_size(FOUR_MIB)), 303,
+        Case("image of exactly 4 MiB", new_reply(image=("big.png", imagefactory.png_of_size(FOUR_MIB))), 303,
              stores=True, then=image_served_safely),
-        Case("request one byte over 4 MiB", raw_multipart(upload_of_total_size(FOUR_MIB + 1)), 413),
+        Case("image one byte over 4 MiB",
+             new_reply(image=("big.png", imagefactory.png_of_size(FOUR_MIB + 1))), 400,
+             says="Images can be at most 4 MiB; this one is 4.1 MiB."),
+        Case("request of exactly 5 MiB, its image over 4 MiB", raw_multipart(upload_of_total_size(FIVE_MIB)),
+             400, says="at most 4 MiB"),
+        Case("request one byte over 5 MiB", raw_multipart(upload_of_total_size(FIVE_MIB + 1)), 413,
+             says="larger than 5 MiB in all (images can be up to 4 MiB)"),
+        Case("text field of 100 KiB",
+             raw_multipart(lambda token: multipart(token, {"body": "x" * 100 * 1024})), 413,
+             says="a text field longer than this site accepts"),
+        Case("form of 1,000 parts",
+             raw_multipart(lambda token: multipart(token, {f"field{n}": "x" for n in range(1000)})), 413,
+             says="too many parts"),
+        Case("plain form of 200,000 fields", raw_urlencoded(lambda: "body=x" + "&a=" * 200_000), 413,
+             says="too many parts"),
         Case("form without the file field, no text",
              raw_multipart(lambda token: multipart(token, {"body": ""})), 400, says="choose an image"),
         Case("multipart body with no closing boundary",
@@ -344,8 +373,8 @@ CASES = {
         Case("POST to a GET-only route gets the error page", post("/boards/astronomy"), 405,
              says="Back to all boards"),
         Case("unknown board gets the error page", get("/boards/nope"), 404, says="Back to all boards"),
-        Case("oversized upload gets the error page",
-             raw_multipart(upload_of_total_size(FOUR_MIB + 1)), 413, says="Back to all boards"),
+        Case("oversized request gets the error page",
+             raw_multipart(upload_of_total_size(FIVE_MIB + 1)), 413, says="Back to all boards"),
     ],
     "08": [
         Case("non-integer thread id in the API", get("/api/threads/abc/posts"), 404, then=json_error(404)),

@@ -8,7 +8,7 @@ It picks the most specific one: CSRFError before HTTPException before Exception.
 from flask import Blueprint, current_app, render_template, request
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge, ServiceUnavailable
 
 from chatsite import uploads
 from chatsite.bodies import IncompleteBody
@@ -22,7 +22,7 @@ ERROR_EXPLANATIONS = {
     400: "Your browser sent something this site could not understand.",
     404: "There is no page at this address. The board or thread may never have existed.",
     405: "This address exists, but not for that kind of request.",
-    413: "That upload is too large: files can be at most {limit} MiB. Nothing was posted.",
+    # 413: too_large_explanation() says which limit the request went over.
     503: "The site is busy right now and nothing was posted. Please try again in a few seconds.",
     500: "Something went wrong on our side. It has been logged; please try again later.",
 }
@@ -41,9 +41,25 @@ def show_own_description(error):
 @bp.app_errorhandler(HTTPException)
 def show_error_page(error):
     """One page for every HTTP error: the status, what went wrong, a way back."""
-    explanation = ERROR_EXPLANATIONS.get(error.code, error.description)
-    # Only the 413 text has a {limit}; replace() leaves every other text as it is.
-    return error_response(error, explanation.replace("{limit}", uploads.max_upload_mib()))
+    if error.code == 413:
+        return error_response(error, too_large_explanation())
+    return error_response(error, ERROR_EXPLANATIONS.get(error.code, error.description))
+
+
+def too_large_explanation():
+    """What a 413 says. Three limits answer 413, and only MAX_CONTENT_LENGTH is about
+    the whole request. bodies.py checks that one while it reads the body, and leaves
+    the error it raised in the environ (the app then gets an empty body, so
+    request.content_length no longer tells)."""
+    config = current_app.config
+    if isinstance(request.environ.get("chatsite.body_error"), RequestEntityTooLarge):
+        limit, image_limit = uploads.mib(config["MAX_CONTENT_LENGTH"]), uploads.mib(config["MAX_IMAGE_SIZE"])
+        return (
+            f"That request was larger than {limit} MiB in all (images can be up to {image_limit} MiB). "
+            "Nothing was posted."
+        )
+    # MAX_FORM_MEMORY_SIZE (one text field too long) or MAX_FORM_PARTS (too many parts).
+    return "That form had a text field longer than this site accepts, or too many parts. Nothing was posted."
 
 
 @bp.app_errorhandler(OperationalError)

@@ -1,5 +1,6 @@
 """Image uploads: check the bytes, store under a made-up name, serve them back."""
 
+import math
 import os
 import time
 import uuid
@@ -36,6 +37,9 @@ def check_upload(upload):
         raise FormError("The file has no name. Please choose an image file.")
     if not data:
         raise FormError("The file is empty. Please choose an image file.")
+    if len(data) > current_app.config["MAX_IMAGE_SIZE"]:
+        limit = current_app.config["MAX_IMAGE_SIZE"]
+        raise FormError(f"Images can be at most {mib(limit)} MiB; this one is {mib(len(data))} MiB.")
     kind_by_name = images.kind_for_filename(upload.filename)
     if kind_by_name is None:
         raise FormError("Only PNG, JPEG, GIF and WebP images can be uploaded.")
@@ -75,7 +79,6 @@ def save_image(board_slug, upload):
         "size": len(upload["data"]),
         "width": upload["width"],
         "height": upload["height"],
-        "md5": images.md5_base64(upload["data"]),  # for the 4chan-compatible API
         "original_name": display_name(upload["name"], upload["kind"]),
     }
 
@@ -110,10 +113,16 @@ def display_name(filename, kind):
 
 
 def max_upload_mib():
-    """MAX_CONTENT_LENGTH in MiB, for messages: "4" rather than 4194304.
+    """MAX_IMAGE_SIZE in MiB, for the forms' "up to 4 MiB": "4" rather than 4194304.
 
     Read on every request, so a change to app.config takes effect at once."""
-    return f"{current_app.config['MAX_CONTENT_LENGTH'] / (1024 * 1024):g}"
+    return mib(current_app.config["MAX_IMAGE_SIZE"])
+
+
+def mib(size):
+    """A number of bytes in MiB, for messages: 4194304 is "4", 4718592 is "4.5".
+    Rounded up to a tenth, so that one byte over 4 MiB says "4.1", never "4"."""
+    return f"{math.ceil(size * 10 / (1024 * 1024)) / 10:g}"
 
 
 @bp.get("/<path:filename>")

@@ -27,7 +27,8 @@ def test_defaults(instance_path):
     assert app.config["TRUSTED_HOSTS"] == LOCAL_HOSTS
     assert app.config["PROXIES"] == 0
     assert app.config["UPLOAD_FOLDER"] == str(instance_path / "uploads")
-    assert app.config["MAX_CONTENT_LENGTH"] == 4 * 1024 * 1024
+    assert app.config["MAX_IMAGE_SIZE"] == 4 * 1024 * 1024
+    assert app.config["MAX_CONTENT_LENGTH"] == 5 * 1024 * 1024
     assert app.config["MAX_FORM_MEMORY_SIZE"] == 64 * 1024
     assert app.config["MAX_FORM_PARTS"] == 20
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
@@ -117,5 +118,5 @@ def test_an_empty_key_file_is_refused_with_a_clear_message(instance_path):
 
 
 def test_config_changed_after_create_app_takes_effect(app, client):
-    app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
+    app.config["MAX_IMAGE_SIZE"] = 2 * 1024 * 1024
     assert "up to 2 MiB" in client.get("/boards/astronomy").get_data(as_text=True)

@@ -8,6 +8,7 @@ then open http://127.0.0.1:5000 in your browser.
 """
 
 import itertools
+import math
 import os
 import string
 import threading
@@ -23,9 +24,14 @@ import images  # images.py, next to this file: checks an upload's bytes
 
 app = Flask(__name__)
 app.config.update(
-    # The largest request Flask will read: room for a 4 MiB image and the text.
-    # Anything bigger is refused with 413 before it is read into the server.
-    MAX_CONTENT_LENGTH=4 * 1024 * 1024,
+    # The largest image we accept, in bytes. check_upload() counts the bytes of
+    # the file itself, and shows the form again with a message if it is over.
+    MAX_IMAGE_SIZE=4 * 1024 * 1024,
+    # The largest request Flask will read, everything in it together: room for a
+    # 4 MiB image plus the text fields and the headers of each part of the form.
+    # (A 4 MiB limit here would refuse an image of exactly 4 MiB.) Anything
+    # bigger is refused with 413 before it is read into the server.
+    MAX_CONTENT_LENGTH=5 * 1024 * 1024,
     # Text fields (not files) are held in memory. 64 KiB is plenty for a
     # 5000-character message (UTF-8 uses at most 4 bytes a character) and stops
     # someone from filling the server's memory with one giant field.
@@ -428,6 +434,9 @@ def check_upload(upload):
         raise FormError("The file has no name. Please choose an image file.")
     if not data:
         raise FormError("The file is empty. Please choose an image file.")
+    if len(data) > app.config["MAX_IMAGE_SIZE"]:
+        limit = app.config["MAX_IMAGE_SIZE"]
+        raise FormError(f"Images can be at most {mib(limit)} MiB; this one is {mib(len(data))} MiB.")
     kind_by_name = images.kind_for_filename(upload.filename)
     if kind_by_name is None:
         raise FormError("Only PNG, JPEG, GIF and WebP images can be uploaded.")
@@ -499,8 +508,44 @@ def uploaded_file(filename):
 
 
 def max_upload_mib():
-    """MAX_CONTENT_LENGTH in MiB, for messages: "4" rather than 4194304."""
-    return f"{app.config['MAX_CONTENT_LENGTH'] / (1024 * 1024):g}"
+    """MAX_IMAGE_SIZE in MiB, for the forms' "up to 4 MiB": "4" rather than 4194304."""
+    return mib(app.config["MAX_IMAGE_SIZE"])
+
+
+def mib(size):
+    """A number of bytes in MiB, for messages: 4194304 is "4", 4718592 is "4.5".
+    Rounded up to a tenth, so that one byte over 4 MiB says "4.1", never "4"."""
+    return f"{math.ceil(size * 10 / (1024 * 1024)) / 10:g}"
+
+
+@app.before_request
+def limit_plain_forms():
+    """Hold a plain (URL-encoded) form to MAX_FORM_MEMORY_SIZE bytes in all.
+
+    Werkzeug applies MAX_FORM_MEMORY_SIZE and MAX_FORM_PARTS only to multipart
+    forms, one part at a time. A plain form, title=...&body=..., is read and split
+    in one go, so 5 MiB of "&a=&a=&a=..." would make almost two million fields and
+    keep the server busy for seconds. A plain form can only hold text, so the text
+    limit fits it. request.max_content_length changes the limit for this request
+    only (too long: 413); the smaller of the two limits still holds.
+    """
+    if request.mimetype == "application/x-www-form-urlencoded":
+        request.max_content_length = min(app.config["MAX_CONTENT_LENGTH"], app.config["MAX_FORM_MEMORY_SIZE"])
+
+
+def too_large_explanation():
+    """What a 413 page says. Werkzeug answers 413 for three limits, and only
+    MAX_CONTENT_LENGTH is about the whole request: the request's length (its
+    Content-Length header) tells them apart."""
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is not None and request.content_length > limit:
+        image_limit = mib(app.config["MAX_IMAGE_SIZE"])
+        return (
+            f"That request was larger than {mib(limit)} MiB in all (images can be up to {image_limit} MiB). "
+            "Nothing was posted."
+        )
+    # MAX_FORM_MEMORY_SIZE (one text field too long) or MAX_FORM_PARTS (too many parts).
+    return "That form had a text field longer than this site accepts, or too many parts. Nothing was posted."
 
 
 # --- Errors ------------------------------------------------------------------
@@ -524,7 +569,7 @@ ERROR_EXPLANATIONS = {
     400: "Your browser sent something this site could not understand.",
     404: "There is no page at this address. The board or thread may never have existed.",
     405: "This address exists, but not for that kind of request.",
-    413: "That upload is too large: files can be at most {limit} MiB. Nothing was posted.",
+    # 413: too_large_explanation() says which limit the request went over.
     500: "Something went wrong on our side. It has been logged; please try again later.",
 }
 
@@ -532,8 +577,10 @@ ERROR_EXPLANATIONS = {
 @app.errorhandler(HTTPException)
 def show_error_page(error):
     """One page for every HTTP error: the status, what went wrong, a way back."""
-    explanation = ERROR_EXPLANATIONS.get(error.code, error.description)
-    explanation = explanation.format(limit=max_upload_mib())
+    if error.code == 413:
+        explanation = too_large_explanation()
+    else:
+        explanation = ERROR_EXPLANATIONS.get(error.code, error.description)
     page = render_template("error.html", error=error, explanation=explanation)
     headers = {}
     if error.code == 405:

@@ -12,7 +12,7 @@ blueprint the page belongs to, and for addresses that match no page at all.
 from flask import Blueprint, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .uploads import max_upload_mib
+from .uploads import mib
 
 bp = Blueprint("errors", __name__)
 
@@ -21,7 +21,7 @@ ERROR_EXPLANATIONS = {
     400: "Your browser sent something this site could not understand.",
     404: "There is no page at this address. The board or thread may never have existed.",
     405: "This address exists, but not for that kind of request.",
-    413: "That upload is too large: files can be at most {limit} MiB. Nothing was posted.",
+    # 413: too_large_explanation() says which limit the request went over.
     500: "Something went wrong on our side. It has been logged; please try again later.",
 }
 
@@ -29,8 +29,10 @@ ERROR_EXPLANATIONS = {
 @bp.app_errorhandler(HTTPException)
 def show_error_page(error):
     """One page for every HTTP error: the status, what went wrong, a way back."""
-    explanation = ERROR_EXPLANATIONS.get(error.code, error.description)
-    explanation = explanation.format(limit=max_upload_mib())
+    if error.code == 413:
+        explanation = too_large_explanation()
+    else:
+        explanation = ERROR_EXPLANATIONS.get(error.code, error.description)
     headers = {}
     if error.code == 405:
         # A 405 answer must list the methods that do work here.
@@ -41,6 +43,22 @@ def show_error_page(error):
         return body, error.code, headers
     page = render_template("error.html", error=error, explanation=explanation)
     return page, error.code, headers
+
+
+def too_large_explanation():
+    """What a 413 page says. Werkzeug answers 413 for three limits, and only
+    MAX_CONTENT_LENGTH is about the whole request: the request's length (its
+    Content-Length header) tells them apart."""
+    config = current_app.config
+    limit = config["MAX_CONTENT_LENGTH"]
+    if request.content_length is not None and request.content_length > limit:
+        image_limit = mib(config["MAX_IMAGE_SIZE"])
+        return (
+            f"That request was larger than {mib(limit)} MiB in all (images can be up to {image_limit} MiB). "
+            "Nothing was posted."
+        )
+    # MAX_FORM_MEMORY_SIZE (one text field too long) or MAX_FORM_PARTS (too many parts).
+    return "That form had a text field longer than this site accepts, or too many parts. Nothing was posted."
 
 
 @bp.app_errorhandler(Exception)

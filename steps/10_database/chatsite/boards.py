@@ -9,7 +9,7 @@ just "show_thread".
 import math
 import string
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from .forms import MAX_BODY_LENGTH, MAX_TITLE_LENGTH, FormError, check_body, check_title, clean_text
 from .store import find_board_or_404, find_thread_or_404, get_store
@@ -23,6 +23,24 @@ ALPHABET = tuple(string.ascii_uppercase)
 
 # How many threads one board page shows; ?page=2 shows the next ones.
 THREADS_PER_PAGE = 50
+
+
+@bp.before_request
+def limit_plain_forms():
+    """Hold a plain (URL-encoded) form to MAX_FORM_MEMORY_SIZE bytes in all.
+
+    Werkzeug applies MAX_FORM_MEMORY_SIZE and MAX_FORM_PARTS only to multipart
+    forms, one part at a time. A plain form, title=...&body=..., is read and split
+    in one go, so 5 MiB of "&a=&a=&a=..." would make almost two million fields and
+    keep the server busy for seconds. A plain form can only hold text, so the text
+    limit fits it. request.max_content_length changes the limit for this request
+    only (too long: 413); the smaller of the two limits still holds.
+
+    bp.before_request: for this blueprint's pages only, the only ones with forms.
+    """
+    if request.mimetype == "application/x-www-form-urlencoded":
+        config = current_app.config
+        request.max_content_length = min(config["MAX_CONTENT_LENGTH"], config["MAX_FORM_MEMORY_SIZE"])
 
 
 def first_letter(board):

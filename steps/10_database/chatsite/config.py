@@ -34,9 +34,14 @@ def defaults(instance_path):
     depend on where the app's instance folder is, which only the app knows.
     """
     return {
-        # The largest request Flask will read: room for a 4 MiB image and the text.
-        # Anything bigger is refused with 413 before it is read into the server.
-        "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+        # The largest image we accept, in bytes. check_upload() counts the bytes of
+        # the file itself, and shows the form again with a message if it is over.
+        "MAX_IMAGE_SIZE": 4 * 1024 * 1024,
+        # The largest request Flask will read, everything in it together: room for a
+        # 4 MiB image plus the text fields and the headers of each part of the form.
+        # (A 4 MiB limit here would refuse an image of exactly 4 MiB.) Anything
+        # bigger is refused with 413 before it is read into the server.
+        "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
         # Text fields (not files) are held in memory. 64 KiB is plenty for a
         # 5000-character message (UTF-8 uses at most 4 bytes a character) and stops
         # someone from filling the server's memory with one giant field.

@@ -14,7 +14,7 @@ import sqlite3
 from flask import Blueprint, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
-from .uploads import max_upload_mib
+from .uploads import mib
 
 bp = Blueprint("errors", __name__)
 
@@ -23,7 +23,7 @@ ERROR_EXPLANATIONS = {
     400: "Your browser sent something this site could not understand.",
     404: "There is no page at this address. The board or thread may never have existed.",
     405: "This address exists, but not for that kind of request.",
-    413: "That upload is too large: files can be at most {limit} MiB. Nothing was posted.",
+    # 413: too_large_explanation() says which limit the request went over.
     503: "The site is busy right now and nothing was posted. Please try again in a few seconds.",
     500: "Something went wrong on our side. It has been logged; please try again later.",
 }
@@ -32,8 +32,10 @@ ERROR_EXPLANATIONS = {
 @bp.app_errorhandler(HTTPException)
 def show_error_page(error):
     """One page for every HTTP error: the status, what went wrong, a way back."""
-    explanation = ERROR_EXPLANATIONS.get(error.code, error.description)
-    explanation = explanation.format(limit=max_upload_mib())
+    if error.code == 413:
+        explanation = too_large_explanation()
+    else:
+        explanation = ERROR_EXPLANATIONS.get(error.code, error.description)
     headers = {}
     if error.code == 405:
         # A 405 answer must list the methods that do work here.
@@ -62,6 +64,22 @@ def show_busy_page(error):
         return show_server_error(error)
     current_app.logger.warning("Database busy on %s %s: %s", request.method, request.path, error)
     return show_error_page(ServiceUnavailable(retry_after=5))
+
+
+def too_large_explanation():
+    """What a 413 page says. Werkzeug answers 413 for three limits, and only
+    MAX_CONTENT_LENGTH is about the whole request: the request's length (its
+    Content-Length header) tells them apart."""
+    config = current_app.config
+    limit = config["MAX_CONTENT_LENGTH"]
+    if request.content_length is not None and request.content_length > limit:
+        image_limit = mib(config["MAX_IMAGE_SIZE"])
+        return (
+            f"That request was larger than {mib(limit)} MiB in all (images can be up to {image_limit} MiB). "
+            "Nothing was posted."
+        )
+    # MAX_FORM_MEMORY_SIZE (one text field too long) or MAX_FORM_PARTS (too many parts).
+    return "That form had a text field longer than this site accepts, or too many parts. Nothing was posted."
 
 
 @bp.app_errorhandler(Exception)

@@ -5,6 +5,7 @@ The boards blueprint calls check_upload() and saved_image() when a form
 carries a file.
 """
 
+import math
 import os
 import uuid
 from contextlib import contextmanager
@@ -32,6 +33,9 @@ def check_upload(upload):
         raise FormError("The file has no name. Please choose an image file.")
     if not data:
         raise FormError("The file is empty. Please choose an image file.")
+    if len(data) > current_app.config["MAX_IMAGE_SIZE"]:
+        limit = current_app.config["MAX_IMAGE_SIZE"]
+        raise FormError(f"Images can be at most {mib(limit)} MiB; this one is {mib(len(data))} MiB.")
     kind_by_name = images.kind_for_filename(upload.filename)
     if kind_by_name is None:
         raise FormError("Only PNG, JPEG, GIF and WebP images can be uploaded.")
@@ -124,5 +128,11 @@ def uploaded_file(filename):
 
 
 def max_upload_mib():
-    """MAX_CONTENT_LENGTH in MiB, for messages: "4" rather than 4194304."""
-    return f"{current_app.config['MAX_CONTENT_LENGTH'] / (1024 * 1024):g}"
+    """MAX_IMAGE_SIZE in MiB, for the forms' "up to 4 MiB": "4" rather than 4194304."""
+    return mib(current_app.config["MAX_IMAGE_SIZE"])
+
+
+def mib(size):
+    """A number of bytes in MiB, for messages: 4194304 is "4", 4718592 is "4.5".
+    Rounded up to a tenth, so that one byte over 4 MiB says "4.1", never "4"."""
+    return f"{math.ceil(size * 10 / (1024 * 1024)) / 10:g}"
