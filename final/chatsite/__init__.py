@@ -16,7 +16,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from chatsite import api, boards, bodies, csrf, db, errors, search, store, uploads
+from chatsite import api, boards, bodies, csrf, db, errors, fourchan, search, store, uploads
 from chatsite.config import load_config
 
 # Sent with every response. They tell the browser to be strict with our pages:
@@ -54,7 +54,7 @@ def create_app(test_config=None):
     store.init_app(app)
     bodies.init_app(app)  # first: a broken body is refused before the CSRF check reads it
     csrf.init_app(app)
-    for blueprint in (boards.bp, search.bp, uploads.bp, api.bp, errors.bp):
+    for blueprint in (boards.bp, search.bp, uploads.bp, api.bp, fourchan.bp, errors.bp):
         app.register_blueprint(blueprint)
     app.after_request(add_security_headers)
     if app.config["PROXIES"]:

@@ -88,8 +88,9 @@ def error_response(error, explanation):
     if getattr(error, "retry_after", None):
         # 503 and 429: when it is worth trying again, in seconds.
         headers["Retry-After"] = str(error.retry_after)
-    if request.path.startswith("/api/"):
-        # Programs asked for JSON: an HTML page would only confuse them.
+    if request.path.startswith("/api/") or request.blueprint == "fourchan":
+        # Programs asked for JSON (our API, or 4chan's, see fourchan.py): an HTML
+        # page would only confuse them.
         body = {"error": {"status": error.code, "message": explanation}}
         return body, error.code, headers
     page = render_template("error.html", error=error, explanation=explanation)

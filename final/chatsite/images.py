@@ -8,6 +8,8 @@ decoding) and only accepts a complete PNG, JPEG, GIF or WebP with a real size.
 Every read is bounds-checked: bad input gives None, never an exception.
 """
 
+import base64
+import hashlib
 import os
 import struct
 
@@ -38,6 +40,12 @@ def kind_for_filename(filename: str) -> str | None:
         if extension in info["extensions"]:
             return kind
     return None
+
+
+def md5_base64(data: bytes) -> str:
+    """The MD5 of the bytes as 4chan's API writes it: the 16-byte digest in base64
+    (24 characters). Clients use it to recognise a file, not to secure anything."""
+    return base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode("ascii")
 
 
 def _png_size(data):

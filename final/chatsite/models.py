@@ -100,10 +100,13 @@ class Image(db.Model):
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     original_name: Mapped[str] = mapped_column(String(200))
+    # Base64 of the MD5 of the bytes (24 characters), as 4chan's API gives it; None for
+    # images stored before migration 0003 (until `flask fill-md5` reads their files).
+    md5: Mapped[str | None] = mapped_column(String(24))
 
     post: Mapped[Post] = relationship(back_populates="image")
 
 
 # The columns store.py copies into the dictionaries it hands to views and templates.
 THREAD_FIELDS = ("id", "board", "title", "created_at", "bumped_at", "reply_count", "post_count")
-IMAGE_FIELDS = ("path", "content_type", "size", "width", "height", "original_name")
+IMAGE_FIELDS = ("path", "content_type", "size", "width", "height", "original_name", "md5")

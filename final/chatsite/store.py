@@ -8,7 +8,7 @@ lived in memory (views and templates did not change when the storage did):
     post:   {"id", "thread_id", "body", "image", "created_at"}
 
 "image" is None or {"path", "content_type", "size", "width", "height",
-"original_name"}. Times are aware datetimes in UTC.
+"original_name", "md5"}. Times are aware datetimes in UTC.
 
 Safe under many workers: every write is one transaction (db.write_transaction),
 so a reply and its thread's bump are stored together or not at all, and no

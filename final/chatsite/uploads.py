@@ -79,6 +79,7 @@ def save_image(board_slug, upload):
         "size": len(upload["data"]),
         "width": upload["width"],
         "height": upload["height"],
+        "md5": images.md5_base64(upload["data"]),  # for the 4chan-compatible API
         "original_name": display_name(upload["name"], upload["kind"]),
     }
 

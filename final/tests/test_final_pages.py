@@ -127,6 +127,13 @@ def test_routes_are_the_same_as_step_08(app):
         "/api/boards/<slug>/threads": {"GET"},
         "/api/threads/<id:thread_id>/posts": {"GET"},
         "/static/<path:filename>": {"GET"},
+        # Added since: 4chan's read-only API (fourchan.py).
+        "/boards.json": {"GET"},
+        "/<board>/threads.json": {"GET"},
+        "/<board>/catalog.json": {"GET"},
+        "/<board>/thread/<number>.json": {"GET"},
+        "/<board>/archive.json": {"GET"},
+        "/<board>/<fourchan_file:name>": {"GET"},
     }
 
 

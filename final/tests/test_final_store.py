@@ -19,6 +19,7 @@ IMAGE = {
     "width": 1,
     "height": 1,
     "original_name": "sky.png",
+    "md5": "eB5eJF1ptWaXm4bijSPyxw==",  # base64 of the MD5 of b"0123456789" (any 10 bytes)
 }
 
 

@@ -1,0 +1,418 @@
+"""4chan's read-only JSON API, so that existing imageboard tools can read this site.
+
+Imageboard clients, archivers and browser extensions already speak the API
+4chan publishes (github.com/4chan/4chan-API). This blueprint answers the same
+addresses with the same shapes, field names and types:
+
+    /boards.json                    every board and its limits
+    /<board>/threads.json           every thread's number, page by page
+    /<board>/catalog.json           every thread's opening post and last replies
+    /<board>/thread/<no>.json       one thread, all its posts
+    /<board>/archive.json           the numbers of the closed threads
+    /<board>/<tim><ext>             an image; /<board>/<tim>s.jpg its "thumbnail"
+
+Numbers (see docs: "Use existing 4chan tools"). On 4chan a thread's number is
+its opening post's number. Here threads and posts have ids of their own, and a
+thread can have a title only, with no opening post. So:
+
+- a post's `no` is its id, the number its page shows (#12);
+- a thread's `no` is its opening post's id; a title-only thread gets a number
+  no post can ever have, TITLE_ONLY + its id, and a stand-in opening post that
+  carries its title;
+- an image's `tim` is its post's id: unique, and it never changes.
+
+Every answer has a Last-Modified date and honours If-Modified-Since (304, no
+body), may be read by any web page (Access-Control-Allow-Origin: *), and
+answers HEAD and OPTIONS. Errors are JSON, like under /api/ (errors.py).
+Text is HTML here, escaped like the pages escape it: 4chan clients put `com`
+into their pages as it is, so it must never hold a visitor's raw HTML.
+"""
+
+import math
+import re
+import unicodedata
+from datetime import datetime, timezone
+from pathlib import PurePosixPath
+
+import click
+from flask import Blueprint, abort, current_app, request
+from markupsafe import escape
+from werkzeug.routing import BaseConverter
+
+from chatsite import uploads
+from chatsite.forms import MAX_BODY_LENGTH
+from chatsite.fourchan_data import (
+    fill_missing_md5,
+    has_opening_post,
+    image_of_post,
+    thread_of_post,
+    thread_summaries,
+    thread_with_first_post,
+)
+from chatsite.store import THREADS_PER_PAGE, find_board_or_404, get_store
+
+# cli_group=None: its command is `flask fill-md5`.
+bp = Blueprint("fourchan", __name__, cli_group=None)
+
+# Post and thread ids go up to 2**31 - 1 (PostgreSQL's INTEGER, see IdConverter).
+# A title-only thread's number is above every post id: TITLE_ONLY + its thread id.
+MAX_ID = 2**31 - 1
+TITLE_ONLY = 2**31
+# Thumbnails fit in a square of this many pixels, as on 4chan: the opening post's
+# are larger than the replies'.
+OPENING_POST_THUMBNAIL = 250
+REPLY_THUMBNAIL = 125
+# How many of each thread's newest replies the catalog shows (4chan shows 5).
+CATALOG_REPLIES = 5
+# What 4chan calls the poster when they give no name. We never ask for one.
+ANONYMOUS = "Anonymous"
+# 4chan's `now` names the day in English whatever the server's language is.
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# The methods every address here answers.
+METHODS = "GET, HEAD, OPTIONS"
+
+
+class FileNameConverter(BaseConverter):
+    """<file:name> in a route: "1234.png" or "1234s.jpg" (a post number, then an
+    extension). Anything else is not ours, so /threads/abc or /boards/chess never
+    reach this blueprint, however many segments they share with /<board>/<file>."""
+
+    regex = r"[0-9]+s?\.[A-Za-z0-9]+"
+
+
+@bp.record_once
+def set_up(state):
+    """Before the routes are added: the converter they use, and the moment the app
+    started (the oldest Last-Modified date it gives; see last_modified())."""
+    state.app.url_map.converters["fourchan_file"] = FileNameConverter
+    state.app.extensions["fourchan_started"] = datetime.now(timezone.utc)
+
+
+# --- Every answer: CORS, OPTIONS, Last-Modified ----------------------------------------
+
+
+@bp.before_request
+def answer_preflight():
+    """OPTIONS: a browser asks whether another site's page may send this request
+    (a CORS preflight). It may, with GET or HEAD and If-Modified-Since."""
+    if request.method == "OPTIONS":
+        response = current_app.response_class(status=204)
+        del response.headers["Content-Type"]  # there is no body
+        response.headers["Allow"] = METHODS
+        response.headers["Access-Control-Allow-Methods"] = METHODS
+        response.headers["Access-Control-Allow-Headers"] = "If-Modified-Since"
+        response.headers["Access-Control-Max-Age"] = "86400"
+        return response
+    return None
+
+
+@bp.after_request
+def allow_any_origin(response):
+    """Any web page may read these answers (a client running in a browser), as
+    4chan allows. The image files keep the site's rule for uploads instead
+    (uploads.uploaded_file: only our own pages may embed them)."""
+    if request.endpoint != "fourchan.image_file":
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def answer(data, modified):
+    """The JSON answer, dated `modified`; 304 Not Modified, without a body, if the
+    client already has it (If-Modified-Since: 4chan asks clients to send it).
+
+    Dates are in whole seconds, so a post written in the same second as the
+    client's last request would not count as a change. The ETag (a checksum of
+    the answer) is exact: clients that send If-None-Match, as browsers do, never
+    miss one."""
+    response = current_app.json.response(data)
+    response.last_modified = modified
+    response.add_etag()
+    # Clients may keep the answer, but must ask (If-Modified-Since) before using it again.
+    response.cache_control.no_cache = True
+    return response.make_conditional(request)
+
+
+def last_modified(*moments):
+    """The latest of `moments` and of the moment the app started: settings (such
+    as REPLY_LIMIT, which closes threads) can change what an answer says, and
+    they can only have changed at a start."""
+    return max([current_app.extensions["fourchan_started"], *moments])
+
+
+# --- The answers --------------------------------------------------------------------------
+
+
+@bp.get("/boards.json")
+def boards():
+    """Every board, with its limits (4chan's boards.json)."""
+    config = current_app.config
+    pages = max(1, math.ceil(config["BOARD_THREAD_LIMIT"] / THREADS_PER_PAGE))
+    answers = [
+        {
+            "board": board["slug"],
+            "title": board["name"],
+            "meta_description": str(escape(board["description"])),
+            "ws_board": 1,  # every board here is "work safe"
+            "per_page": THREADS_PER_PAGE,
+            "pages": pages,
+            "max_filesize": config["MAX_CONTENT_LENGTH"],
+            # No WebM videos here: 0 says none can be posted.
+            "max_webm_filesize": 0,
+            "max_webm_duration": 0,
+            "max_comment_chars": MAX_BODY_LENGTH,
+            "bump_limit": config["BUMP_LIMIT"],
+            # No separate image limit: a thread closes at REPLY_LIMIT replies, images or not.
+            "image_limit": config["REPLY_LIMIT"],
+            "cooldowns": {"threads": 0, "replies": 0, "images": 0},
+        }
+        for board in get_store().boards()
+    ]
+    return answer({"boards": answers}, last_modified())
+
+
+@bp.get("/<board>/threads.json")
+def threads(board):
+    """Every thread's number, when it last changed and its replies, by page."""
+    find_board_or_404(board)
+    summaries = thread_summaries(board)
+    entries = [
+        {
+            "no": thread_number(summary),
+            "last_modified": unix_time(summary["last_post_at"]),
+            "replies": summary["thread"]["reply_count"],
+        }
+        for summary in summaries
+    ]
+    return answer(by_page(entries), board_modified(summaries))
+
+
+@bp.get("/<board>/catalog.json")
+def catalog(board):
+    """Every thread's opening post, with its last few replies, by page."""
+    find_board_or_404(board)
+    summaries = thread_summaries(board, with_posts=True, last_replies=CATALOG_REPLIES)
+    entries = []
+    for summary in summaries:
+        number = thread_number(summary)
+        entry = opening_post_json(summary, number)
+        entry["last_replies"] = [
+            post_json(reply, number, REPLY_THUMBNAIL) for reply in summary["last_replies"]
+        ]
+        entry["omitted_posts"] = summary["thread"]["reply_count"] - len(summary["last_replies"])
+        shown_images = sum(1 for reply in summary["last_replies"] if reply["image"])
+        entry["omitted_images"] = summary["image_replies"] - shown_images
+        entry["last_modified"] = unix_time(summary["last_post_at"])
+        entries.append(entry)
+    return answer(by_page(entries), board_modified(summaries))
+
+
+@bp.get("/<board>/thread/<number>.json")
+def thread_json(board, number):
+    """One thread: its opening post (or a title-only thread's stand-in), then every reply."""
+    find_board_or_404(board)
+    found = find_thread(parse_number(number))
+    if found is None or found[0]["board"] != board:
+        abort(404)
+    thread, first_post_id = found
+    posts = get_store().posts(thread["id"])
+    opening_post = posts[0] if has_opening_post(thread) else None
+    replies = posts[1:] if opening_post else posts
+    summary = {
+        "thread": thread,
+        "first_post_id": first_post_id,
+        "opening_post": opening_post,
+        "image_replies": sum(1 for reply in replies if reply["image"]),
+        "last_post_at": posts[-1]["created_at"] if posts else thread["created_at"],
+    }
+    thread_no = thread_number(summary)
+    answers = [opening_post_json(summary, thread_no)]
+    answers += [post_json(reply, thread_no, REPLY_THUMBNAIL) for reply in replies]
+    if thread["reply_count"] >= current_app.config["REPLY_LIMIT"]:
+        # Closed for good: what 4chan calls archived (see archive.json).
+        answers[0]["archived"] = 1
+        answers[0]["archived_on"] = unix_time(summary["last_post_at"])
+    return answer({"posts": answers}, last_modified(summary["last_post_at"]))
+
+
+@bp.get("/<board>/archive.json")
+def archive(board):
+    """The numbers of the board's closed threads: those at REPLY_LIMIT replies,
+    which take no more replies (what 4chan's archive holds), oldest first."""
+    find_board_or_404(board)
+    summaries = thread_summaries(board)
+    limit = current_app.config["REPLY_LIMIT"]
+    closed = sorted(thread_number(s) for s in summaries if s["thread"]["reply_count"] >= limit)
+    return answer(closed, board_modified(summaries))
+
+
+@bp.get("/<board>/<fourchan_file:name>")
+def image_file(board, name):
+    """An image: /<board>/<tim><ext>. And its thumbnail, /<board>/<tim>s.jpg, which
+    for now is the image itself, in its own type (the site makes no thumbnails yet;
+    tn_w and tn_h give the size to show it at)."""
+    found = re.fullmatch(r"([0-9]+)(s?)(\.[A-Za-z0-9]+)", name)
+    tim, thumbnail, extension = found.groups()
+    post_id = parse_number(tim)
+    image = image_of_post(post_id) if post_id is not None and post_id <= MAX_ID else None
+    if image is None or image[0] != board:
+        abort(404)
+    path = image[1]["path"]
+    if extension != (".jpg" if thumbnail else PurePosixPath(path).suffix):
+        abort(404)
+    return uploads.uploaded_file(path)
+
+
+@bp.cli.command("fill-md5")
+def fill_md5_command():
+    """Store the MD5 of images uploaded before the site kept it (for 4chan's `md5`)."""
+    filled, missing = fill_missing_md5(current_app.config["UPLOAD_FOLDER"])
+    click.echo(f"Stored the MD5 of {filled} image{'' if filled == 1 else 's'}.")
+    if missing:
+        files = "1 image file is" if missing == 1 else f"{missing} image files are"
+        click.echo(f"{files} missing: run `flask prune-uploads`?")
+
+
+# --- Numbers ------------------------------------------------------------------------------
+
+
+def parse_number(text):
+    """The 4chan number `text` spells (1 to TITLE_ONLY + MAX_ID), else None.
+
+    Checked before int(): an address may hold thousands of digits, and int() of
+    more than 4,300 digits raises an error (which would be a 500)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 1 <= number <= TITLE_ONLY + MAX_ID else None
+
+
+def thread_number(summary):
+    """A thread's `no`: its opening post's id, or TITLE_ONLY + its id if it has none."""
+    thread = summary["thread"]
+    if has_opening_post(thread):
+        return summary["first_post_id"]
+    return TITLE_ONLY + thread["id"]
+
+
+def find_thread(number):
+    """(thread, its first post's id) for a thread's `no`, or None if no thread has it.
+    A reply's number is not a thread's number (404, as on 4chan)."""
+    if number is None:
+        return None
+    if number >= TITLE_ONLY:
+        found = thread_with_first_post(number - TITLE_ONLY)
+        return found if found and not has_opening_post(found[0]) else None
+    thread_id = thread_of_post(number)
+    found = thread_with_first_post(thread_id) if thread_id else None
+    return found if found and has_opening_post(found[0]) and found[1] == number else None
+
+
+# --- Posts as 4chan shows them -----------------------------------------------------------
+
+
+def opening_post_json(summary, number):
+    """A thread's opening post, with what 4chan tells about the whole thread.
+    A title-only thread gets a stand-in: the title, the time it was started."""
+    thread = summary["thread"]
+    opening_post = summary["opening_post"]
+    if opening_post is not None:
+        fields = post_json(opening_post, 0, OPENING_POST_THUMBNAIL)
+    else:
+        fields = poster(number, 0, thread["created_at"])
+    config = current_app.config
+    fields.update(
+        {
+            "sub": str(escape(thread["title"])),
+            "replies": thread["reply_count"],
+            "images": summary["image_replies"],
+            "sticky": 0,  # nothing is pinned here
+            "closed": int(thread["reply_count"] >= config["REPLY_LIMIT"]),
+            "bumplimit": int(thread["reply_count"] >= config["BUMP_LIMIT"]),
+            "imagelimit": int(summary["image_replies"] >= config["REPLY_LIMIT"]),
+            "semantic_url": semantic_url(thread["title"]),
+        }
+    )
+    return fields
+
+
+def post_json(post, resto, thumbnail_box):
+    """A post as 4chan shows it. `resto`: the thread's number, 0 for an opening post."""
+    fields = poster(post["id"], resto, post["created_at"])
+    if post["body"]:
+        fields["com"] = comment_html(post["body"])
+    image = post["image"]
+    if image is not None:
+        name = PurePosixPath(image["original_name"])
+        fields["tim"] = post["id"]
+        fields["ext"] = PurePosixPath(image["path"]).suffix
+        fields["filename"] = str(escape(name.stem if name.suffix else name.name))
+        fields["fsize"] = image["size"]
+        fields["w"], fields["h"] = image["width"], image["height"]
+        fields["tn_w"], fields["tn_h"] = thumbnail_size(image["width"], image["height"], thumbnail_box)
+        if image["md5"]:  # None for images stored before migration 0003
+            fields["md5"] = image["md5"]
+    return fields
+
+
+def poster(number, resto, moment):
+    """The fields every post has."""
+    return {
+        "no": number,
+        "resto": resto,
+        "time": unix_time(moment),
+        "now": fourchan_date(moment),
+        "name": ANONYMOUS,
+    }
+
+
+def comment_html(body):
+    """A post's text as HTML: escaped as the pages escape it (Jinja uses the same
+    markupsafe.escape), with each line break a <br>, as on 4chan."""
+    return str(escape(body)).replace("\n", "<br>")
+
+
+def thumbnail_size(width, height, box):
+    """The image's size scaled down, never up, to fit in a box x box square."""
+    scale = min(1, box / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def semantic_url(title):
+    """4chan's "SEO" slug of a title: lower-case ASCII words joined by hyphens,
+    at most 50 characters ("Saturn's rings tonight!" -> "saturns-rings-tonight")."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_title.lower().replace("'", ""))
+    if not words:
+        return ""
+    slug = words[0][:50]
+    for word in words[1:]:
+        if len(slug) + 1 + len(word) > 50:
+            break
+        slug += "-" + word
+    return slug
+
+
+def by_page(entries):
+    """4chan's list of pages: [{"page": 1, "threads": [...]}, ...], as many threads
+    a page as a board page shows here. Page 1 is there even for an empty board."""
+    starts = range(0, max(len(entries), 1), THREADS_PER_PAGE)
+    return [
+        {"page": number, "threads": entries[start : start + THREADS_PER_PAGE]}
+        for number, start in enumerate(starts, start=1)
+    ]
+
+
+def board_modified(summaries):
+    """When anything on the board last changed: its newest post or thread."""
+    return last_modified(*(summary["last_post_at"] for summary in summaries))
+
+
+def unix_time(moment):
+    """A time as 4chan's `time`: whole seconds since 1970 (UTC)."""
+    return int(moment.timestamp())
+
+
+def fourchan_date(moment):
+    """A time as 4chan's `now`: "MM/DD/YY(Day)HH:MM:SS". 4chan writes New York time;
+    this site writes UTC everywhere, so this does too (`time` is the same moment)."""
+    return f"{moment:%m/%d/%y}({DAYS[moment.weekday()]}){moment:%H:%M:%S}"
