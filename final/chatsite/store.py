@@ -20,10 +20,12 @@ that the JSON API and the HTML pages stop a request the same way.
 """
 
 import re
+from collections import namedtuple
 from datetime import datetime, timezone
+from functools import cache
 
 from flask import abort, current_app
-from sqlalchemy import Sequence, delete, func, intersect, literal_column, select, union_all
+from sqlalchemy import Sequence, bindparam, delete, func, intersect, literal_column, select, union_all
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import column, table
 from werkzeug.exceptions import Forbidden
@@ -279,22 +281,24 @@ class Store:
         words = search_words(query)
         if not words:
             return [], 0
-        matching = threads_with_every_word(words).subquery()
+        dialect = db.session.get_bind().dialect.name
+        queries = search_queries(dialect, len(words))
+        values = {f"word{number}": word_pattern(dialect, word) for number, word in enumerate(words)}
         # How many threads match, and the highest thread id (about how many
-        # threads there are, for results_page), in one query.
-        total, last_id = db.session.execute(
-            select(func.count(matching.c.thread_id.distinct()), select(func.max(Thread.id)).scalar_subquery())
-        ).one()
+        # threads there are, to choose how to find the page), in one query.
+        total, last_id = db.session.execute(queries.count, values).one()
         start = (page - 1) * per_page
         if start >= total:
             return [], total
-        threads = db.session.scalars(results_page(matching, total, last_id, start, per_page)).all()
-        excerpts = excerpts_for([thread.id for thread in threads], words[0])
+        page_query = queries.walk if walking_is_shorter(total, last_id, start, per_page) else queries.look_up
+        rows = db.session.execute(page_query, {**values, "start": start, "per_page": per_page})
+        threads = [dict(thread) for thread in rows.mappings()]
+        excerpts = excerpts_for([thread["id"] for thread in threads], words[0])
         results = [
             {
-                "thread": thread_dict(thread),
-                "board": dict(self._boards[thread.board]),
-                "excerpt": excerpts.get(thread.id, ""),
+                "thread": thread,
+                "board": dict(self._boards[thread["board"]]),
+                "excerpt": excerpts.get(thread["id"], ""),
             }
             for thread in threads
         ]
@@ -334,20 +338,81 @@ def search_words(query):
     return list(words)[:MAX_SEARCH_WORDS]
 
 
-def threads_with_every_word(words):
-    """A SELECT of the ids ("thread_id") of the threads that have every one of `words`:
-    one set of threads per word, and the threads that are in all of them.
-    (An id may come more than once: count them with DISTINCT.)"""
-    per_word = [threads_with_word(word) for word in words]
+# The SELECTs of a search for some number of words (see search_queries).
+SearchQueries = namedtuple("SearchQueries", "count walk look_up")
+
+
+@cache
+def search_queries(dialect, word_count):
+    """The SELECTs of a search for `word_count` words on `dialect` ("sqlite" or
+    "postgresql"), built once and kept.
+
+    Building a SELECT this size with SQLAlchemy takes about as long as SQLite
+    takes to run it, so each is built once, with placeholders (bindparam) for
+    the words (word0, word1... see word_pattern) and the page (start, per_page),
+    and run with new values each time:
+
+    - count: how many threads match, and the highest thread id;
+    - walk and look_up: one page of them, most recently active first, found
+      one of two ways (see walking_is_shorter).
+    """
+    words = [bindparam(f"word{number}") for number in range(word_count)]
+    matching = threads_with_every_word(dialect, words).subquery()
+    count = select(func.count(matching.c.thread_id.distinct()), select(func.max(Thread.id)).scalar_subquery())
+    columns = [getattr(Thread, field) for field in THREAD_FIELDS]  # the thread dictionaries' keys
+    newest_first = (
+        select(*columns)
+        .order_by(Thread.bump_order.desc())
+        .limit(bindparam("per_page"))
+        .offset(bindparam("start"))
+    )
+    look_up = newest_first.where(Thread.id.in_(select(matching.c.thread_id)))
+    if dialect != "sqlite":
+        return SearchQueries(count, look_up, look_up)  # PostgreSQL's planner chooses by itself
+    # "threads.id + 0" is not the id column: SQLite cannot use it to find the
+    # threads, so it walks ix_threads_bump_order instead.
+    walk = newest_first.where((Thread.id + 0).in_(select(matching.c.thread_id)))
+    return SearchQueries(count, walk, look_up)
+
+
+def walking_is_shorter(total, threads, start, per_page):
+    """Whether to find a page of results by walking, for `total` matches among about `threads`.
+
+    There are two ways to find the page, and the faster one depends on how many match:
+
+    - walk all threads newest first (index ix_threads_bump_order), keeping the
+      matching ones until the page is full: about (start + per_page) x threads / total
+      steps, few when many threads match;
+    - look every matching thread up by id, then sort them: about `total` steps.
+
+    PostgreSQL's planner estimates how many rows a full-text search finds and
+    chooses by itself. SQLite's cannot see into FTS5, so we choose for it.
+    """
+    return (start + per_page) * threads < total * total
+
+
+def word_pattern(dialect, word):
+    """The value for a word's placeholder: "a word starting with `word`" in the
+    database's own syntax. `word` holds only letters and digits (search_words)."""
+    if dialect == "postgresql":
+        return word + ":*"  # a tsquery
+    return f'"{word}"*'  # FTS5: a quoted word, * for "starting with"
+
+
+def threads_with_every_word(dialect, words):
+    """A SELECT of the ids ("thread_id") of the threads that have every one of `words`
+    (their placeholders): one set of threads per word, and the threads that are
+    in all of them. (An id may come more than once: count them with DISTINCT.)"""
+    per_word = [threads_with_word(dialect, word) for word in words]
     if len(per_word) == 1:
         return per_word[0]
     # Each set in brackets, as a subquery: SQLite reads "a UNION b INTERSECT c" left to right.
     return intersect(*(select(threads.subquery().c.thread_id) for threads in per_word))
 
 
-def threads_with_word(word):
+def threads_with_word(dialect, word):
     """A SELECT of the ids ("thread_id") of the threads whose title or some post has a
-    word starting with `word`.
+    word starting with `word` (a placeholder, see word_pattern).
 
     A thread with the word in several posts comes several times: UNION ALL,
     not UNION, which would sort them out at a cost. "IN (...)" and INTERSECT
@@ -356,8 +421,8 @@ def threads_with_word(word):
     On SQLite the post index knows each post's thread (its rowid is a search key,
     see thread_of_key), so this reads the index and nothing else.
     """
-    if on_postgresql():
-        title_has_word = func.to_tsvector(SIMPLE, Thread.title).op("@@")(prefix_query(word))
+    if dialect == "postgresql":
+        title_has_word = func.to_tsvector(SIMPLE, Thread.title).op("@@")(func.to_tsquery(SIMPLE, word))
         in_posts = select(Post.thread_id).where(post_has_word(word))
         in_titles = select(Thread.id).where(title_has_word)
     else:
@@ -367,32 +432,9 @@ def threads_with_word(word):
     return union_all(in_posts, in_titles)  # the first SELECT names the column
 
 
-def results_page(matching, total, threads, start, per_page):
-    """The SELECT of one page of the `total` threads in `matching` (of about
-    `threads` in all), most recently active first.
-
-    There are two ways to find them, and the faster one depends on how many match:
-
-    - walk all threads newest first (index ix_threads_bump_order), keeping the
-      matching ones until the page is full: about (start + per_page) x threads / total
-      steps, few when many threads match;
-    - look every matching thread up by id, then sort them: about `total` steps.
-
-    PostgreSQL's planner estimates how many rows a full-text search finds and
-    chooses by itself. SQLite's cannot see into FTS5, so we choose for it:
-    "threads.id + 0" is not the id column, so it cannot use the id to find the
-    threads, and walks ix_threads_bump_order instead.
-    """
-    query = select(Thread).order_by(Thread.bump_order.desc()).limit(per_page).offset(start)
-    if not on_postgresql():
-        if (start + per_page) * threads < total * total:
-            return query.where((Thread.id + 0).in_(select(matching.c.thread_id)))
-    return query.where(Thread.id.in_(select(matching.c.thread_id)))
-
-
-def posts_with_word(word, thread_ids):
+def posts_with_word(dialect, word, thread_ids):
     """A SELECT of the ids of the posts of these threads that have a word starting with `word`."""
-    if on_postgresql():
+    if dialect == "postgresql":
         return select(Post.id).where(Post.thread_id.in_(thread_ids), post_has_word(word))
     key = POST_SEARCH.c.rowid
     return select(post_of_key(key)).where(fts_match("post_search", word), thread_of_key(key).in_(thread_ids))
@@ -401,7 +443,7 @@ def posts_with_word(word, thread_ids):
 def post_has_word(word):
     """PostgreSQL: the condition "this post has a word starting with `word`", for a WHERE clause."""
     # The same expression as the GIN index, so that PostgreSQL uses the index.
-    return func.to_tsvector(SIMPLE, Post.body).op("@@")(prefix_query(word))
+    return func.to_tsvector(SIMPLE, Post.body).op("@@")(func.to_tsquery(SIMPLE, word))
 
 
 def thread_of_key(key):
@@ -418,19 +460,29 @@ def post_of_key(key):
     return key.bitwise_and(0xFFFFFFFF)
 
 
-def prefix_query(word):
-    """PostgreSQL: the text query "a word starting with `word`"."""
-    return func.to_tsquery(SIMPLE, word + ":*")
-
-
 def fts_match(index, word):
-    """SQLite: "<index> MATCH '"word"*'": a quoted word, * for "starting with".
-    `word` holds only letters and digits (search_words), and goes in as a parameter."""
-    return literal_column(index).op("MATCH")(f'"{word}"*')
+    """SQLite: "<index> MATCH :word", for the FTS5 table `index`."""
+    return literal_column(index).op("MATCH")(word)
 
 
 def on_postgresql():
     return db.session.get_bind().dialect.name == "postgresql"
+
+
+@cache
+def excerpt_queries(dialect):
+    """The two SELECTs of excerpts_for, built once (see search_queries): the posts
+    of some threads (placeholder thread_ids) that have a word (word0), and the
+    first post of each of some threads (thread_ids)."""
+    thread_ids = bindparam("thread_ids", expanding=True)  # a list of any length
+    with_word = (
+        select(Post.thread_id, Post.body)
+        .where(Post.id.in_(posts_with_word(dialect, bindparam("word0"), thread_ids)))
+        .order_by(Post.id.desc())  # the oldest last, so that it wins
+    )
+    first_post_ids = select(func.min(Post.id)).where(Post.thread_id.in_(thread_ids)).group_by(Post.thread_id)
+    first_posts = select(Post.thread_id, Post.body).where(Post.id.in_(first_post_ids))
+    return with_word, first_posts
 
 
 def excerpts_for(thread_ids, word, width=160):
@@ -438,18 +490,19 @@ def excerpts_for(thread_ids, word, width=160):
     `word` in the first post that has it, else the start of the thread's first post."""
     if not thread_ids:
         return {}
-    first_post_ids = select(func.min(Post.id)).where(Post.thread_id.in_(thread_ids)).group_by(Post.thread_id)
-    first_posts = select(Post.thread_id, Post.body).where(Post.id.in_(first_post_ids))
-    excerpts = {thread_id: cut(body, 0, width) for thread_id, body in db.session.execute(first_posts)}
-    with_word = (
-        select(Post.thread_id, Post.body)
-        .where(Post.id.in_(posts_with_word(word, thread_ids)))
-        .order_by(Post.id.desc())  # the oldest last, so that it wins
-    )
-    for thread_id, body in db.session.execute(with_word):
+    dialect = db.session.get_bind().dialect.name
+    with_word, first_posts = excerpt_queries(dialect)
+    excerpts = {}
+    values = {"word0": word_pattern(dialect, word), "thread_ids": thread_ids}
+    for thread_id, body in db.session.execute(with_word, values):
         position = body.lower().find(word)
         if position != -1:
             excerpts[thread_id] = cut(body, max(0, position - width // 3), width)
+    # The others (found by their title): the start of their first post, if they have one.
+    others = [thread_id for thread_id in thread_ids if thread_id not in excerpts]
+    if others:
+        for thread_id, body in db.session.execute(first_posts, {"thread_ids": others}):
+            excerpts[thread_id] = cut(body, 0, width)
     return excerpts
 
 

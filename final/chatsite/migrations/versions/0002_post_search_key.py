@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-26
+Create Date: 2026-11-25
 
 A search counts the *threads* that have a word. With 0001's index, FTS5 gave
 the ids of the matching posts, and SQLite then read each of those posts to
