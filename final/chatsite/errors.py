@@ -5,6 +5,8 @@ It picks the most specific one: CSRFError before HTTPException before Exception.
 (A refused form, FormError, is handled by the boards blueprint that owns the forms.)
 """
 
+import sqlite3
+
 from flask import Blueprint, current_app, render_template, request
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -16,6 +18,9 @@ from chatsite.csrf import CSRFError
 from chatsite.forms import BadParameter
 
 bp = Blueprint("errors", __name__)
+
+# How SQLite says that another writer held the database for too long.
+SQLITE_BUSY = ("database is locked", "database is busy")
 
 # What each error page says; any other error shows Werkzeug's own description.
 ERROR_EXPLANATIONS = {
@@ -67,8 +72,17 @@ def too_large_explanation():
 def show_busy_page(error):
     """The database could not be reached in time: SQLite stayed locked longer than
     DATABASE_TIMEOUT, every pooled connection stayed busy, or PostgreSQL is down.
-    Not a bug: a 503 says "try again"."""
-    current_app.logger.warning("Database unavailable on %s %s: %s", request.method, request.path, error)
+    Not a bug: a 503 says "try again".
+
+    SQLite reports its other troubles as OperationalError too ("no such table":
+    the database was never upgraded). Those are ours to fix, not the visitor's
+    to retry: a 500, logged with a hint."""
+    reason = str(getattr(error, "orig", None) or error)
+    if isinstance(getattr(error, "orig", None), sqlite3.Error) and not reason.startswith(SQLITE_BUSY):
+        if "no such table" in reason:
+            current_app.logger.error("%s: has `flask --app chatsite db upgrade` been run?", reason)
+        return show_server_error(error)
+    current_app.logger.warning("Database unavailable on %s %s: %s", request.method, request.path, reason)
     return show_error_page(ServiceUnavailable(retry_after=5))
 
 

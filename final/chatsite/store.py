@@ -249,7 +249,8 @@ class Store:
                 .join(Thread, Post.thread_id == Thread.id)
                 .where(Thread.board == slug)
             )
-            for thread_id in session.scalars(oldest_first):
+            # .all(): read the ids first, then delete (not while reading the same table).
+            for thread_id in session.scalars(oldest_first).all():
                 if count <= max_threads and used <= max_upload_bytes:
                     break
                 images = session.execute(

@@ -21,8 +21,9 @@ bp = Blueprint("uploads", __name__, url_prefix="/uploads", cli_group=None)
 # An uploaded file never changes (a new image gets a new name), so browsers and
 # proxies may keep it for a year without asking again.
 IMMUTABLE_FOR_A_YEAR = 365 * 24 * 60 * 60
-# A .part file younger than this may belong to an upload still being written.
-PART_FILE_GRACE_SECONDS = 60 * 60
+# `flask prune-uploads` leaves files younger than this alone: their post may
+# still be on its way into the database.
+UPLOAD_GRACE_SECONDS = 60 * 60
 
 
 def check_upload(upload):
@@ -166,7 +167,8 @@ def delete_files(paths):
 
 @bp.cli.command("prune-uploads")
 def prune_uploads_command():
-    """Delete uploaded files that no post refers to (and old half-written .part files)."""
+    """Delete uploaded files that no post refers to (and half-written .part files),
+    once they are an hour old."""
     folder = Path(current_app.config["UPLOAD_FOLDER"])
     referred_to = get_store().image_paths()
     removed = 0
@@ -175,10 +177,10 @@ def prune_uploads_command():
         if not path.is_file():
             continue
         name = path.relative_to(folder).as_posix()
-        if path.suffix == ".part":
-            orphan = now - path.stat().st_mtime > PART_FILE_GRACE_SECONDS
-        else:
-            orphan = name not in referred_to
+        # A young file may belong to a post still being stored (its writer can
+        # wait for the database's write lock): leave it for the next run.
+        young = now - path.stat().st_mtime < UPLOAD_GRACE_SECONDS
+        orphan = not young and (path.suffix == ".part" or name not in referred_to)
         if orphan:
             path.unlink()
             removed += 1

@@ -2,9 +2,9 @@
 
 32 client threads, each with its own cookie session like a separate browser,
 post 1,000 replies (every 10th with an image) to a live server, all at once:
-first Werkzeug's threaded development server, then gunicorn with 4 worker
-processes of 4 threads each, the way ``make serve`` runs the site, on SQLite and
-on PostgreSQL. Afterwards the JSON API must show exactly those 1,000 posts,
+first Werkzeug's threaded development server, then gunicorn with 4 gevent
+worker processes, the way ``make serve`` runs the site; each on SQLite and on
+PostgreSQL. Afterwards the JSON API must show exactly those 1,000 posts,
 each once, with unique ids, and the upload folder must hold exactly the images
 the posts refer to: no lost file, no extra, no ``.part`` left.
 

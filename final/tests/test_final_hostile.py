@@ -126,3 +126,15 @@ def test_replying_to_a_huge_thread_number_is_404(client):
     fields = {"csrf_token": csrf_token(page), "body": "x"}
     response = client.post("/threads/" + "9" * 30 + "/replies", data=fields)
     assert response.status_code == 404
+
+
+# --- a database that was never set up ----------------------------------------------------
+
+
+def test_a_database_without_tables_is_our_bug_not_a_busy_site(tmp_path, caplog):
+    """Forgetting `flask db upgrade` must not look like "busy, try again" (503)."""
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}", "SECRET_KEY": "t"})
+    response = app.test_client().get("/boards/astronomy")
+    assert response.status_code == 500
+    assert "Retry-After" not in response.headers
+    assert "flask --app chatsite db upgrade" in caplog.text
