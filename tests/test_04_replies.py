@@ -4,7 +4,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from forum import LiveBrowser, create_thread, post_ids, reply, thread_ids_on_board
+from forum import LiveBrowser, create_thread, post_form, post_ids, reply, thread_ids_on_board
 
 pytestmark = pytest.mark.since("04")
 
@@ -70,6 +70,70 @@ def test_reply_to_unknown_thread_is_404(client):
     thread_id = create_thread(client)
     assert reply(client, thread_id).status_code == 303
     assert reply(client, thread_id + 100).status_code == 404
+
+
+def test_thread_limits_are_settings(app):
+    assert app.config["BUMP_LIMIT"] == 300
+    assert app.config["REPLY_LIMIT"] == 500
+
+
+def test_a_thread_past_its_bump_limit_sinks(app, client):
+    app.config["BUMP_LIMIT"] = 2
+    old = create_thread(client, title="Old")
+    new = create_thread(client, title="New")
+    reply(client, old, "one")
+    reply(client, old, "two")
+    assert thread_ids_on_board(client) == [old, new]
+    reply(client, new, "bump the new one")
+    assert reply(client, old, "three: kept, but no bump").status_code == 303
+    assert thread_ids_on_board(client) == [new, old]
+    assert "three: kept, but no bump" in client.get(f"/threads/{old}").get_data(as_text=True)
+
+
+def reply_from_an_old_page(client, thread_id, body):
+    """A reply sent by someone whose form was opened before the thread filled up.
+
+    (The thread page of a full thread has no form; the board page's form carries
+    the same hidden fields, if the site has any.)"""
+    return post_form(client, "/boards/astronomy", f"/threads/{thread_id}/replies", {"body": body})
+
+
+def test_a_full_thread_is_closed_and_says_so(app, client):
+    app.config["REPLY_LIMIT"] = 2
+    thread = create_thread(client, body="Opening post")
+    assert reply(client, thread, "one").status_code == 303
+    assert reply(client, thread, "two").status_code == 303
+    before = post_ids(client, thread)
+    page = client.get(f"/threads/{thread}").get_data(as_text=True)
+    assert "This thread has reached its reply limit and is closed." in page
+    assert 'href="/boards/astronomy#new-thread"' in page  # start a new thread instead
+    assert 'name="body"' not in page  # no reply form
+    response = reply_from_an_old_page(client, thread, "three")
+    assert response.status_code == 403
+    html = response.get_data(as_text=True)
+    assert "This thread has reached its limit of 2 replies and is closed. Nothing was posted" in html
+    assert post_ids(client, thread) == before
+    # Another thread is not affected.
+    assert reply(client, create_thread(client, title="Other"), "fine").status_code == 303
+
+
+@pytest.mark.live
+def test_replies_racing_for_the_last_places_never_pass_the_limit(app, client, live_server):
+    """16 browsers reply at once to a thread with room for 5 more replies: 5 get in."""
+    app.config["REPLY_LIMIT"] = 5
+    thread_id = create_thread(client, body="Opening post")
+
+    def write_reply(worker):
+        browser = LiveBrowser(live_server)
+        url = f"/threads/{thread_id}/replies"
+        status, _ = browser.post_form("/boards/astronomy", url, {"body": f"reply {worker}"})
+        return status
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(pool.map(write_reply, range(16)))
+
+    assert sorted(statuses) == [303] * 5 + [403] * 11
+    assert len(post_ids(client, thread_id)) == 1 + 5
 
 
 @pytest.mark.live

@@ -93,3 +93,33 @@ def test_search_text_is_escaped(client):
     html = client.get("/search", query_string={"q": "<script>x</script>"}).get_data(as_text=True)
     assert "<script>x</script>" not in html
     assert "&lt;script&gt;x&lt;/script&gt;" in html
+
+
+def test_results_come_50_a_page_with_links_between_the_pages(client):
+    ids = [create_thread(client, title=f"Moon {n}") for n in range(51)]
+    first = client.get("/search?q=moon")
+    assert first.status_code == 200
+    html = first.get_data(as_text=True)
+    assert "51 threads found" in html
+    assert result_ids(first) == ids[::-1][:50]
+    assert 'href="/search?q=moon&amp;page=2"' in html
+    second = client.get("/search?q=moon&page=2")
+    assert result_ids(second) == [ids[0]]
+    html = second.get_data(as_text=True)
+    assert "51 threads found" in html
+    assert 'href="/search?q=moon"' in html  # back to page 1, without ?page=1
+    assert client.get("/search?q=moon&page=3").status_code == 404
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "1.5", "", "\u0663", "9" * 10, "9" * 5000])
+def test_a_search_page_that_is_not_a_page_number_is_404(client, page):
+    create_thread(client, title="Moon")
+    assert client.get("/search", query_string={"q": "moon", "page": "1"}).status_code == 200
+    assert client.get("/search", query_string={"q": "moon", "page": page}).status_code == 404
+
+
+def test_a_search_page_past_the_last_is_404(client):
+    create_thread(client, title="Moon")
+    assert client.get("/search?q=moon&page=2").status_code == 404
+    assert client.get("/search?q=zebra&page=2").status_code == 404
+    assert client.get("/search?q=zebra&page=1").status_code == 200

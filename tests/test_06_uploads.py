@@ -227,3 +227,17 @@ def test_file_name_is_escaped_in_alt_text(client):
     html = client.get(f"/threads/{thread_id}").get_data(as_text=True)
     assert "<img src=x" not in html
     assert 'alt="&lt;img src=x onerror=alert(1)&gt;.png"' in html
+
+
+def test_a_reply_with_an_image_to_a_full_thread_stores_nothing(app, client, upload_folder):
+    app.config["REPLY_LIMIT"] = 1
+    thread_id = create_thread(client)
+    assert reply(client, thread_id, "the last one", image=("last.png", imagefactory.png())).status_code == 303
+    [last_image] = stored_files(upload_folder)
+    before = post_ids(client, thread_id)
+    fields = {"body": "one too many"}
+    image = ("late.png", imagefactory.png(5, 5))
+    response = post_form(client, "/boards/astronomy", f"/threads/{thread_id}/replies", fields, image)
+    assert response.status_code == 403
+    assert post_ids(client, thread_id) == before
+    assert stored_files(upload_folder) == [last_image]

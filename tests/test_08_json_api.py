@@ -125,3 +125,49 @@ def test_api_413_is_json(app, client):
     response = client.post("/api/test-only/upload", data={"body": "x" * 500})
     assert response.status_code == 413
     assert response.get_json()["error"]["status"] == 413
+
+
+def test_the_board_api_answers_50_threads_a_page(client):
+    ids = [create_thread(client, title=f"T{n}", board="chess") for n in range(51)]
+    first = get_json(client, "/api/boards/chess/threads")
+    second = get_json(client, "/api/boards/chess/threads?page=2")
+    assert [thread["id"] for thread in first["threads"]] == ids[::-1][:50]
+    assert {key: first[key] for key in ("page", "per_page", "total", "pages")} == {
+        "page": 1, "per_page": 50, "total": 51, "pages": 2
+    }  # fmt: skip
+    assert [thread["id"] for thread in second["threads"]] == [ids[0]]
+    assert second["page"] == 2
+    assert first["board"]["thread_count"] == 51
+
+
+def test_the_thread_api_answers_100_posts_a_page(client):
+    thread_id = create_thread(client, body="0")
+    for n in range(100):
+        reply(client, thread_id, str(n + 1))
+    first = get_json(client, f"/api/threads/{thread_id}/posts")
+    second = get_json(client, f"/api/threads/{thread_id}/posts?page=2")
+    assert [post["body"] for post in first["posts"]] == [str(n) for n in range(100)]
+    assert [post["body"] for post in second["posts"]] == ["100"]
+    assert (first["page"], first["per_page"], first["total"], first["pages"]) == (1, 100, 101, 2)
+    assert second["thread"]["id"] == thread_id
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "1.5", "", "9" * 10, "9" * 5000])
+def test_a_bad_api_page_is_a_json_400_that_says_why(client, page):
+    thread_id = create_thread(client, board="chess")
+    for url in ("/api/boards/chess/threads", f"/api/threads/{thread_id}/posts"):
+        response = client.get(url, query_string={"page": page})
+        assert response.status_code == 400
+        assert response.mimetype == "application/json"
+        message = response.get_json()["error"]["message"]
+        assert message == "?page= must be a whole number from 1 to 999999999."
+
+
+def test_an_api_page_past_the_end_is_a_json_404(client):
+    thread_id = create_thread(client)
+    assert get_json(client, "/api/boards/astronomy/threads?page=1")["threads"]
+    get_json(client, "/api/boards/astronomy/threads?page=2", status=404)
+    get_json(client, "/api/boards/chess/threads?page=2", status=404)
+    assert get_json(client, "/api/boards/chess/threads")["pages"] == 1  # an empty board has its page 1
+    error = get_json(client, f"/api/threads/{thread_id}/posts?page=2", status=404)["error"]
+    assert error["status"] == 404

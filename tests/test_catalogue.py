@@ -199,6 +199,12 @@ def reply_route_works(client, response, thread_id):
     assert reply(client, thread_id, "a real reply").status_code == 303
 
 
+def search_finds_the_target(client, response, thread_id):
+    """The 404 came from the page number, not from a missing search page."""
+    html = client.get("/search?q=target").get_data(as_text=True)
+    assert f'href="/threads/{thread_id}"' in html
+
+
 def uploads_are_served(client, response, thread_id):
     """The 404 came from the escaping path, not from a missing upload route."""
     reply(client, thread_id, image=("ok.png", imagefactory.png()))
@@ -323,6 +329,10 @@ CASES = {
              200, then=finds_nothing),
         Case("SQL in a search (OR 1=1)", lambda c, t: c.get("/search", query_string={"q": OR_TRUE}),
              200, then=finds_nothing),
+        Case("search page number of 5,000 digits", get("/search?q=target&page=" + "9" * 5000), 404,
+             then=search_finds_the_target),
+        Case("search page 0", get("/search?q=target&page=0"), 404, then=search_finds_the_target),
+        Case("search page past the last", get("/search?q=target&page=2"), 404, then=search_finds_the_target),
     ],
     "06": [
         Case("file named ../../app.py", new_reply(image=("../../app.py", b"import os")), 400),
@@ -383,6 +393,11 @@ CASES = {
              get("/api/threads/" + "9" * 30 + "/posts"), 404, then=json_error(404)),
         Case("unknown board in the API", get("/api/boards/nope/threads"), 404, then=json_error(404)),
         Case("POST to the API", post("/api/boards"), 405, then=json_error(405)),
+        Case("API page number of 5,000 digits", get("/api/boards/astronomy/threads?page=" + "9" * 5000), 400,
+             says="must be a whole number", then=json_error(400)),
+        Case("API page 0 of a thread's posts", get("/api/threads/{thread}/posts?page=0"), 400,
+             then=json_error(400)),
+        Case("API page past the last", get("/api/threads/{thread}/posts?page=2"), 404, then=json_error(404)),
     ],
     "10": [
         Case("page number of 5,000 digits", get("/boards/astronomy?page=" + "9" * 5000), 404),

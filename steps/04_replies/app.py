@@ -16,6 +16,11 @@ from datetime import datetime, timezone
 from flask import Flask, abort, redirect, render_template, request, url_for
 
 app = Flask(__name__)
+# Threads do not grow without end. After BUMP_LIMIT replies, a reply no longer
+# lifts its thread to the top of the board, so a thread that is talked out sinks;
+# at REPLY_LIMIT replies the thread is closed. Settings rather than constants,
+# so that they can be changed without editing the code (the tests use small ones).
+app.config.update(BUMP_LIMIT=300, REPLY_LIMIT=500)
 
 # The letters of the A-Z bar, as a tuple so that "AB" is not "in" it
 # (a string would say "AB" in "ABC...Z" is True: it is a substring).
@@ -171,6 +176,8 @@ def show_thread(thread_id):
 def create_reply(thread_id):
     """Add a reply to a thread, then show it (the #post-N anchor scrolls to it)."""
     thread = find_thread_or_404(thread_id)
+    if is_closed(thread):
+        refuse_reply_to_closed_thread()  # before even looking at the form
     body = clean_text(request.form.get("body", ""))
     error = check_body(body, required=True)
     if error:
@@ -188,6 +195,21 @@ def find_thread_or_404(thread_id):
     return thread
 
 
+def is_closed(thread):
+    """True when the thread has REPLY_LIMIT replies: it takes no more."""
+    return thread["reply_count"] >= app.config["REPLY_LIMIT"]
+
+
+def refuse_reply_to_closed_thread():
+    """Stop the request with 403 Forbidden, saying why nothing was posted."""
+    limit = app.config["REPLY_LIMIT"]
+    abort(
+        403,
+        f"This thread has reached its limit of {limit} replies and is closed. "
+        "Nothing was posted; start a new thread to carry on.",
+    )
+
+
 def render_thread(thread, form=None, error=None):
     """Render a thread page: its posts and the reply form."""
     with data_lock:
@@ -196,6 +218,7 @@ def render_thread(thread, form=None, error=None):
         "thread.html",
         thread=thread,
         posts=posts,
+        closed=is_closed(thread),
         board=find_board(thread["board"]),
         form=form or {},
         error=error,
@@ -308,6 +331,7 @@ def add_thread(board, title, body):
             "created_at": now,
             "bumped_at": now,
             "activity": next(activity_numbers),
+            "reply_count": 0,
             "posts": [],
         }
         if body:
@@ -317,13 +341,24 @@ def add_thread(board, title, body):
 
 
 def add_reply(thread, body):
-    """Store a reply and bump its thread to the top of the board; return the post."""
+    """Store a reply and bump its thread to the top of the board; return the post.
+
+    Past BUMP_LIMIT replies the reply is stored, but the thread is not bumped.
+    A thread with REPLY_LIMIT replies is closed: 403 Forbidden, nothing stored.
+    """
     now = datetime.now(timezone.utc)
     with data_lock:
+        # The view checked already, but two replies may both have passed that check
+        # when there was one place left. Here, holding the lock, they take turns:
+        # the first one takes the place, the second one finds the thread closed.
+        if is_closed(thread):
+            refuse_reply_to_closed_thread()
         post = new_post(thread, body, now)
         thread["posts"].append(post)
-        thread["bumped_at"] = now
-        thread["activity"] = next(activity_numbers)
+        thread["reply_count"] += 1
+        if thread["reply_count"] <= app.config["BUMP_LIMIT"]:
+            thread["bumped_at"] = now
+            thread["activity"] = next(activity_numbers)
     return post
 
 

@@ -8,6 +8,7 @@ then open http://127.0.0.1:5000 in your browser.
 """
 
 import itertools
+import math
 import string
 import threading
 import unicodedata
@@ -16,6 +17,11 @@ from datetime import datetime, timezone
 from flask import Flask, abort, redirect, render_template, request, url_for
 
 app = Flask(__name__)
+# Threads do not grow without end. After BUMP_LIMIT replies, a reply no longer
+# lifts its thread to the top of the board, so a thread that is talked out sinks;
+# at REPLY_LIMIT replies the thread is closed. Settings rather than constants,
+# so that they can be changed without editing the code (the tests use small ones).
+app.config.update(BUMP_LIMIT=300, REPLY_LIMIT=500)
 
 # The letters of the A-Z bar, as a tuple so that "AB" is not "in" it
 # (a string would say "AB" in "ABC...Z" is True: it is a substring).
@@ -25,6 +31,8 @@ ALPHABET = tuple(string.ascii_uppercase)
 MAX_TITLE_LENGTH = 120
 MAX_BODY_LENGTH = 5000
 MAX_QUERY_LENGTH = 200
+# How many search results one page shows; ?page=2 shows the next ones.
+RESULTS_PER_PAGE = 50
 
 # Every board of the site. The seed asks for plain Python lists, so this is one:
 # a list of dictionaries. The "slug" is the short name used in addresses,
@@ -172,6 +180,8 @@ def show_thread(thread_id):
 def create_reply(thread_id):
     """Add a reply to a thread, then show it (the #post-N anchor scrolls to it)."""
     thread = find_thread_or_404(thread_id)
+    if is_closed(thread):
+        refuse_reply_to_closed_thread()  # before even looking at the form
     body = clean_text(request.form.get("body", ""))
     error = check_body(body, required=True)
     if error:
@@ -183,13 +193,39 @@ def create_reply(thread_id):
 
 @app.get("/search")
 def search():
-    """Threads whose title or posts contain every word of ?q=, newest activity first."""
+    """Threads whose title or posts contain every word of ?q=, newest activity first,
+    50 a page (?page=2 for the next 50)."""
     query = request.args.get("q", "").strip()
     if len(query) > MAX_QUERY_LENGTH:
         message = f"Searches can be at most {MAX_QUERY_LENGTH} characters long."
         return render_template("search.html", query=query[:MAX_QUERY_LENGTH], error=message), 400
+    page = requested_page()
     results = find_threads(query) if query else []
-    return render_template("search.html", query=query, results=results)
+    # How many pages: the number of results divided by 50, rounded up (51 results
+    # make 2 pages), and at least 1, so that "0 threads found" has its page 1.
+    pages = max(1, math.ceil(len(results) / RESULTS_PER_PAGE))
+    if page > pages:
+        abort(404)
+    start = (page - 1) * RESULTS_PER_PAGE
+    shown = results[start : start + RESULTS_PER_PAGE]
+    return render_template(
+        "search.html", query=query, results=shown, total=len(results), page=page, pages=pages
+    )
+
+
+def requested_page():
+    """The number in ?page=, or 1 when there is none.
+
+    Anything but a whole number from 1 to 999,999,999 is an address that does not
+    exist: 404 Not Found. The text is checked *before* int() turns it into a
+    number: int() of thousands of digits raises ValueError, and that would be a
+    500. No list will ever have a billion pages, so 9 digits are plenty.
+    """
+    text = request.args.get("page", "1")
+    # isascii(): isdigit() alone also accepts digits of other scripts, like "٣".
+    if not (text.isascii() and text.isdigit() and len(text) <= 9) or int(text) < 1:
+        abort(404)
+    return int(text)
 
 
 def find_threads(query):
@@ -234,6 +270,21 @@ def find_thread_or_404(thread_id):
     return thread
 
 
+def is_closed(thread):
+    """True when the thread has REPLY_LIMIT replies: it takes no more."""
+    return thread["reply_count"] >= app.config["REPLY_LIMIT"]
+
+
+def refuse_reply_to_closed_thread():
+    """Stop the request with 403 Forbidden, saying why nothing was posted."""
+    limit = app.config["REPLY_LIMIT"]
+    abort(
+        403,
+        f"This thread has reached its limit of {limit} replies and is closed. "
+        "Nothing was posted; start a new thread to carry on.",
+    )
+
+
 def render_thread(thread, form=None, error=None):
     """Render a thread page: its posts and the reply form."""
     with data_lock:
@@ -242,6 +293,7 @@ def render_thread(thread, form=None, error=None):
         "thread.html",
         thread=thread,
         posts=posts,
+        closed=is_closed(thread),
         board=find_board(thread["board"]),
         form=form or {},
         error=error,
@@ -354,6 +406,7 @@ def add_thread(board, title, body):
             "created_at": now,
             "bumped_at": now,
             "activity": next(activity_numbers),
+            "reply_count": 0,
             "posts": [],
         }
         if body:
@@ -363,13 +416,24 @@ def add_thread(board, title, body):
 
 
 def add_reply(thread, body):
-    """Store a reply and bump its thread to the top of the board; return the post."""
+    """Store a reply and bump its thread to the top of the board; return the post.
+
+    Past BUMP_LIMIT replies the reply is stored, but the thread is not bumped.
+    A thread with REPLY_LIMIT replies is closed: 403 Forbidden, nothing stored.
+    """
     now = datetime.now(timezone.utc)
     with data_lock:
+        # The view checked already, but two replies may both have passed that check
+        # when there was one place left. Here, holding the lock, they take turns:
+        # the first one takes the place, the second one finds the thread closed.
+        if is_closed(thread):
+            refuse_reply_to_closed_thread()
         post = new_post(thread, body, now)
         thread["posts"].append(post)
-        thread["bumped_at"] = now
-        thread["activity"] = next(activity_numbers)
+        thread["reply_count"] += 1
+        if thread["reply_count"] <= app.config["BUMP_LIMIT"]:
+            thread["bumped_at"] = now
+            thread["activity"] = next(activity_numbers)
     return post
 
 

@@ -24,6 +24,11 @@ from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 import images  # images.py, next to this file: checks an upload's bytes
 
 app = Flask(__name__)
+# Threads do not grow without end. After BUMP_LIMIT replies, a reply no longer
+# lifts its thread to the top of the board, so a thread that is talked out sinks;
+# at REPLY_LIMIT replies the thread is closed. Settings rather than constants,
+# so that they can be changed without editing the code (the tests use small ones).
+app.config.update(BUMP_LIMIT=300, REPLY_LIMIT=500)
 app.config.update(
     # The largest image we accept, in bytes. check_upload() counts the bytes of
     # the file itself, and shows the form again with a message if it is over.
@@ -55,6 +60,8 @@ ALPHABET = tuple(string.ascii_uppercase)
 MAX_TITLE_LENGTH = 120
 MAX_BODY_LENGTH = 5000
 MAX_QUERY_LENGTH = 200
+# How many search results one page shows; ?page=2 shows the next ones.
+RESULTS_PER_PAGE = 50
 
 # Every board of the site. The seed asks for plain Python lists, so this is one:
 # a list of dictionaries. The "slug" is the short name used in addresses,
@@ -204,6 +211,8 @@ def show_thread(thread_id):
 def create_reply(thread_id):
     """Add a reply to a thread, then show it (the #post-N anchor scrolls to it)."""
     thread = find_thread_or_404(thread_id)
+    if is_closed(thread):
+        refuse_reply_to_closed_thread()  # before even looking at the form
     body = clean_text(request.form.get("body", ""))
     upload = check_upload(request.files.get("image"))
     check_body(body, required=upload is None)  # a reply needs text, an image, or both
@@ -215,13 +224,47 @@ def create_reply(thread_id):
 
 @app.get("/search")
 def search():
-    """Threads whose title or posts contain every word of ?q=, newest activity first."""
+    """Threads whose title or posts contain every word of ?q=, newest activity first,
+    50 a page (?page=2 for the next 50)."""
     query = request.args.get("q", "").strip()
     if len(query) > MAX_QUERY_LENGTH:
         message = f"Searches can be at most {MAX_QUERY_LENGTH} characters long."
         return render_template("search.html", query=query[:MAX_QUERY_LENGTH], error=message), 400
+    page = requested_page()
     results = find_threads(query) if query else []
-    return render_template("search.html", query=query, results=results)
+    # How many pages: the number of results divided by 50, rounded up (51 results
+    # make 2 pages), and at least 1, so that "0 threads found" has its page 1.
+    pages = max(1, math.ceil(len(results) / RESULTS_PER_PAGE))
+    if page > pages:
+        abort(404)
+    start = (page - 1) * RESULTS_PER_PAGE
+    shown = results[start : start + RESULTS_PER_PAGE]
+    return render_template(
+        "search.html", query=query, results=shown, total=len(results), page=page, pages=pages
+    )
+
+
+def requested_page():
+    """The number in ?page=, or 1 when there is none; anything else is an address
+    that does not exist: 404 Not Found."""
+    page = page_number(request.args.get("page", "1"))
+    if page is None:
+        abort(404)
+    return page
+
+
+def page_number(text):
+    """The page number `text` spells, or None if it is not a whole number from 1
+    to 999,999,999.
+
+    The text is checked *before* int() turns it into a number: int() of
+    thousands of digits raises ValueError, and that would be a 500. No list will
+    ever have a billion pages, so 9 digits are plenty.
+    """
+    # isascii(): isdigit() alone also accepts digits of other scripts, like "٣".
+    if not (text.isascii() and text.isdigit() and len(text) <= 9) or int(text) < 1:
+        return None
+    return int(text)
 
 
 def find_threads(query):
@@ -266,6 +309,21 @@ def find_thread_or_404(thread_id):
     return thread
 
 
+def is_closed(thread):
+    """True when the thread has REPLY_LIMIT replies: it takes no more."""
+    return thread["reply_count"] >= app.config["REPLY_LIMIT"]
+
+
+def refuse_reply_to_closed_thread():
+    """Stop the request with 403 Forbidden, saying why nothing was posted."""
+    limit = app.config["REPLY_LIMIT"]
+    abort(
+        403,
+        f"This thread has reached its limit of {limit} replies and is closed. "
+        "Nothing was posted; start a new thread to carry on.",
+    )
+
+
 def render_thread(thread, form=None, error=None):
     """Render a thread page: its posts and the reply form."""
     with data_lock:
@@ -274,6 +332,7 @@ def render_thread(thread, form=None, error=None):
         "thread.html",
         thread=thread,
         posts=posts,
+        closed=is_closed(thread),
         board=find_board(thread["board"]),
         form=form or {},
         error=error,
@@ -400,14 +459,24 @@ def add_thread(board, title, body, image=None):
 
 
 def add_reply(thread, body, image=None):
-    """Store a reply and bump its thread to the top of the board; return the post."""
+    """Store a reply and bump its thread to the top of the board; return the post.
+
+    Past BUMP_LIMIT replies the reply is stored, but the thread is not bumped.
+    A thread with REPLY_LIMIT replies is closed: 403 Forbidden, nothing stored.
+    """
     now = datetime.now(timezone.utc)
     with data_lock:
+        # The view checked already, but two replies may both have passed that check
+        # when there was one place left. Here, holding the lock, they take turns:
+        # the first one takes the place, the second one finds the thread closed.
+        if is_closed(thread):
+            refuse_reply_to_closed_thread()
         post = new_post(thread, body, image, now)
         thread["posts"].append(post)
-        thread["bumped_at"] = now
-        thread["activity"] = next(activity_numbers)
         thread["reply_count"] += 1
+        if thread["reply_count"] <= app.config["BUMP_LIMIT"]:
+            thread["bumped_at"] = now
+            thread["activity"] = next(activity_numbers)
     return post
 
 
@@ -582,6 +651,8 @@ def show_error_page(error):
     """One page for every HTTP error: the status, what went wrong, a way back."""
     if error.code == 413:
         explanation = too_large_explanation()
+    elif isinstance(error, BadParameter):
+        explanation = error.description  # it says which parameter is wrong, and what it should be
     else:
         explanation = ERROR_EXPLANATIONS.get(error.code, error.description)
     headers = {}
@@ -606,6 +677,11 @@ def show_server_error(error):
 # --- The JSON API ------------------------------------------------------------
 # Read-only. A view that returns a dict gets it turned into a JSON response.
 
+# How many threads one answer of /api/boards/<slug>/threads holds, and how many
+# posts one answer of /api/threads/<id>/posts holds: ?page=2 gives the next ones.
+THREADS_PER_PAGE = 50
+POSTS_PER_PAGE = 100
+
 
 @app.get("/api/boards")
 def api_boards():
@@ -617,21 +693,28 @@ def api_boards():
 
 @app.get("/api/boards/<slug>/threads")
 def api_board_threads(slug):
-    """One board and its threads, the most recently active first."""
+    """One board and one page of its threads, the most recently active first (?page=N)."""
     board = find_board_or_404(slug)
+    page = requested_api_page()
     on_board = threads_on_board(board)
+    where = paging(page, THREADS_PER_PAGE, len(on_board))
+    start = (page - 1) * THREADS_PER_PAGE
     return {
         "board": board_json(board, len(on_board)),
-        "threads": [thread_json(thread) for thread in on_board],
+        "threads": [thread_json(thread) for thread in on_board[start : start + THREADS_PER_PAGE]],
+        **where,
     }
 
 
 @app.get("/api/threads/<int:thread_id>/posts")
 def api_thread_posts(thread_id):
-    """One thread and all its posts, oldest first."""
+    """One thread and one page of its posts, oldest first (?page=N)."""
     thread = find_thread_or_404(thread_id)
+    page = requested_api_page()
     with data_lock:
         posts = list(thread["posts"])
+    where = paging(page, POSTS_PER_PAGE, len(posts))
+    start = (page - 1) * POSTS_PER_PAGE
     return {
         "thread": {
             "id": thread["id"],
@@ -640,8 +723,34 @@ def api_thread_posts(thread_id):
             "created_at": iso_time(thread["created_at"]),
             "url": url_for("show_thread", thread_id=thread["id"], _external=True),
         },
-        "posts": [post_json(post) for post in posts],
+        "posts": [post_json(post) for post in posts[start : start + POSTS_PER_PAGE]],
+        **where,
     }
+
+
+class BadParameter(BadRequest):
+    """A query parameter of the API that is not what the API documents: 400 Bad
+    Request, whose description says what it should be."""
+
+
+def requested_api_page():
+    """The API's ?page= number, 1 when there is none. Anything else is a 400 that
+    says what a page number is: a program, not a person, made the mistake, and
+    whoever wrote it needs to know what to fix."""
+    page = page_number(request.args.get("page", "1"))
+    if page is None:
+        raise BadParameter("?page= must be a whole number from 1 to 999999999.")
+    return page
+
+
+def paging(page, per_page, total):
+    """Where this answer is in the whole list: its page, the page size, how many
+    items there are in all, how many pages. A page past the last is 404 (page 1
+    always exists, even for an empty list)."""
+    pages = max(1, math.ceil(total / per_page))
+    if page > pages:
+        abort(404)
+    return {"page": page, "per_page": per_page, "total": total, "pages": pages}
 
 
 def board_json(board, thread_count):

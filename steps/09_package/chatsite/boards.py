@@ -11,7 +11,7 @@ import string
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from .forms import MAX_BODY_LENGTH, MAX_TITLE_LENGTH, FormError, check_body, check_title, clean_text
-from .store import find_board_or_404, find_thread_or_404, get_store
+from .store import find_board_or_404, find_thread_or_404, get_store, refuse_reply_to_closed_thread
 from .uploads import check_upload, max_upload_mib, save_image
 
 bp = Blueprint("boards", __name__)
@@ -123,12 +123,18 @@ def show_thread(thread_id):
     return render_thread(find_thread_or_404(thread_id))
 
 
+def is_closed(thread):
+    """True when the thread has REPLY_LIMIT replies: it takes no more."""
+    return thread["reply_count"] >= current_app.config["REPLY_LIMIT"]
+
+
 def render_thread(thread, form=None, error=None):
     """Render a thread page: its posts and the reply form."""
     store = get_store()
     return render_template(
         "thread.html",
         thread=thread,
+        closed=is_closed(thread),
         posts=store.posts(thread),  # a copy, so a reply arriving meanwhile can't change it
         board=store.find_board(thread["board"]),
         form=form or {},
@@ -142,11 +148,15 @@ def render_thread(thread, form=None, error=None):
 def create_reply(thread_id):
     """Add a reply to a thread, then show it (the #post-N anchor scrolls to it)."""
     thread = find_thread_or_404(thread_id)
+    config = current_app.config
+    if is_closed(thread):
+        refuse_reply_to_closed_thread(config["REPLY_LIMIT"])  # before even looking at the form
     body = clean_text(request.form.get("body", ""))
     upload = check_upload(request.files.get("image"))
     check_body(body, required=upload is None)  # a reply needs text, an image, or both
     image = save_image(get_store().find_board(thread["board"]), upload) if upload else None
-    post = get_store().add_reply(thread, body, image)
+    limits = {"bump_limit": config["BUMP_LIMIT"], "reply_limit": config["REPLY_LIMIT"]}
+    post = get_store().add_reply(thread, body, image, **limits)
     url = url_for("boards.show_thread", thread_id=thread["id"], _anchor=f"post-{post['id']}")
     return redirect(url, code=303)
 

@@ -52,4 +52,9 @@ def defaults(instance_path):
         # Where uploads are stored: the app's "instance" folder, never the code folder.
         "UPLOAD_FOLDER": os.path.join(instance_path, "uploads"),
         "BOARDS": BOARDS,
+        # Threads do not grow without end. After BUMP_LIMIT replies, a reply no longer
+        # lifts its thread to the top of the board, so a thread that is talked out
+        # sinks; at REPLY_LIMIT replies the thread is closed.
+        "BUMP_LIMIT": 300,
+        "REPLY_LIMIT": 500,
     }

@@ -47,6 +47,15 @@ def find_board_or_404(slug):
     return board
 
 
+def refuse_reply_to_closed_thread(reply_limit):
+    """Stop the request with 403 Forbidden, saying why nothing was posted."""
+    abort(
+        403,
+        f"This thread has reached its limit of {reply_limit} replies and is closed. "
+        "Nothing was posted; start a new thread to carry on.",
+    )
+
+
 def find_thread_or_404(thread_id):
     """The thread with this id; an unknown id stops the request with 404 Not Found."""
     thread = get_store().find_thread(thread_id)
@@ -139,15 +148,26 @@ class Store:
             self._threads[thread["id"]] = thread
         return thread
 
-    def add_reply(self, thread, body, image=None):
-        """Store a reply and bump its thread to the top of the board; return the post."""
+    def add_reply(self, thread, body, image=None, bump_limit=None, reply_limit=None):
+        """Store a reply and bump its thread to the top of the board; return the post.
+
+        Past `bump_limit` replies the reply is stored, but the thread is not bumped.
+        A thread with `reply_limit` replies is closed: 403 Forbidden, nothing stored.
+        (None: no limit.)
+        """
         now = datetime.now(timezone.utc)
         with self._lock:
+            # The view checked already, but two replies may both have passed that check
+            # when there was one place left. Here, holding the lock, they take turns:
+            # the first one takes the place, the second one finds the thread closed.
+            if reply_limit is not None and thread["reply_count"] >= reply_limit:
+                refuse_reply_to_closed_thread(reply_limit)
             post = self._new_post(thread, body, image, now)
             thread["posts"].append(post)
-            thread["bumped_at"] = now
-            thread["activity"] = next(self._activity_numbers)
             thread["reply_count"] += 1
+            if bump_limit is None or thread["reply_count"] <= bump_limit:
+                thread["bumped_at"] = now
+                thread["activity"] = next(self._activity_numbers)
         return post
 
     def _new_post(self, thread, body, image, now):

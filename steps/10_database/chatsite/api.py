@@ -4,12 +4,20 @@ A view that returns a dictionary gets it turned into a JSON response by Flask.
 Errors under /api/ are JSON too (see errors.py).
 """
 
-from flask import Blueprint, url_for
+import math
 
+from flask import Blueprint, abort, url_for
+
+from .forms import requested_api_page
 from .store import find_board_or_404, find_thread_or_404, get_store
 
 # url_prefix: "/boards" below answers at /api/boards.
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+# How many threads one answer of /api/boards/<slug>/threads holds, and how many
+# posts one answer of /api/threads/<id>/posts holds: ?page=2 gives the next ones.
+THREADS_PER_PAGE = 50
+POSTS_PER_PAGE = 100
 
 
 @bp.get("/boards")
@@ -22,20 +30,27 @@ def boards():
 
 @bp.get("/boards/<slug>/threads")
 def board_threads(slug):
-    """One board and its threads, the most recently active first."""
+    """One board and one page of its threads, the most recently active first (?page=N)."""
     board = find_board_or_404(slug)
-    on_board = get_store().threads_on_board(board)
+    page = requested_api_page()
+    store = get_store()
+    total = store.count_threads(board)
+    where = paging(page, THREADS_PER_PAGE, total)
     return {
-        "board": board_json(board, len(on_board)),
-        "threads": [thread_json(thread) for thread in on_board],
+        "board": board_json(board, total),
+        "threads": [thread_json(thread) for thread in store.board_page(board, page, THREADS_PER_PAGE)],
+        **where,
     }
 
 
 @bp.get("/threads/<int:thread_id>/posts")
 def thread_posts(thread_id):
-    """One thread and all its posts, oldest first."""
+    """One thread and one page of its posts, oldest first (?page=N)."""
     thread = find_thread_or_404(thread_id)
-    posts = get_store().posts(thread)
+    page = requested_api_page()
+    # post_count: the opening post (if any) and the replies, counted as they were stored.
+    where = paging(page, POSTS_PER_PAGE, thread["post_count"])
+    posts = get_store().posts_page(thread, page, POSTS_PER_PAGE)
     return {
         "thread": {
             "id": thread["id"],
@@ -45,7 +60,18 @@ def thread_posts(thread_id):
             "url": url_for("boards.show_thread", thread_id=thread["id"], _external=True),
         },
         "posts": [post_json(post) for post in posts],
+        **where,
     }
+
+
+def paging(page, per_page, total):
+    """Where this answer is in the whole list: its page, the page size, how many
+    items there are in all, how many pages. A page past the last is 404 (page 1
+    always exists, even for an empty list)."""
+    pages = max(1, math.ceil(total / per_page))
+    if page > pages:
+        abort(404)
+    return {"page": page, "per_page": per_page, "total": total, "pages": pages}
 
 
 def board_json(board, thread_count):

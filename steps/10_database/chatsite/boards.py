@@ -11,8 +11,16 @@ import string
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
-from .forms import MAX_BODY_LENGTH, MAX_TITLE_LENGTH, FormError, check_body, check_title, clean_text
-from .store import find_board_or_404, find_thread_or_404, get_store
+from .forms import (
+    MAX_BODY_LENGTH,
+    MAX_TITLE_LENGTH,
+    FormError,
+    check_body,
+    check_title,
+    clean_text,
+    requested_page,
+)
+from .store import find_board_or_404, find_thread_or_404, get_store, refuse_reply_to_closed_thread
 from .uploads import check_upload, max_upload_mib, saved_image
 
 bp = Blueprint("boards", __name__)
@@ -87,21 +95,6 @@ def show_board(slug):
     return render_board(find_board_or_404(slug), page=requested_page())
 
 
-def requested_page():
-    """The number in ?page=, or 1 when there is none.
-
-    Anything but a whole number from 1 up is an address that does not exist:
-    404 Not Found. The text is checked *before* int() turns it into a number:
-    int() of thousands of digits raises ValueError, and that would be a 500.
-    No board will ever have a billion pages, so 9 digits are plenty.
-    """
-    text = request.args.get("page", "1")
-    # isascii(): isdigit() alone also accepts digits of other scripts, like "٣".
-    if not (text.isascii() and text.isdigit() and len(text) <= 9) or int(text) < 1:
-        abort(404)
-    return int(text)
-
-
 def render_board(board, page=1, form=None, error=None):
     """Render a page of a board: its threads, links to the other pages, and the form."""
     store = get_store()
@@ -151,12 +144,18 @@ def show_thread(thread_id):
     return render_thread(find_thread_or_404(thread_id))
 
 
+def is_closed(thread):
+    """True when the thread has REPLY_LIMIT replies: it takes no more."""
+    return thread["reply_count"] >= current_app.config["REPLY_LIMIT"]
+
+
 def render_thread(thread, form=None, error=None):
     """Render a thread page: its posts and the reply form."""
     store = get_store()
     return render_template(
         "thread.html",
         thread=thread,
+        closed=is_closed(thread),
         posts=store.posts(thread),
         board=store.find_board(thread["board"]),
         form=form or {},
@@ -170,12 +169,17 @@ def render_thread(thread, form=None, error=None):
 def create_reply(thread_id):
     """Add a reply to a thread, then show it (the #post-N anchor scrolls to it)."""
     thread = find_thread_or_404(thread_id)
+    config = current_app.config
+    if is_closed(thread):
+        refuse_reply_to_closed_thread(config["REPLY_LIMIT"])  # before even looking at the form
     body = clean_text(request.form.get("body", ""))
     upload = check_upload(request.files.get("image"))
     check_body(body, required=upload is None)  # a reply needs text, an image, or both
-    # The image file is written first; if storing the reply fails, it is deleted again.
+    limits = {"bump_limit": config["BUMP_LIMIT"], "reply_limit": config["REPLY_LIMIT"]}
+    # The image file is written first; if storing the reply fails (the thread
+    # filled up meanwhile, say), it is deleted again.
     with saved_image(get_store().find_board(thread["board"]), upload) as image:
-        post = get_store().add_reply(thread, body, image)
+        post = get_store().add_reply(thread, body, image, **limits)
     url = url_for("boards.show_thread", thread_id=thread["id"], _anchor=f"post-{post['id']}")
     return redirect(url, code=303)
 

@@ -58,4 +58,9 @@ def defaults(instance_path):
         # before giving up with "503: the site is busy, try again" (db.py).
         "DATABASE_TIMEOUT": 15,
         "BOARDS": BOARDS,
+        # Threads do not grow without end. After BUMP_LIMIT replies, a reply no longer
+        # lifts its thread to the top of the board, so a thread that is talked out
+        # sinks; at REPLY_LIMIT replies the thread is closed.
+        "BUMP_LIMIT": 300,
+        "REPLY_LIMIT": 500,
     }

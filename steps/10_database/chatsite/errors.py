@@ -14,6 +14,7 @@ import sqlite3
 from flask import Blueprint, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from .forms import BadParameter
 from .uploads import mib
 
 bp = Blueprint("errors", __name__)
@@ -34,6 +35,8 @@ def show_error_page(error):
     """One page for every HTTP error: the status, what went wrong, a way back."""
     if error.code == 413:
         explanation = too_large_explanation()
+    elif isinstance(error, BadParameter):
+        explanation = error.description  # it says which parameter is wrong, and what it should be
     else:
         explanation = ERROR_EXPLANATIONS.get(error.code, error.description)
     headers = {}

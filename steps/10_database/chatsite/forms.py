@@ -1,4 +1,4 @@
-"""Checking what people type into the forms.
+"""Checking what people type into the forms, and the page numbers in addresses.
 
 Each check raises FormError when something is wrong; show_form_again() in
 boards.py turns that into the form's page again, with the message and
@@ -7,6 +7,7 @@ everything the person typed.
 
 import unicodedata
 
+from flask import abort, request
 from werkzeug.exceptions import BadRequest
 
 # Limits on what people may type. The forms show them too (maxlength).
@@ -109,3 +110,41 @@ def has_too_many_marks(text):
         if in_a_row > MAX_MARKS_IN_A_ROW:
             return True
     return False
+
+
+def requested_page():
+    """The number in ?page=, or 1 when there is none; anything else is an address
+    that does not exist: 404 Not Found."""
+    page = page_number(request.args.get("page", "1"))
+    if page is None:
+        abort(404)
+    return page
+
+
+class BadParameter(BadRequest):
+    """A query parameter of the API that is not what the API documents: 400 Bad
+    Request, whose description says what it should be."""
+
+
+def requested_api_page():
+    """The API's ?page= number, 1 when there is none. Anything else is a 400 that
+    says what a page number is: a program, not a person, made the mistake, and
+    whoever wrote it needs to know what to fix."""
+    page = page_number(request.args.get("page", "1"))
+    if page is None:
+        raise BadParameter("?page= must be a whole number from 1 to 999999999.")
+    return page
+
+
+def page_number(text):
+    """The page number `text` spells, or None if it is not a whole number from 1
+    to 999,999,999.
+
+    The text is checked *before* int() turns it into a number: int() of
+    thousands of digits raises ValueError, and that would be a 500. No list will
+    ever have a billion pages, so 9 digits are plenty.
+    """
+    # isascii(): isdigit() alone also accepts digits of other scripts, like "٣".
+    if not (text.isascii() and text.isdigit() and len(text) <= 9) or int(text) < 1:
+        return None
+    return int(text)

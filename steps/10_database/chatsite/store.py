@@ -61,6 +61,15 @@ def find_board_or_404(slug):
     return board
 
 
+def refuse_reply_to_closed_thread(reply_limit):
+    """Stop the request with 403 Forbidden, saying why nothing was posted."""
+    abort(
+        403,
+        f"This thread has reached its limit of {reply_limit} replies and is closed. "
+        "Nothing was posted; start a new thread to carry on.",
+    )
+
+
 def find_thread_or_404(thread_id):
     """The thread with this id; an unknown id stops the request with 404 Not Found."""
     thread = get_store().find_thread(thread_id)
@@ -98,13 +107,6 @@ class Store:
         """How many threads one board has."""
         row = get_db().execute("SELECT count(*) AS threads FROM threads WHERE board = ?", (board["slug"],))
         return row.fetchone()["threads"]
-
-    def threads_on_board(self, board):
-        """All of the board's threads, the most recently active first (for the API)."""
-        rows = get_db().execute(
-            "SELECT * FROM threads WHERE board = ? ORDER BY bump_order DESC", (board["slug"],)
-        )
-        return [thread_dict(row) for row in rows]
 
     def board_page(self, board, page, per_page):
         """The threads on page `page` of a board (1 is the first), most recently active first.
@@ -145,6 +147,18 @@ class Store:
         )
         return [post_dict(row) for row in rows]
 
+    def posts_page(self, thread, page, per_page):
+        """The posts on page `page` of a thread (1 is the first), oldest first (for the API)."""
+        rows = get_db().execute(
+            "SELECT posts.id, posts.thread_id, posts.body, posts.created_at,"
+            " images.path, images.content_type, images.size, images.width, images.height,"
+            " images.original_name"
+            " FROM posts LEFT JOIN images ON images.post_id = posts.id"
+            " WHERE posts.thread_id = ? ORDER BY posts.id LIMIT ? OFFSET ?",
+            (thread["id"], per_page, (page - 1) * per_page),
+        )
+        return [post_dict(row) for row in rows]
+
     def add_thread(self, board, title, body, image=None):
         """Store a new thread (with an opening post if there is a body or image); return it."""
         now = datetime.now(timezone.utc).isoformat()
@@ -164,23 +178,37 @@ class Store:
                 self._insert_post(db, thread_id, body, image, now)
         return self.find_thread(thread_id)
 
-    def add_reply(self, thread, body, image=None):
+    def add_reply(self, thread, body, image=None, bump_limit=None, reply_limit=None):
         """Store a reply and bump its thread to the top of the board; return the post.
 
         One transaction: the new post and the thread's new bump_order and counts
         are stored together. A reader never sees the post without the bump.
+        Past `bump_limit` replies the reply is stored, but the thread is not bumped.
+        A thread with `reply_limit` replies is closed: 403 Forbidden, nothing stored.
+        (None: no limit.)
         """
         now = datetime.now(timezone.utc).isoformat()
         db = get_db()
         with write_transaction(db):
+            # The number of replies is read inside the transaction. BEGIN IMMEDIATE
+            # lets one writer in at a time, so of two replies racing for the last
+            # place, the second one reads the new count and finds the thread closed.
+            # (abort() raises: write_transaction rolls back, nothing is stored.)
+            replies = db.execute("SELECT reply_count FROM threads WHERE id = ?", (thread["id"],))
+            reply_count = replies.fetchone()["reply_count"]
+            if reply_limit is not None and reply_count >= reply_limit:
+                refuse_reply_to_closed_thread(reply_limit)
             post_id = self._insert_post(db, thread["id"], body, image, now)
             db.execute(
-                "UPDATE threads SET bumped_at = ?,"
-                " bump_order = (SELECT max(bump_order) + 1 FROM threads),"
-                " reply_count = reply_count + 1, post_count = post_count + 1"
-                " WHERE id = ?",
-                (now, thread["id"]),
+                "UPDATE threads SET reply_count = reply_count + 1, post_count = post_count + 1 WHERE id = ?",
+                (thread["id"],),
             )
+            if bump_limit is None or reply_count + 1 <= bump_limit:
+                db.execute(
+                    "UPDATE threads SET bumped_at = ?, bump_order = (SELECT max(bump_order) + 1 FROM threads)"
+                    " WHERE id = ?",
+                    (now, thread["id"]),
+                )
         return {
             "id": post_id,
             "thread_id": thread["id"],
