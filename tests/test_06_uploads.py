@@ -241,3 +241,16 @@ def test_a_reply_with_an_image_to_a_full_thread_stores_nothing(app, client, uplo
     assert response.status_code == 403
     assert post_ids(client, thread_id) == before
     assert stored_files(upload_folder) == [last_image]
+
+
+def test_uploads_are_cached_for_a_year_and_only_for_this_site(client):
+    """A stored image never changes (a new upload gets a new name): browsers and
+    proxies may keep it for a year without asking again. Other sites' pages may
+    not embed it."""
+    thread_id = create_thread(client)
+    reply(client, thread_id, image=("cached.png", imagefactory.png()))
+    [url] = image_urls(client, thread_id)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert response.headers["Cross-Origin-Resource-Policy"] == "same-origin"
