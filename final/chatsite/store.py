@@ -73,8 +73,11 @@ def get_store():
 
 
 def find_board_or_404(slug):
-    """The board with this slug; an unknown slug stops the request with 404 Not Found."""
-    board = get_store().board(slug)
+    """The board with this slug; an unknown slug stops the request with 404 Not Found.
+
+    Without "thread_count": a page that shows the count asks for it (a count is a
+    query, and a board page would otherwise count its threads twice more)."""
+    board = get_store().board_settings(slug)
     if board is None:
         abort(404)
     return board
@@ -104,6 +107,11 @@ class Store:
         """Every board, A to Z by name, each with its "thread_count"."""
         counts = dict(db.session.execute(select(Thread.board, func.count()).group_by(Thread.board)).all())
         return [{**board, "thread_count": counts.get(board["slug"], 0)} for board in self._boards_a_to_z]
+
+    def board_settings(self, slug):
+        """The board with this slug as the settings describe it (a copy), or None."""
+        board = self._boards.get(slug)
+        return dict(board) if board else None
 
     def board(self, slug):
         """The board with this slug (with its "thread_count"), or None."""
