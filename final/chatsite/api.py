@@ -2,15 +2,26 @@
 
 A view that returns a dictionary gets it turned into a JSON response by Flask.
 Errors under /api/ are JSON too (see errors.py).
+
+The API is described, for people and for tools, by openapi.json next to this
+file (OpenAPI 3.1), served at /api/openapi.json. It is written by hand, and the
+tests hold it to the truth (final/tests/test_openapi.py): every route here is
+in it and every path in it is a route here, every answer it describes is
+checked against its schema, and Schemathesis fuzzes the API with it.
 """
 
-from flask import Blueprint, abort, url_for
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, url_for
 
 from chatsite.forms import requested_api_page
 from chatsite.store import THREADS_PER_PAGE, find_board_or_404, find_thread_or_404, get_store
 
 # How many posts one answer of /api/threads/<id>/posts holds.
 POSTS_PER_PAGE = 100
+
+# The API's description: see the top of this file.
+OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.json")
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -53,6 +64,13 @@ def thread_posts(thread_id):
         "posts": [post_json(post) for post in posts],
         **paging(page, POSTS_PER_PAGE, total),
     }
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """This API described in OpenAPI 3.1, for tools: client generators, Schemathesis,
+    the docs' API reference (docs/hooks/openapi_reference.py renders it)."""
+    return current_app.response_class(OPENAPI_DOCUMENT.read_bytes(), mimetype="application/json")
 
 
 def paging(page, per_page, total):

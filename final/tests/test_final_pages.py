@@ -134,6 +134,8 @@ def test_routes_are_the_same_as_step_08(app):
         "/<board>/thread/<number>.json": {"GET"},
         "/<board>/archive.json": {"GET"},
         "/<board>/<fourchan_file:name>": {"GET"},
+        # ...and the API's description, in OpenAPI (api.py).
+        "/api/openapi.json": {"GET"},
     }
 
 
