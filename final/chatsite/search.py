@@ -2,7 +2,7 @@
 
 from flask import Blueprint, abort, render_template, request
 
-from chatsite.forms import requested_page
+from chatsite.forms import clean_text, requested_page
 from chatsite.store import RESULTS_PER_PAGE, get_store
 
 bp = Blueprint("search", __name__)
@@ -14,7 +14,8 @@ MAX_QUERY_LENGTH = 200
 @bp.get("/search")
 def search():
     """Threads containing every word of ?q=, the most recently active first, a page at a time."""
-    query = request.args.get("q", "").strip()
+    # The same clean-up as posts get (NFC): "e" + a combining accent finds "é".
+    query = clean_text(request.args.get("q", ""))
     if len(query) > MAX_QUERY_LENGTH:
         message = f"Searches can be at most {MAX_QUERY_LENGTH} characters long."
         return render_template("search.html", query=query[:MAX_QUERY_LENGTH], error=message), 400

@@ -182,3 +182,9 @@ def test_search_results_come_a_page_at_a_time(client, store):
     assert 'rel="prev" href="/search?q=comet"' in second
     assert "Comet 0<" in second
     assert client.get("/search?q=comet&page=3").status_code == 404
+
+
+def test_a_search_typed_with_combining_accents_finds_the_stored_text(client, store):
+    wanted = store.add_thread("astronomy", "Café au lait", "")["id"]
+    html = client.get("/search", query_string={"q": "cafe\u0301"}).get_data(as_text=True)
+    assert f'href="/threads/{wanted}"' in html

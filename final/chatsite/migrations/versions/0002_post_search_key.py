@@ -79,5 +79,6 @@ def upgrade():
 def downgrade():
     if op.get_bind().dialect.name != "sqlite":
         return
-    for statement in [*DROP_POST_SEARCH, "DROP VIEW post_search_source", *post_search("posts", "id", OLD_KEY)]:
+    statements = [*DROP_POST_SEARCH, "DROP VIEW post_search_source", *post_search("posts", "id", OLD_KEY)]
+    for statement in statements:
         op.execute(statement)
