@@ -7,17 +7,27 @@ For every step folder (and final/ once it exists) this script:
    (steps 01-02 have no forms yet, so they stay as they are);
 3. serves the app on 127.0.0.1 and photographs one page with Chromium.
 
+The pictures are reproducible: the apps' clock is frozen (the first post is
+made on 2025-03-14 at 19:30 UTC, each later one a minute after the one
+before), the generated file names of uploads are fixed, and the demo content
+is always the same. Running the script twice gives the same PNG files, byte
+for byte, so `git status` shows a changed picture only when a page changed.
+
 Usage:  .venv/bin/python tools/screenshots.py           (every step, final and home)
         .venv/bin/python tools/screenshots.py 03 final  (only those)
 
 Needs Debian's Chromium at /usr/bin/chromium (`apt-get install chromium`).
 """
 
+import datetime as _datetime
+import itertools
 import re
 import struct
 import sys
 import tempfile
 import threading
+import types
+import uuid as _uuid
 import zlib
 from pathlib import Path
 
@@ -39,6 +49,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1000, "height": 700}
+# Every app is served on this port in turn, so that full addresses the app
+# writes into a page (the JSON API's "url") are the same on every run.
+PORT = 5099
 IMG = ROOT / "docs" / "img"
 
 # Which page shows each step best. {thread} is the demo thread with replies,
@@ -165,8 +178,12 @@ def photograph(page, target, shots):
     """Serve a fresh app for ``target`` and save one screenshot per entry of ``shots``."""
     with tempfile.TemporaryDirectory() as uploads:
         app = load_app(target, upload_folder=Path(uploads) / "uploads")
+        freeze_clock(app)
         ids = add_demo_content(app, target)
-        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+        try:
+            server = make_server("127.0.0.1", PORT, app, threaded=True, request_handler=QuietHandler)
+        except OSError as error:
+            raise RuntimeError(f"port {PORT} is busy ({error}); stop what uses it") from None
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
             client = app.test_client()
@@ -180,11 +197,67 @@ def photograph(page, target, shots):
                 if "json" in answer.headers.get("content-type", ""):
                     page.evaluate(PRETTY_JSON)
                 path.parent.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(path), full_page=False)
+                page.screenshot(path=str(path), full_page=False, animations="disabled")
                 size = path.stat().st_size // 1024
                 print(f"{target.name}: {url} -> {path.relative_to(ROOT)} ({size} KB)")
         finally:
             server.shutdown()
+            server.server_close()
+
+
+# The moment the first demo post is made; every later call of datetime.now()
+# in the app is one minute later, so posts keep their order and their times.
+CLOCK_START = _datetime.datetime(2025, 3, 14, 19, 30, tzinfo=_datetime.timezone.utc)
+
+
+def freeze_clock(app):
+    """Give the app's modules a fixed clock and fixed upload names.
+
+    The apps read the time with ``datetime.now()`` (``from datetime import
+    datetime``) and name uploads with ``uuid.uuid4()``. In each module of the
+    app, those two names are replaced by stand-ins that answer the same
+    questions with fixed values, counted from zero for every app.
+    """
+    ticks = itertools.count()
+    names = itertools.count(1)
+
+    class FrozenDatetime(_datetime.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            moment = CLOCK_START + _datetime.timedelta(minutes=next(ticks))
+            return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
+
+    fixed_uuid = types.SimpleNamespace(
+        **{name: getattr(_uuid, name) for name in dir(_uuid) if not name.startswith("__")}
+    )
+    fixed_uuid.uuid4 = lambda: _uuid.UUID(int=next(names))
+    for namespace in app_namespaces(app):
+        if namespace.get("datetime") is _datetime.datetime:
+            namespace["datetime"] = FrozenDatetime
+        if namespace.get("uuid") is _uuid:
+            namespace["uuid"] = fixed_uuid
+
+
+def app_namespaces(app):
+    """The global names of every module the app's code lives in.
+
+    A one-file step is forgotten by sys.modules once loaded, but its view
+    functions still hold their module's globals; a package step and the final
+    app are in sys.modules under their package's name.
+    """
+    seen = {}
+    for view in app.view_functions.values():
+        function = view
+        while hasattr(function, "__wrapped__"):
+            function = function.__wrapped__
+        globals_ = getattr(function, "__globals__", None)
+        if globals_ is not None:
+            seen[id(globals_)] = globals_
+    package = app.import_name.partition(".")[0]
+    for name, module in list(sys.modules.items()):
+        if module is not None and (name == package or name.startswith(package + ".")):
+            seen[id(vars(module))] = vars(module)
+    return seen.values()
 
 
 def first_working_page(client, candidates, ids):

@@ -63,8 +63,9 @@ MAX_QUERY_LENGTH = 200
 # How many search results one page shows; ?page=2 shows the next ones.
 RESULTS_PER_PAGE = 50
 
-# Every board of the site. The seed asks for plain Python lists, so this is one:
-# a list of dictionaries. The "slug" is the short name used in addresses,
+# Every board of the site. Until step 10 adds a database, the data lives in plain
+# Python lists, the simplest thing to read and change, so this is one: a list of
+# dictionaries. The "slug" is the short name used in addresses,
 # e.g. /boards/astronomy in the next step.
 BOARDS = [
     {"slug": "astronomy", "name": "Astronomy", "description": "Stars, planets and the night sky."},
