@@ -52,9 +52,14 @@ docs-build: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
 
 ## check: grade any app up to a step, e.g. make check STEP=04 APP=path/to/app.py
+# APP is an app.py (steps 01-08) or a package folder with create_app() (09 on).
+# REPORT=report.json writes the grading report as JSON, REPORT=report.xml as JUnit XML.
+REPORT ?=
 check: $(STAMP)
-	@test -n "$(APP)" -a -n "$(STEP)" || { echo "usage: make check STEP=04 APP=path/to/app.py"; exit 2; }
-	CHATSITE_APP="$(APP)" CHATSITE_STEP="$(STEP)" $(BIN)/pytest tests -q -p no:cacheprovider --no-header --tb=line
+	@test -n "$(APP)" -a -n "$(STEP)" || { echo "usage: make check STEP=04 APP=path/to/app.py [REPORT=report.json|report.xml]"; exit 2; }
+	@test -e "$(APP)" || { echo "No app at $(APP): give an app.py or a package folder"; exit 2; }
+	CHATSITE_APP="$(APP)" CHATSITE_STEP="$(STEP)" $(if $(filter %.json,$(REPORT)),CHATSITE_REPORT="$(REPORT)") \
+	$(BIN)/pytest tests -q -p no:cacheprovider --no-header --tb=line $(if $(filter %.xml,$(REPORT)),--junitxml="$(REPORT)")
 
 ## docs: serve the docs on http://127.0.0.1:8000 while you edit them
 docs: $(STAMP)

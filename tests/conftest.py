@@ -11,9 +11,12 @@ the suite red.
 
 Instructor mode grades one app:
 ``CHATSITE_APP=path/to/app.py CHATSITE_STEP=04 pytest tests`` runs every test up
-to step 04 against that file (``make check`` wraps this and prints a report).
+to step 04 against that file, or against a package folder from step 09 on
+(``CHATSITE_APP=path/to/chatsite``). ``make check`` wraps this and prints a
+report; with ``CHATSITE_REPORT=report.json`` the report is also written as JSON.
 """
 
+import json
 import os
 from collections import Counter
 
@@ -77,29 +80,100 @@ def live_server(app):
 # --- instructor report ------------------------------------------------------
 
 
+# One entry per test run (node id), filled in as the runs finish.
+_outcomes = {}
+
+
+def pytest_runtest_logreport(report):
+    """Note each run's outcome: failed if its set-up, call or tear-down failed."""
+    if not INSTRUCTOR_MODE:
+        return
+    properties = dict(report.user_properties)
+    entry = _outcomes.setdefault(
+        report.nodeid,
+        {
+            "step": properties.get("chatsite_since", "??"),
+            "test": properties.get("chatsite_test", report.nodeid),
+            "purpose": properties.get("chatsite_purpose", ""),
+            "id": report.nodeid.split("::")[-1],
+            "outcome": "passed",
+        },
+    )
+    if report.failed:
+        entry["outcome"] = "failed"
+    elif report.skipped and entry["outcome"] == "passed":
+        entry["outcome"] = "skipped"
+
+
+def grading_report():
+    """The grade, by step and by test: what ``make check`` prints and REPORT=*.json holds.
+
+    A test function counts once, however many runs it has (parametrised tests):
+    it passed if every run passed (or was skipped), else it failed, and its
+    failed runs are listed by id.
+    """
+    steps = {}
+    for entry in _outcomes.values():
+        tests = steps.setdefault(entry["step"], {})
+        test = tests.setdefault(
+            entry["test"],
+            {"test": entry["test"], "purpose": entry["purpose"], "outcome": "passed", "failed": []},
+        )
+        if entry["outcome"] == "failed":
+            test["outcome"] = "failed"
+            test["failed"].append(entry["id"])
+    graded = {
+        step: {
+            "outcome": "failed" if any(t["outcome"] == "failed" for t in tests.values()) else "passed",
+            "tests": list(tests.values()),
+        }
+        for step, tests in sorted(steps.items())
+    }
+    return {
+        "app": os.environ.get("CHATSITE_APP"),
+        "step": os.environ.get("CHATSITE_STEP"),
+        "outcome": "failed" if any(s["outcome"] == "failed" for s in graded.values()) else "passed",
+        "steps": graded,
+    }
+
+
 def pytest_terminal_summary(terminalreporter):
     if not INSTRUCTOR_MODE:
         return
-    results = {}
-    for outcome in ("passed", "failed", "error"):
-        for report in terminalreporter.stats.get(outcome, []):
-            if report.when != "call" and outcome != "error":
-                continue
-            step = dict(report.user_properties).get("chatsite_since", "??")
-            results.setdefault(step, Counter())[outcome] += 1
+    report = grading_report()
     writer = terminalreporter
     writer.section("Chat Site report")
-    app_file = os.environ["CHATSITE_APP"]
-    writer.write_line(f"App: {app_file}   graded up to step {os.environ.get('CHATSITE_STEP')}")
-    for step in sorted(results):
-        counts = results[step]
-        bad = counts["failed"] + counts["error"]
-        verdict = "PASS" if not bad else "FAIL"
-        writer.write_line(f"  step {step}: {verdict}  {counts['passed']} passed, {bad} failed")
-    for report in terminalreporter.stats.get("failed", []) + terminalreporter.stats.get(
-        "error", []
-    ):
-        writer.write_line(f"    failed: {report.head_line}")
+    writer.write_line(f"App: {report['app']}   graded up to step {report['step']}")
+    for step, graded in report["steps"].items():
+        counts = Counter(test["outcome"] for test in graded["tests"])
+        verdict = "PASS" if graded["outcome"] == "passed" else "FAIL"
+        writer.write_line(
+            f"  step {step}: {verdict}  {counts['passed']} passed, {counts['failed']} failed"
+        )
+        for test in graded["tests"]:
+            mark = "ok  " if test["outcome"] == "passed" else "FAIL"
+            writer.write_line(f"    {mark} {test['purpose']}")
+            for failed in test["failed"]:
+                writer.write_line(f"           failed: {failed}")
+
+
+def pytest_sessionfinish(session):
+    """With CHATSITE_REPORT=path.json (make check REPORT=...), write the report there."""
+    path = os.environ.get("CHATSITE_REPORT")
+    if INSTRUCTOR_MODE and path:
+        with open(path, "w", encoding="utf-8") as file:
+            json.dump(grading_report(), file, indent=2, ensure_ascii=False)
+            file.write("\n")
+
+
+def purpose(item):
+    """A test's one-line purpose: its docstring's first line, or its name made readable."""
+    function = getattr(item, "function", None)
+    doc = (getattr(function, "__doc__", None) or "").strip()
+    if doc:
+        return doc.splitlines()[0].strip()
+    name = getattr(item, "originalname", item.name).removeprefix("test_").replace("_", " ")
+    return name[:1].upper() + name[1:]
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -110,7 +184,11 @@ def pytest_collection_modifyitems(config, items):
         marker = item.get_closest_marker("since")
         if marker:
             item.user_properties.append(("chatsite_since", marker.args[0]))
-        if INSTRUCTOR_MODE and marker and int(marker.args[0]) > limit:
+            item.user_properties.append(("chatsite_test", getattr(item, "originalname", item.name)))
+            item.user_properties.append(("chatsite_purpose", purpose(item)))
+        # Instructor mode grades the app: only the staged tests up to its step, not
+        # the tests of this repository's own tools and docs.
+        if INSTRUCTOR_MODE and (not marker or int(marker.args[0]) > limit):
             continue
         keep.append(item)
     items[:] = keep

@@ -1,15 +1,20 @@
 """Small helpers the staged tests share: they act like a person with a browser.
 
-Everything goes through HTTP. The helpers rely only on the page contract that
+Everything goes through HTTP, and pages are read with a real HTML parser
+(``page(html)``, below): the tests look at what a user sees and uses, never at
+class names, attribute order or nesting. They rely only on the page contract that
 every step keeps (and that a student's app must keep too, see "For instructors"):
 
-- the home page links each board as ``/boards/<slug>``;
+- the home page lists each board as one ``<li>`` inside ``<main>``, its name first,
+  and (from step 02) links it as ``/boards/<slug>``;
 - a board page links each thread as ``/threads/<id>``;
 - every post on a thread page is an element with ``id="post-<id>"``;
-- forms use the field names ``title``, ``body`` and ``image``; if a form carries a
-  hidden ``csrf_token`` field (the final app does), it is sent back like a browser would.
+- search results are the ``/threads/<id>`` links after the text "N threads found";
+- forms use the field names ``title``, ``body``, ``image`` and ``q``, each with a
+  ``<label>``; if a form carries a hidden ``csrf_token`` field (the final app does),
+  it is sent back like a browser would;
+- uploaded images are ``<img src="/uploads/...">`` with alt, width and height.
 """
-
 import contextlib
 import http.cookiejar
 import io
@@ -19,14 +24,15 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from html.parser import HTMLParser
 
 BOARD = "astronomy"
 
 
 def csrf_token(html):
-    """The hidden csrf_token of the first form on a page, or None."""
-    found = re.search(r'name="csrf_token"\s+value="([^"]*)"', html)
-    return found.group(1) if found else None
+    """The hidden csrf_token of the first form that has one, or None."""
+    form = page(html).form_with("csrf_token")
+    return form.fields["csrf_token"].get("value", "") if form else None
 
 
 def post_form(client, form_page, action, fields, image=None, follow=False):
@@ -61,18 +67,265 @@ def reply(client, thread_id, body="A reply", image=None):
 
 def post_ids(client, thread_id):
     """The ids of the posts shown on a thread page, in page order."""
-    html = client.get(f"/threads/{thread_id}").get_data(as_text=True)
-    return [int(found) for found in re.findall(r'id="post-(\d+)"', html)]
+    return post_ids_in(client.get(f"/threads/{thread_id}").get_data(as_text=True))
+
+
+def post_ids_in(html):
+    """The N of every ``id="post-N"`` on a page, in page order."""
+    found = (re.fullmatch(r"post-(\d+)", element_id) for element_id in page(html).ids())
+    return [int(match.group(1)) for match in found if match]
 
 
 def thread_ids_on_board(client, board=BOARD, page=None):
     """The ids of the threads a board page (or its ?page=N) links to, in page order, once each."""
     url = f"/boards/{board}" if page is None else f"/boards/{board}?page={page}"
-    html = client.get(url).get_data(as_text=True)
+    return thread_ids(Page(client.get(url).get_data(as_text=True)).links())
+
+
+# --- reading pages ----------------------------------------------------------
+#
+# The tests read HTML the way a browser does, with the standard library's parser,
+# and look only at what a user sees and uses: text, links, form fields, ids and
+# images. Class names, attribute order and how elements are nested are the
+# student's own (see "For instructors").
+
+_VOID = frozenset(
+    "area base br col embed hr img input link meta param source track wbr".split()
+)
+# An open <li> or <p> ends when the next one starts, as in a browser.
+_CLOSED_BY_ITSELF = frozenset(("li", "p", "option"))
+_HIDDEN_TEXT = frozenset(("script", "style", "template", "title", "head"))
+_FIELDS = frozenset(("input", "textarea", "select", "button"))
+
+
+class Element:
+    """One element of a page: its tag, its attributes and the text inside it."""
+
+    def __init__(self, tag, attrs, parent):
+        self.tag = tag
+        self.attrs = {name: value if value is not None else "" for name, value in attrs}
+        self.parent = parent
+        self.children = []
+        self._text = []
+
+    def get(self, name, default=None):
+        return self.attrs.get(name, default)
+
+    def text(self):
+        """The element's visible text, with runs of white space made one space."""
+        return " ".join("".join(self._text).split())
+
+    def ancestors(self):
+        node = self.parent
+        while node is not None:
+            yield node
+            node = node.parent
+
+    def inside(self, *tags):
+        return any(node.tag in tags for node in self.ancestors())
+
+    def descendants(self):
+        for child in self.children:
+            yield child
+            yield from child.descendants()
+
+    def __repr__(self):
+        return f"<{self.tag} {self.attrs}>"
+
+
+class Form:
+    """A form as a browser submits it: where to, how, and its fields by name."""
+
+    def __init__(self, element):
+        self.element = element
+        self.action = element.get("action", "")
+        self.method = element.get("method", "get").lower()
+        self.enctype = element.get("enctype", "application/x-www-form-urlencoded").lower()
+        self.fields = {}
+        for node in element.descendants():
+            if node.tag in _FIELDS and node.get("name"):
+                self.fields.setdefault(node.get("name"), node)
+
+    def __repr__(self):
+        return f"<form {self.method.upper()} {self.action!r} {sorted(self.fields)}>"
+
+
+class Page(HTMLParser):
+    """A parsed HTML page; make one with ``page(html)``."""
+
+    def __init__(self, html):
+        super().__init__(convert_charrefs=True)
+        self.root = Element("#document", [], None)
+        self.elements = []  # every element, in document order
+        self.events = []  # ("element", Element) and ("text", str), in document order
+        self._open = [self.root]
+        self.feed(html)
+        self.close()
+
+    # The parser's callbacks.
+    def handle_starttag(self, tag, attrs):
+        if tag in _CLOSED_BY_ITSELF and self._open[-1].tag == tag:
+            self._open.pop()
+        element = Element(tag, attrs, self._open[-1])
+        self._open[-1].children.append(element)
+        self.elements.append(element)
+        self.events.append(("element", element))
+        if tag not in _VOID:
+            self._open.append(element)
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in _VOID:
+            self._open.pop()
+
+    def handle_endtag(self, tag):
+        for depth in range(len(self._open) - 1, 0, -1):
+            if self._open[depth].tag == tag:
+                del self._open[depth:]
+                return
+
+    def handle_data(self, data):
+        if any(element.tag in _HIDDEN_TEXT for element in self._open):
+            return
+        for element in self._open:
+            element._text.append(data)
+        self.events.append(("text", data))
+
+    # What the tests ask.
+    def text(self):
+        """Everything a reader sees on the page, as one string."""
+        return self.root.text()
+
+    def find_all(self, tag, **attrs):
+        """The elements with this tag (and these exact attribute values), in page order."""
+        return [
+            element
+            for element in self.elements
+            if element.tag == tag
+            and all(element.get(name.rstrip("_")) == value for name, value in attrs.items())
+        ]
+
+    def links(self):
+        """Every link (<a href>) on the page, in order."""
+        return [element for element in self.elements if element.tag == "a" and "href" in element.attrs]
+
+    def hrefs(self):
+        return [link.get("href") for link in self.links()]
+
+    def link(self, text=None, href=None, rel=None):
+        """The first link with this text, address and/or rel, or None."""
+        for found in self.links():
+            if text is not None and found.text() != text:
+                continue
+            if href is not None and found.get("href") != href:
+                continue
+            if rel is not None and rel not in found.get("rel", "").split():
+                continue
+            return found
+        return None
+
+    def forms(self):
+        return [Form(element) for element in self.elements if element.tag == "form"]
+
+    def form_with(self, field):
+        """The first form that has a field of this name, or None."""
+        return next((form for form in self.forms() if field in form.fields), None)
+
+    def fields(self):
+        """The names of every form field on the page."""
+        return {name for form in self.forms() for name in form.fields}
+
+    def ids(self):
+        return [element.get("id") for element in self.elements if "id" in element.attrs]
+
+    def find_by_id(self, element_id):
+        return next((e for e in self.elements if e.get("id") == element_id), None)
+
+    def images(self):
+        """Every <img>, in order."""
+        return self.find_all("img")
+
+    def stylesheets(self):
+        return [
+            element.get("href")
+            for element in self.elements
+            if element.tag == "link" and "stylesheet" in element.get("rel", "").lower().split()
+        ]
+
+    def links_after(self, pattern):
+        """The links that come after the first text matching ``pattern`` (a regex),
+        or [] when no text matches."""
+        found, links = False, []
+        texts = []
+        for kind, item in self.events:
+            if not found and kind == "text":
+                texts.append(item)
+                if re.search(pattern, " ".join("".join(texts).split())):
+                    found = True
+            elif found and kind == "element" and item.tag == "a" and "href" in item.attrs:
+                links.append(item)
+        return links
+
+
+def board_names(html):
+    """The names of the boards a home page lists, in page order.
+
+    Each board is one list item (<li>) of the page's <main>, its name first; the
+    letter bar and other navigation (<nav>) do not count."""
+    return [
+        _first_text(item)
+        for item in page(html).find_all("li")
+        if not item.inside("nav", "header", "footer") and item.inside("main")
+    ]
+
+
+def _first_text(element):
+    """The first piece of text inside an element (however deep), stripped."""
+    return next((" ".join(chunk.split()) for chunk in element._text if chunk.strip()), "")
+
+
+def field_labels(form, shown):
+    """The label text of each field of ``form`` (on page ``shown``), by field name.
+
+    A label belongs to a field by ``<label for="its id">`` or by being around it."""
+    labels = {}
+    for name, field in form.fields.items():
+        labelled = shown.find_all("label", for_=field.get("id")) if field.get("id") else []
+        texts = [label.text() for label in labelled]
+        texts += [node.text() for node in field.ancestors() if node.tag == "label"]
+        if texts:
+            labels[name] = texts[0]
+    return labels
+
+
+def form_to(html, action):
+    """The form of a page that submits to ``action``, and the parsed page; (None, page) if none."""
+    shown = page(html)
+    return next((form for form in shown.forms() if form.action == action), None), shown
+
+
+def image_urls_in(html):
+    """The addresses of the uploaded images (<img src="/uploads/...">) a page shows."""
+    return [img.get("src") for img in page(html).images() if img.get("src", "").startswith("/uploads/")]
+
+
+def page(html):
+    """Parse a page (a str, or a response of Flask's test client)."""
+    if hasattr(html, "get_data"):
+        html = html.get_data(as_text=True)
+    return Page(html)
+
+
+THREAD_LINK = re.compile(r"/threads/(\d+)")
+
+
+def thread_ids(links):
+    """The thread ids that ``links`` (Elements) point to, in order, once each."""
     seen = []
-    for found in re.findall(r'href="/threads/(\d+)"', html):
-        if int(found) not in seen:
-            seen.append(int(found))
+    for link in links:
+        found = THREAD_LINK.fullmatch(link.get("href", ""))
+        if found and int(found.group(1)) not in seen:
+            seen.append(int(found.group(1)))
     return seen
 
 

@@ -10,6 +10,7 @@ on, a step is a package, ``chatsite/``, whose ``create_app()`` builds each app.
 """
 
 import functools
+import hashlib
 import importlib.util
 import itertools
 import os
@@ -62,9 +63,16 @@ def final_target():
     return None
 
 
-def student_target(app_file, step):
-    """Any app.py, graded as if it were step ``step`` (instructor mode)."""
-    path = Path(app_file).resolve()
+def student_target(app, step):
+    """Any app, graded as if it were step ``step`` (instructor mode).
+
+    ``app`` is a single-file app (``path/to/app.py``, steps 01-08) or a package
+    folder with a ``create_app()`` (``path/to/chatsite``, or its ``__init__.py``;
+    steps 09 on). The name in test ids is the folder the app sits in, e.g. ``alex@04``.
+    """
+    path = Path(app).resolve()
+    if path.name == "__init__.py":
+        path = path.parent
     return Target(f"{path.parent.name}@{int(step):02d}", int(step), path)
 
 
@@ -156,6 +164,11 @@ def _load_package(package_folder):
     own imports look for it; create_app() gives each app fresh data anyway.
     """
     name = f"chatsite_step_{package_folder.parent.name}"
+    if package_folder.parent.parent != STEPS_DIR:
+        # A student's package (instructor mode): named after its whole path, so two
+        # students' folders of the same name never share a module.
+        digest = hashlib.sha256(str(package_folder).encode()).hexdigest()[:10]
+        name = f"chatsite_student_{digest}"
     spec = importlib.util.spec_from_file_location(
         name, package_folder / "__init__.py", submodule_search_locations=[str(package_folder)]
     )

@@ -1,14 +1,9 @@
 """Step 01: the home page lists the boards, A to Z."""
 
-import re
-
 import pytest
+from forum import board_names, page
 
 pytestmark = pytest.mark.since("01")
-
-
-def board_names(html):
-    return re.findall(r'class="board-name"[^>]*>([^<]+)<', html)
 
 
 def test_home_page_lists_boards(client):
@@ -32,8 +27,7 @@ def test_boards_are_in_alphabetical_order(client):
 
 
 def test_page_uses_the_stylesheet(client):
-    html = client.get("/").get_data(as_text=True)
-    css_url = re.search(r'<link rel="stylesheet" href="([^"]+)"', html).group(1)
+    [css_url, *_] = page(client.get("/")).stylesheets()
     css = client.get(css_url)
     assert css.status_code == 200
     assert css.mimetype == "text/css"

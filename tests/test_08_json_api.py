@@ -6,7 +6,7 @@ from datetime import datetime
 import imagefactory
 import pytest
 from flask import request
-from forum import create_thread, reply
+from forum import create_thread, page, reply
 
 pytestmark = pytest.mark.since("08")
 
@@ -80,8 +80,7 @@ def test_thread_posts_oldest_first_with_images(client):
 
 def test_thread_page_links_to_its_json(client):
     thread_id = create_thread(client)
-    html = client.get(f"/threads/{thread_id}").get_data(as_text=True)
-    assert f'href="/api/threads/{thread_id}/posts"' in html
+    assert f"/api/threads/{thread_id}/posts" in page(client.get(f"/threads/{thread_id}")).hrefs()
 
 
 @pytest.mark.parametrize(

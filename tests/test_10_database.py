@@ -19,7 +19,9 @@ import pytest
 from forum import (
     LiveBrowser,
     create_thread,
+    page,
     post_ids,
+    post_ids_in,
     reply,
     serving,
     stored_files,
@@ -38,10 +40,8 @@ def database_file(app):
 
 def link(html, rel):
     """The address of the page's <a rel="next"> (or "prev") link, or None."""
-    for tag in re.findall(r"<a\b[^>]*>", html):
-        if f'rel="{rel}"' in tag:
-            return re.search(r'href="([^"]*)"', tag).group(1)
-    return None
+    found = page(html).link(rel=rel)
+    return found.get("href") if found else None
 
 
 @pytest.mark.live
@@ -56,7 +56,7 @@ def test_posts_survive_a_restart(app):
             page = f"/threads/{thread_id}"
             assert browser.post_form(page, f"{page}/replies", {"body": text})[0] == 303
         _, html = browser.get(f"/threads/{thread_id}")
-        ids = [int(found) for found in re.findall(r'id="post-(\d+)"', html)]
+        ids = post_ids_in(html)
     # The server has stopped. A new app on the same database, as after a restart:
     restarted = reload_app(app).test_client()
     assert thread_ids_on_board(restarted) == [thread_id]

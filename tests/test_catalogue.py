@@ -19,6 +19,8 @@ import pytest
 from forum import (
     create_thread,
     csrf_token,
+    image_urls_in,
+    page,
     post_form,
     post_ids,
     reply,
@@ -157,40 +159,46 @@ def site_still_works(client, response, thread_id):
 
 def finds_nothing(client, response, thread_id):
     """The search took the SQL as words to look for: no thread has them."""
-    assert f'href="/threads/{thread_id}"' not in response.get_data(as_text=True)
+    assert f"/threads/{thread_id}" not in page(response).hrefs()
     site_still_works(client, response, thread_id)
 
 
-def shown_as(*texts):
-    """The post was stored, and its page shows each of `texts` exactly (e.g. in NFC)."""
+def shown_as(*texts, title=None):
+    """The post was stored, and its page shows each of `texts` exactly (e.g. in NFC),
+    and `title` (if given) as its heading."""
 
     def check(client, response, thread_id):
-        page = client.get(response.headers["Location"].split("#")[0]).get_data(as_text=True)
+        html = client.get(response.headers["Location"].split("#")[0]).get_data(as_text=True)
         for text in texts:
-            assert text in page
+            assert text in html
+        if title is not None:
+            assert [heading.text() for heading in page(html).find_all("h1")] == [title]
 
     return check
 
 
+def uploaded_images(client, thread_id):
+    """The <img> elements of a thread page that show uploaded images."""
+    images = page(client.get(f"/threads/{thread_id}")).images()
+    return [img for img in images if img.get("src", "").startswith("/uploads/")]
+
+
 def alt_text_is(text):
     def check(client, response, thread_id):
-        html = client.get(f"/threads/{thread_id}").get_data(as_text=True)
-        assert re.findall(r'<img src="/uploads/[^"]+" alt="([^"]*)"', html) == [text]
+        assert [img.get("alt") for img in uploaded_images(client, thread_id)] == [text]
 
     return check
 
 
 def image_served_safely(client, response, thread_id):
-    html = client.get(f"/threads/{thread_id}").get_data(as_text=True)
-    [url] = re.findall(r'<img src="(/uploads/[^"]+)"', html)
+    [url] = image_urls_in(client.get(f"/threads/{thread_id}"))
     served = client.get(url)
     assert served.mimetype == "image/png"
     assert served.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def short_alt_text(client, response, thread_id):
-    html = client.get(f"/threads/{thread_id}").get_data(as_text=True)
-    [alt] = re.findall(r'<img src="/uploads/[^"]+" alt="([^"]*)"', html)
+    [alt] = [img.get("alt", "") for img in uploaded_images(client, thread_id)]
     assert 0 < len(alt) <= 100
 
 
@@ -201,15 +209,13 @@ def reply_route_works(client, response, thread_id):
 
 def search_finds_the_target(client, response, thread_id):
     """The 404 came from the page number, not from a missing search page."""
-    html = client.get("/search?q=target").get_data(as_text=True)
-    assert f'href="/threads/{thread_id}"' in html
+    assert f"/threads/{thread_id}" in page(client.get("/search?q=target")).hrefs()
 
 
 def uploads_are_served(client, response, thread_id):
     """The 404 came from the escaping path, not from a missing upload route."""
     reply(client, thread_id, image=("ok.png", imagefactory.png()))
-    html = client.get(f"/threads/{thread_id}").get_data(as_text=True)
-    [url] = re.findall(r'<img src="(/uploads/[^"]+)"', html)
+    [url] = image_urls_in(client.get(f"/threads/{thread_id}"))
     assert client.get(url).status_code == 200
 
 
@@ -296,7 +302,7 @@ CASES = {
         Case("emoji with zero-width joiners in a title", new_thread("\U0001f469\u200d\U0001f4bb at work"),
              303, stores=True, then=shown_as("\U0001f469\u200d\U0001f4bb at work")),
         Case("e + combining accent is stored as one letter", new_thread("Cafe\u0301", "Cafe\u0301!"), 303,
-             stores=True, then=shown_as("<h1>Caf\u00e9</h1>", "Caf\u00e9!")),
+             stores=True, then=shown_as("Caf\u00e9!", title="Caf\u00e9")),
         Case("Vietnamese title with stacked marks", new_thread("Tie\u0302\u0301ng Vie\u0323\u0302t"), 303,
              stores=True, then=shown_as("Ti\u1ebfng Vi\u1ec7t")),
         Case("Arabic, Thai and Hindi title", new_thread("\u0645\u0631\u062d\u0628\u0627 "
