@@ -107,6 +107,7 @@ class Element:
         self.parent = parent
         self.children = []
         self._text = []
+        self._text_outside_fields = []  # without what is typed into its fields
 
     def get(self, name, default=None):
         return self.attrs.get(name, default)
@@ -114,6 +115,10 @@ class Element:
     def text(self):
         """The element's visible text, with runs of white space made one space."""
         return " ".join("".join(self._text).split())
+
+    def label_text(self):
+        """The text of a label: its own words, not those typed into a field inside it."""
+        return " ".join("".join(self._text_outside_fields).split())
 
     def ancestors(self):
         node = self.parent
@@ -187,8 +192,11 @@ class Page(HTMLParser):
     def handle_data(self, data):
         if any(element.tag in _HIDDEN_TEXT for element in self._open):
             return
-        for element in self._open:
+        fields = [n for n, element in enumerate(self._open) if element.tag in ("textarea", "select")]
+        for n, element in enumerate(self._open):
             element._text.append(data)
+            if not fields or n >= fields[-1]:
+                element._text_outside_fields.append(data)
         self.events.append(("text", data))
 
     # What the tests ask.
@@ -272,11 +280,9 @@ def board_names(html):
 
     Each board is one list item (<li>) of the page's <main>, its name first; the
     letter bar and other navigation (<nav>) do not count."""
-    return [
-        _first_text(item)
-        for item in page(html).find_all("li")
-        if not item.inside("nav", "header", "footer") and item.inside("main")
-    ]
+    items = [item for item in page(html).find_all("li") if item.inside("main")]
+    names = [_first_text(item) for item in items if not item.inside("nav", "header", "footer")]
+    return [name for name in names if name]
 
 
 def _first_text(element):
@@ -291,8 +297,8 @@ def field_labels(form, shown):
     labels = {}
     for name, field in form.fields.items():
         labelled = shown.find_all("label", for_=field.get("id")) if field.get("id") else []
-        texts = [label.text() for label in labelled]
-        texts += [node.text() for node in field.ancestors() if node.tag == "label"]
+        texts = [label.label_text() for label in labelled]
+        texts += [node.label_text() for node in field.ancestors() if node.tag == "label"]
         if texts:
             labels[name] = texts[0]
     return labels

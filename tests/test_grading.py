@@ -15,7 +15,18 @@ import sys
 from pathlib import Path
 
 import pytest
-from forum import create_thread, post_ids, reply
+from forum import (
+    board_names,
+    create_thread,
+    csrf_token,
+    field_labels,
+    image_urls_in,
+    page,
+    post_ids,
+    post_ids_in,
+    reply,
+    thread_ids,
+)
 from targets import ROOT, STEPS_DIR, load_app, student_target
 
 RESTYLED = Path(__file__).parent / "restyled"
@@ -97,3 +108,32 @@ def test_the_report_names_each_failed_test_by_its_purpose(tmp_path):
         text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
         SAMPLE_REPORT.write_text(text, encoding="utf-8")
     assert json.loads(SAMPLE_REPORT.read_text(encoding="utf-8")) == report
+
+
+def test_the_page_reader_sees_what_a_user_sees_whatever_the_markup():
+    """Two pages that differ only in markup read the same (tests/forum.py)."""
+    plain = """<main><ul><li><a class="board-name" href="/boards/chess">Chess</a> Games</li></ul>
+      <p>2 threads found</p><a href="/threads/2">Two</a><a href="/threads/1">One</a>
+      <form method="post" action="/x" enctype="multipart/form-data">
+      <label for="body">Message</label><textarea id="body" name="body">hi</textarea>
+      <input type="hidden" name="csrf_token" value="t&amp;1"></form>
+      <article id="post-7"><img src="/uploads/a.png" alt="a.png"></article></main>"""
+    fancy = """<div><main class="x1"><div><ul class="x2"><li><div><div><span><A HREF='/boards/chess'
+      class=x3>Chess</A></span> <em>Games</em></div></div></ul></div>
+      <section><p>2 <b>threads</b> found</p><div><a href="/threads/2" class="y">Two</a></div>
+      <a class="z" href="/threads/1">One</a></section>
+      <FORM ENCTYPE="multipart/form-data" action="/x" METHOD="POST"><div><label>
+      <span>Message</span><textarea name="body">hi</textarea></label></div>
+      <input value="t&amp;1" name="csrf_token" type="hidden"></FORM>
+      <div id="post-7" class="p"><figure><img alt="a.png" src="/uploads/a.png" /></figure></div>
+      </main></div>"""
+    for html in (plain, fancy):
+        shown = page(html)
+        assert board_names(html) == ["Chess"]
+        assert thread_ids(shown.links_after(r"\b\d+ threads? found\b")) == [2, 1]
+        [form] = shown.forms()
+        assert (form.action, form.method, form.enctype) == ("/x", "post", "multipart/form-data")
+        assert field_labels(form, shown) == {"body": "Message"}
+        assert csrf_token(html) == "t&1"
+        assert post_ids_in(html) == [7]
+        assert image_urls_in(html) == ["/uploads/a.png"]
