@@ -10,9 +10,9 @@ every step keeps (and that a student's app must keep too, see "For instructors")
 - a board page links each thread as ``/threads/<id>``;
 - every post on a thread page is an element with ``id="post-<id>"``;
 - search results are the ``/threads/<id>`` links after the text "N threads found";
-- forms use the field names ``title``, ``body``, ``image`` and ``q``, each with a
-  ``<label>``; if a form carries a hidden ``csrf_token`` field (the final app does),
-  it is sent back like a browser would;
+- forms use the field names ``title``, ``body``, ``image`` (each with a ``<label>``:
+  ``for`` its ``id``, or around it) and ``q``; if a form carries a hidden
+  ``csrf_token`` field (the final app does), it is sent back like a browser would;
 - uploaded images are ``<img src="/uploads/...">`` with alt, width and height.
 """
 import contextlib
