@@ -12,9 +12,9 @@ checked against its schema, and Schemathesis fuzzes the API with it.
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, url_for
+from flask import Blueprint, current_app, url_for
 
-from chatsite.forms import requested_api_page
+from chatsite.forms import last_page_or_404, requested_api_page
 from chatsite.store import THREADS_PER_PAGE, find_board_or_404, find_thread_or_404, get_store
 
 # How many posts one answer of /api/threads/<id>/posts holds.
@@ -76,9 +76,7 @@ def openapi_document():
 def paging(page, per_page, total):
     """Where this answer is in the whole list. A page past the end is 404 (page 1
     always exists, even for an empty list)."""
-    pages = max(1, (total + per_page - 1) // per_page)
-    if page > pages:
-        abort(404)
+    pages = last_page_or_404(page, per_page, total)
     return {"page": page, "per_page": per_page, "total": total, "pages": pages}
 
 

@@ -2,7 +2,7 @@
 
 import string
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from chatsite import uploads
 from chatsite.forms import (
@@ -12,6 +12,7 @@ from chatsite.forms import (
     check_body,
     check_title,
     clean_text,
+    last_page_or_404,
     requested_page,
 )
 from chatsite.store import THREADS_PER_PAGE, ThreadClosed, find_board_or_404, find_thread_or_404, get_store
@@ -109,10 +110,7 @@ def form_limits():
 def render_board(board, page=1, form=None, error=None):
     """Render a page of a board: its threads, links to the other pages, the form."""
     threads, total = get_store().board_page(board["slug"], page)
-    # Always at least one page, so that an empty board still has its page 1.
-    pages = max(1, (total + THREADS_PER_PAGE - 1) // THREADS_PER_PAGE)
-    if page > pages:
-        abort(404)
+    pages = last_page_or_404(page, THREADS_PER_PAGE, total)
     return render_template(
         "board.html",
         board=board,

@@ -123,6 +123,16 @@ def requested_page():
     return page
 
 
+def last_page_or_404(page, per_page, total):
+    """How many pages a list of `total` items has, `per_page` a page: at least one,
+    so that an empty list still has its page 1. Asking for a page past the last
+    one is asking for an address that does not exist: 404 Not Found."""
+    pages = max(1, (total + per_page - 1) // per_page)
+    if page > pages:
+        abort(404)
+    return pages
+
+
 class BadParameter(BadRequest):
     """A query parameter of the API that is not what the API documents: 400."""
 

@@ -1,8 +1,8 @@
 """Search: the threads whose title or posts contain every word of ?q=."""
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 
-from chatsite.forms import clean_text, requested_page
+from chatsite.forms import clean_text, last_page_or_404, requested_page
 from chatsite.store import RESULTS_PER_PAGE, get_store
 
 bp = Blueprint("search", __name__)
@@ -21,7 +21,5 @@ def search():
         return render_template("search.html", query=query[:MAX_QUERY_LENGTH], error=message), 400
     page = requested_page()
     results, total = get_store().search(query, page)
-    pages = max(1, (total + RESULTS_PER_PAGE - 1) // RESULTS_PER_PAGE)
-    if page > pages:
-        abort(404)
+    pages = last_page_or_404(page, RESULTS_PER_PAGE, total)
     return render_template("search.html", query=query, results=results, total=total, page=page, pages=pages)
