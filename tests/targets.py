@@ -104,12 +104,18 @@ def load_app(target, upload_folder):
                 # A path for a step that keeps its data in a file (step 10's SQLite
                 # database); a step that keeps everything in memory ignores it.
                 "DATABASE": str(upload_folder.parent / "chatsite.sqlite3"),
+                **FLOOD_LIMITS_OFF,
             }
         )
     app = _load_module(target.path).app
     app.config["UPLOAD_FOLDER"] = str(upload_folder)
     return app
 
+
+# Flood control (step 11 on) is off in the staged suite: its tests post many
+# times a second from one address. The tests of the limits turn them on again
+# (reload_app(app, REPLY_INTERVAL=10)). 0 means "no limit"; older steps ignore these.
+FLOOD_LIMITS_OFF = {"THREAD_INTERVAL": 0, "REPLY_INTERVAL": 0, "LOGIN_ATTEMPTS_PER_MINUTE": 0}
 
 # The settings that say where an app keeps its data (and the final app's secret key).
 _DATA_SETTINGS = ("UPLOAD_FOLDER", "DATABASE", "DATABASE_URL", "SECRET_KEY")
@@ -119,12 +125,13 @@ def reload_app(app, **settings):
     """A new app of the same package step (or final) on the same data: a restart.
 
     It is made by the same create_app(), with the same upload folder and database,
-    and with ``settings`` on top (e.g. DATABASE_TIMEOUT=0.2). A step that keeps its
+    with flood control off as in load_app(), and with ``settings`` on top
+    (e.g. DATABASE_TIMEOUT=0.2, or REPLY_INTERVAL=10 to turn a limit on). A step that keeps its
     data in memory starts empty again, as it would after a real restart.
     """
     create_app = importlib.import_module(app.import_name).create_app
     same_data = {name: app.config[name] for name in _DATA_SETTINGS if name in app.config}
-    return create_app({**same_data, **settings})
+    return create_app({**same_data, **FLOOD_LIMITS_OFF, **settings})
 
 
 def _load_module(app_file):
@@ -194,5 +201,6 @@ def _load_final(upload_folder):
         "UPLOAD_FOLDER": str(upload_folder),
         "SECRET_KEY": "staged-tests",
         "DATABASE_URL": fresh_sqlite_url(upload_folder.parent),
+        **FLOOD_LIMITS_OFF,
     }
     return create_app(settings)
