@@ -4,6 +4,10 @@ A blueprint is a group of routes written in its own module. Nothing here knows
 which app it will serve: create_app() registers the blueprint on each new app.
 Its views are named after it, so url_for() needs "boards.show_thread", not
 just "show_thread".
+
+Step 11: new threads and replies pass flood control (flood.py), a locked
+thread refuses replies, and staff see the moderator controls on thread pages
+(their forms post to moderation.py).
 """
 
 import math
@@ -11,6 +15,7 @@ import string
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
+from .flood import client_address
 from .forms import (
     MAX_BODY_LENGTH,
     MAX_TITLE_LENGTH,
@@ -20,7 +25,13 @@ from .forms import (
     clean_text,
     requested_page,
 )
-from .store import find_board_or_404, find_thread_or_404, get_store, refuse_reply_to_closed_thread
+from .store import (
+    find_board_or_404,
+    find_thread_or_404,
+    get_store,
+    refuse_reply_to_closed_thread,
+    refuse_reply_to_locked_thread,
+)
 from .uploads import check_upload, max_upload_mib, saved_image
 
 bp = Blueprint("boards", __name__)
@@ -33,7 +44,22 @@ ALPHABET = tuple(string.ascii_uppercase)
 THREADS_PER_PAGE = 50
 
 
-@bp.before_request
+@bp.url_value_preprocessor
+def stop_if_not_found(endpoint, values):
+    """Answer 404 for an unknown board or thread before anything else looks at the request.
+
+    Flask calls this right after matching the address, before the before_request
+    functions. So a form sent to a board or thread that does not exist gets "Not
+    Found", not the CSRF check's "This form has expired" (csrf.py): a page that
+    does not exist has no form, so it gave the browser no token to send back.
+    """
+    if "slug" in values:
+        find_board_or_404(values["slug"])
+    if "thread_id" in values:
+        find_thread_or_404(values["thread_id"])
+
+
+@bp.before_app_request
 def limit_plain_forms():
     """Hold a plain (URL-encoded) form to MAX_FORM_MEMORY_SIZE bytes in all.
 
@@ -44,7 +70,10 @@ def limit_plain_forms():
     limit fits it. request.max_content_length changes the limit for this request
     only (too long: 413); the smaller of the two limits still holds.
 
-    bp.before_request: for this blueprint's pages only, the only ones with forms.
+    bp.before_app_request: for every page of the app, not only this blueprint's.
+    Since step 11 the login, report and moderation pages have forms too, and the
+    CSRF check (csrf.py) reads every form it guards: create_app() registers this
+    limit first, so that it already holds when that check reads a form.
     """
     if request.mimetype == "application/x-www-form-urlencoded":
         config = current_app.config
@@ -127,9 +156,11 @@ def create_thread(slug):
     upload = check_upload(request.files.get("image"))
     check_title(title)
     check_body(body, required=False)
-    # The image file is written first; if storing the thread fails, it is deleted again.
+    # The image file is written first; if storing the thread fails (or flood
+    # control refuses it: 429), it is deleted again.
+    flood_limit = {"client": client_address(), "thread_interval": current_app.config["THREAD_INTERVAL"]}
     with saved_image(board, upload) as image:
-        thread = get_store().add_thread(board, title, body, image)
+        thread = get_store().add_thread(board, title, body, image, **flood_limit)
     # 303 See Other: "the post worked, now GET this page". Reloading the thread
     # page afterwards will not send the form a second time.
     return redirect(url_for("boards.show_thread", thread_id=thread["id"]), code=303)
@@ -150,7 +181,8 @@ def is_closed(thread):
 
 
 def render_thread(thread, form=None, error=None):
-    """Render a thread page: its posts and the reply form."""
+    """Render a thread page: its posts and the reply form (and, for staff, the
+    moderator controls, whose Move form lists every board)."""
     store = get_store()
     return render_template(
         "thread.html",
@@ -158,6 +190,7 @@ def render_thread(thread, form=None, error=None):
         closed=is_closed(thread),
         posts=store.posts(thread),
         board=store.find_board(thread["board"]),
+        boards=store.boards_a_to_z(),
         form=form or {},
         error=error,
         max_body=MAX_BODY_LENGTH,
@@ -170,16 +203,21 @@ def create_reply(thread_id):
     """Add a reply to a thread, then show it (the #post-N anchor scrolls to it)."""
     thread = find_thread_or_404(thread_id)
     config = current_app.config
+    # Before even looking at the form: (the store checks both again, in its transaction)
+    if thread["locked"]:
+        refuse_reply_to_locked_thread()
     if is_closed(thread):
-        refuse_reply_to_closed_thread(config["REPLY_LIMIT"])  # before even looking at the form
+        refuse_reply_to_closed_thread(config["REPLY_LIMIT"])
     body = clean_text(request.form.get("body", ""))
     upload = check_upload(request.files.get("image"))
     check_body(body, required=upload is None)  # a reply needs text, an image, or both
     limits = {"bump_limit": config["BUMP_LIMIT"], "reply_limit": config["REPLY_LIMIT"]}
+    flood_limit = {"client": client_address(), "reply_interval": config["REPLY_INTERVAL"]}
     # The image file is written first; if storing the reply fails (the thread
-    # filled up meanwhile, say), it is deleted again.
+    # filled up or was locked meanwhile, or flood control refused it), it is
+    # deleted again.
     with saved_image(get_store().find_board(thread["board"]), upload) as image:
-        post = get_store().add_reply(thread, body, image, **limits)
+        post = get_store().add_reply(thread, body, image, **limits, **flood_limit)
     url = url_for("boards.show_thread", thread_id=thread["id"], _anchor=f"post-{post['id']}")
     return redirect(url, code=303)
 

@@ -22,12 +22,16 @@ import click
 from flask import current_app, g
 
 # Our tables, the ones that point at others first: the order to delete them in.
-TABLES = ("images", "posts", "threads")
+TABLES = ("reports", "images", "posts", "threads", "users", "audit_log", "flood_marks")
 
 DELETE_EVERYTHING = """
+DROP TABLE IF EXISTS reports;
 DROP TABLE IF EXISTS images;
 DROP TABLE IF EXISTS posts;
 DROP TABLE IF EXISTS threads;
+DROP TABLE IF EXISTS users;
+DROP TABLE IF EXISTS audit_log;
+DROP TABLE IF EXISTS flood_marks;
 """
 
 
@@ -129,19 +133,21 @@ def has_tables():
 
 
 @click.command("init-db")
-@click.confirmation_option(prompt="This deletes every thread and every post. Continue?")
+@click.confirmation_option(prompt="This deletes every thread, every post and every staff account. Continue?")
 def init_db_command():
     """Delete everything in the database and start again with empty tables."""
     init_db(reset=True)
     click.echo(f"Emptied the database {current_app.config['DATABASE']}")
     click.echo("(Uploaded image files are still in the upload folder: delete it yourself if you like.)")
+    click.echo("Make a new admin account with:")
+    click.echo("    flask --app steps/11_moderation/chatsite create-user NAME --role admin")
 
 
 def init_app(app):
     """Connect the database to this app: teardown, the init-db command, the tables."""
     # Flask calls close_db() when each request (and each app context) ends.
     app.teardown_appcontext(close_db)
-    # `flask --app steps/10_database/chatsite init-db` now exists.
+    # `flask --app steps/11_moderation/chatsite init-db` now exists.
     app.cli.add_command(init_db_command)
     # A fresh clone has no database yet: create the tables now, so that
     # `flask run` works straight away (no "no such table: threads").

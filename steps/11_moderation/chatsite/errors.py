@@ -2,7 +2,8 @@
 
 Flask calls an error handler when a view raises (or abort()s with) an error.
 It picks the most specific one: a FormError goes to show_form_again() in
-boards.py, before HTTPException, before Exception here.
+boards.py (or moderation.py), before CSRFError and FormError here, before
+HTTPException, before Exception.
 
 This blueprint has no pages of its own. bp.app_errorhandler (not
 bp.errorhandler) makes its handlers work for every page of the app, whichever
@@ -14,7 +15,8 @@ import sqlite3
 from flask import Blueprint, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
-from .forms import BadParameter
+from .csrf import CSRFError
+from .forms import BadParameter, FormError
 from .uploads import mib
 
 bp = Blueprint("errors", __name__)
@@ -30,21 +32,36 @@ ERROR_EXPLANATIONS = {
 }
 
 
+@bp.app_errorhandler(CSRFError)
+@bp.app_errorhandler(BadParameter)
+@bp.app_errorhandler(FormError)
+def show_own_description(error):
+    """Our own 400s say exactly what went wrong, instead of the general 400 text:
+    a form without the right token (most often it expired), an API parameter
+    that is not what the API documents, or a moderator's form that cannot be
+    done ("There is no such board")."""
+    return error_response(error, error.description)
+
+
 @bp.app_errorhandler(HTTPException)
 def show_error_page(error):
-    """One page for every HTTP error: the status, what went wrong, a way back."""
+    """One page for every HTTP error: the status, what went wrong, a way back.
+
+    An error without an explanation of ours shows its own description: a 403
+    says why ("This thread is locked."), a 429 how long to wait."""
     if error.code == 413:
-        explanation = too_large_explanation()
-    elif isinstance(error, BadParameter):
-        explanation = error.description  # it says which parameter is wrong, and what it should be
-    else:
-        explanation = ERROR_EXPLANATIONS.get(error.code, error.description)
+        return error_response(error, too_large_explanation())
+    return error_response(error, ERROR_EXPLANATIONS.get(error.code, error.description))
+
+
+def error_response(error, explanation):
+    """The error as JSON for the API, as a page for everything else."""
     headers = {}
     if error.code == 405:
         # A 405 answer must list the methods that do work here.
         headers["Allow"] = ", ".join(error.valid_methods)
     if getattr(error, "retry_after", None):
-        # A 503 says when it is worth trying again, in seconds.
+        # 503 and 429 say when it is worth trying again, in seconds.
         headers["Retry-After"] = str(error.retry_after)
     if request.path.startswith("/api/"):
         # Programs asked for JSON: an HTML page would only confuse them.

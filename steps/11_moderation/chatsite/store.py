@@ -6,8 +6,13 @@ schema.sql, in the file app.config["DATABASE"]. The Store still hands out the
 same kind of dictionaries, so the views and templates hardly change:
 
     thread: {"id", "board", "title", "created_at", "bumped_at", "bump_order",
-             "reply_count", "post_count"}
+             "reply_count", "post_count", "locked", "pinned"}
     post:   {"id", "thread_id", "body", "image", "created_at"}
+
+Step 11 adds what moderators change: a locked thread takes no replies
+(refuse_reply_to_locked_thread), pinned threads come first on their board. The
+moderators' own actions (deleting, locking, moving...) are in moderation.py,
+and new threads and replies now pass flood control (flood.py) on the way in.
 
 "image" is None or {"path", "content_type", "size", "width", "height",
 "original_name"}. Times are datetimes in UTC, as before.
@@ -31,6 +36,7 @@ from datetime import datetime, timezone
 
 from flask import abort, current_app
 
+from . import flood
 from .db import get_db, write_transaction
 
 # SQLite stores whole numbers in 8 bytes: none is larger than this. Python's
@@ -68,6 +74,11 @@ def refuse_reply_to_closed_thread(reply_limit):
         f"This thread has reached its limit of {reply_limit} replies and is closed. "
         "Nothing was posted; start a new thread to carry on.",
     )
+
+
+def refuse_reply_to_locked_thread():
+    """Stop the request with 403 Forbidden: a moderator locked this thread."""
+    abort(403, "This thread is locked. Nothing was posted.")
 
 
 def find_thread_or_404(thread_id):
@@ -109,15 +120,17 @@ class Store:
         return row.fetchone()["threads"]
 
     def board_page(self, board, page, per_page):
-        """The threads on page `page` of a board (1 is the first), most recently active first.
+        """The threads on page `page` of a board (1 is the first): the pinned ones
+        first, then the most recently active first.
 
         LIMIT says how many rows to return, OFFSET how many to skip first: page 3
-        skips the 100 threads of pages 1 and 2. The index on (board, bump_order)
-        hands SQLite the board's threads already in order, so it only walks past
-        the skipped ones, it never sorts the whole board.
+        skips the 100 threads of pages 1 and 2. The index on (board, pinned,
+        bump_order) hands SQLite the board's threads already in this order, so it
+        only walks past the skipped ones, it never sorts the whole board.
+        "pinned DESC": 1 (pinned) before 0.
         """
         rows = get_db().execute(
-            "SELECT * FROM threads WHERE board = ? ORDER BY bump_order DESC LIMIT ? OFFSET ?",
+            "SELECT * FROM threads WHERE board = ? ORDER BY pinned DESC, bump_order DESC LIMIT ? OFFSET ?",
             (board["slug"], per_page, (page - 1) * per_page),
         )
         return [thread_dict(row) for row in rows]
@@ -159,12 +172,27 @@ class Store:
         )
         return [post_dict(row) for row in rows]
 
-    def add_thread(self, board, title, body, image=None):
-        """Store a new thread (with an opening post if there is a body or image); return it."""
+    def find_post(self, post_id):
+        """The post with this id (without its image), or None if there is no such post."""
+        if not 1 <= post_id <= LARGEST_ID:
+            return None
+        row = get_db().execute("SELECT * FROM posts WHERE id = ?", (post_id,)).fetchone()
+        if row is None:
+            return None
+        return {"id": row["id"], "thread_id": row["thread_id"], "body": row["body"]}
+
+    def add_thread(self, board, title, body, image=None, client="", thread_interval=0):
+        """Store a new thread (with an opening post if there is a body or image); return it.
+
+        `client` may start a new thread only `thread_interval` seconds after its
+        last one (0: no limit); sooner is 429 Too Many Requests, nothing stored.
+        """
         now = datetime.now(timezone.utc).isoformat()
         has_opening_post = bool(body or image)
         db = get_db()
         with write_transaction(db):
+            # First, in the same transaction: is it too soon? (See flood.py.)
+            flood.check_and_mark_post(db, "thread", client, thread_interval)
             # bump_order: one more than the highest so far. Safe, because inside
             # write_transaction nobody else can write until we COMMIT.
             cursor = db.execute(
@@ -175,29 +203,39 @@ class Store:
             # lastrowid: the id SQLite just gave the new row.
             thread_id = cursor.lastrowid
             if has_opening_post:
-                self._insert_post(db, thread_id, body, image, now)
+                self._insert_post(db, thread_id, body, image, now, is_opening=True)
         return self.find_thread(thread_id)
 
-    def add_reply(self, thread, body, image=None, bump_limit=None, reply_limit=None):
+    def add_reply(
+        self, thread, body, image=None, bump_limit=None, reply_limit=None, client="", reply_interval=0
+    ):
         """Store a reply and bump its thread to the top of the board; return the post.
 
         One transaction: the new post and the thread's new bump_order and counts
         are stored together. A reader never sees the post without the bump.
         Past `bump_limit` replies the reply is stored, but the thread is not bumped.
         A thread with `reply_limit` replies is closed: 403 Forbidden, nothing stored.
-        (None: no limit.)
+        (None: no limit.) A locked thread: 403 too. `client` may reply only
+        `reply_interval` seconds after its last reply (0: no limit): 429.
         """
         now = datetime.now(timezone.utc).isoformat()
         db = get_db()
         with write_transaction(db):
-            # The number of replies is read inside the transaction. BEGIN IMMEDIATE
-            # lets one writer in at a time, so of two replies racing for the last
-            # place, the second one reads the new count and finds the thread closed.
+            # The thread is read inside the transaction. BEGIN IMMEDIATE lets one
+            # writer in at a time, so of two replies racing for the last place, the
+            # second one reads the new count and finds the thread closed; a reply
+            # that arrives while a moderator locks the thread finds it locked.
             # (abort() raises: write_transaction rolls back, nothing is stored.)
-            replies = db.execute("SELECT reply_count FROM threads WHERE id = ?", (thread["id"],))
-            reply_count = replies.fetchone()["reply_count"]
+            query = "SELECT reply_count, locked FROM threads WHERE id = ?"
+            row = db.execute(query, (thread["id"],)).fetchone()
+            if row is None:
+                abort(404)  # a moderator deleted the thread a moment ago
+            reply_count = row["reply_count"]
+            if row["locked"]:
+                refuse_reply_to_locked_thread()
             if reply_limit is not None and reply_count >= reply_limit:
                 refuse_reply_to_closed_thread(reply_limit)
+            flood.check_and_mark_post(db, "reply", client, reply_interval)
             post_id = self._insert_post(db, thread["id"], body, image, now)
             db.execute(
                 "UPDATE threads SET reply_count = reply_count + 1, post_count = post_count + 1 WHERE id = ?",
@@ -217,11 +255,12 @@ class Store:
             "created_at": datetime.fromisoformat(now),
         }
 
-    def _insert_post(self, db, thread_id, body, image, now):
+    def _insert_post(self, db, thread_id, body, image, now, is_opening=False):
         """Insert a post (and its image's row); return the post's id. The caller
         runs this inside its write_transaction."""
         cursor = db.execute(
-            "INSERT INTO posts (thread_id, body, created_at) VALUES (?, ?, ?)", (thread_id, body, now)
+            "INSERT INTO posts (thread_id, body, created_at, is_opening) VALUES (?, ?, ?, ?)",
+            (thread_id, body, now, int(is_opening)),
         )
         if image is not None:
             db.execute(

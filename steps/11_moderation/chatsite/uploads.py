@@ -2,7 +2,7 @@
 
 The blueprint has one page, /uploads/<path>, which serves a stored image.
 The boards blueprint calls check_upload() and saved_image() when a form
-carries a file.
+carries a file; moderation.py calls delete_image_files() when it deletes posts.
 """
 
 import math
@@ -101,6 +101,22 @@ def saved_image(board, upload):
         if image is not None:
             (Path(current_app.config["UPLOAD_FOLDER"]) / image["path"]).unlink(missing_ok=True)
         raise
+
+
+def delete_image_files(paths):
+    """Delete the files of images whose posts a moderator deleted (moderation.py).
+
+    Called after the posts' rows are deleted and COMMITted, never before: see
+    "Deleting posts and threads" in moderation.py. A file that cannot be deleted
+    (it is already gone, or the disk says no) is only logged: the posts are
+    deleted either way, and a file nobody links to any more harms no one.
+    """
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    for path in paths:
+        try:
+            (folder / path).unlink(missing_ok=True)
+        except OSError as error:
+            current_app.logger.warning("Could not delete the image file %s: %s", path, error)
 
 
 def display_name(filename, kind):
