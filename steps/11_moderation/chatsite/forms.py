@@ -2,7 +2,9 @@
 
 Each check raises FormError when something is wrong; show_form_again() in
 boards.py turns that into the form's page again, with the message and
-everything the person typed.
+everything the person typed. (Step 11's forms use FormError too: the report
+form, the users page and the moderators' Move form. See reports.py and
+moderation.py.)
 """
 
 import unicodedata
