@@ -13,13 +13,17 @@ every step keeps (and that a student's app must keep too, see "For instructors")
 - forms use the field names ``title``, ``body``, ``image`` (each with a ``<label>``:
   ``for`` its ``id``, or around it) and ``q``; if a form carries a hidden
   ``csrf_token`` field (the final app does), it is sent back like a browser would;
-- uploaded images are ``<img src="/uploads/...">`` with alt, width and height.
+- uploaded images are ``<img src="/uploads/...">`` with alt, width and height;
+- from step 11: staff accounts are made with ``flask create-user NAME --role ROLE``,
+  the login form (``/login``) has the fields ``username``, ``password``, a hidden
+  ``next`` and ``csrf_token``, and staff pages are under ``/mod/``.
 """
 import contextlib
 import http.cookiejar
 import io
 import json
 import re
+import sqlite3
 import threading
 import urllib.error
 import urllib.parse
@@ -415,3 +419,93 @@ class LiveBrowser:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+# --- staff accounts (step 11 on) ----------------------------------------------
+#
+# Posting stays anonymous; accounts are for moderators and admins only. An
+# account is made the way a site's owner makes the first one, with the command
+# `flask create-user NAME --role admin|moderator`, which asks for the password twice.
+# Hashing a password takes about a tenth of a second: a test makes the few
+# accounts it needs once, not once per case.
+
+PASSWORD = "correct horse"  # 8-200 characters
+
+
+def create_user_command(app, name, role=None, typed=f"{PASSWORD}\n{PASSWORD}\n"):
+    """Run `flask create-user NAME [--role ROLE]`, typing ``typed`` at its prompts;
+    return click's result (exit_code, output)."""
+    args = ["create-user", name] + (["--role", role] if role is not None else [])
+    return app.test_cli_runner().invoke(args=args, input=typed)
+
+
+def create_user(app, name, role="moderator", password=PASSWORD):
+    """Make a staff account with the command line (asserting that it worked)."""
+    result = create_user_command(app, name, role, f"{password}\n{password}\n")
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def submit(client, form_page, action, fields=None):
+    """Open ``form_page`` and send its form to ``action`` like a browser: the form's
+    hidden fields (csrf_token, next...) go along with ``fields``. The form must be there."""
+    shown = page(client.get(form_page))
+    form = next((form for form in shown.forms() if form.action == action), None)
+    assert form is not None, f"no form to {action} on {form_page}: {shown.forms()}"
+    data = {
+        name: field.get("value", "")
+        for name, field in form.fields.items()
+        if field.tag == "input" and field.get("type", "").lower() == "hidden"
+    }
+    data.update(fields or {})
+    return client.post(action, data=data)
+
+
+def log_in(client, name, password=PASSWORD, next=None):
+    """Fill in and send the login form (opened as /login?next=... if ``next`` is given)."""
+    url = "/login" if next is None else "/login?" + urllib.parse.urlencode({"next": next})
+    return submit(client, url, "/login", {"username": name, "password": password})
+
+
+def staff_client(app, name, role="moderator"):
+    """A new browser, logged in as a new staff member ``name`` with ``role``."""
+    create_user(app, name, role)
+    client = app.test_client()
+    response = log_in(client, name)
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    return client
+
+
+def where(response):
+    """Where a redirect sends the browser: a path on this site (with its ?query
+    and #fragment), or the whole Location when it leaves the site; None if none."""
+    location = response.headers.get("Location")
+    if location is None:
+        return None
+    parts = urllib.parse.urlsplit(location)
+    if parts.scheme in ("", "http", "https") and parts.netloc in ("", "localhost"):
+        return urllib.parse.urlunsplit(("", "", parts.path, parts.query, parts.fragment))
+    return location
+
+
+def login_redirect_next(response):
+    """If ``response`` sends the browser to the login page (302 or 303), the
+    ``next`` it carries (or "" without one); otherwise None."""
+    if response.status_code not in (302, 303) or where(response) is None:
+        return None
+    parts = urllib.parse.urlsplit(where(response))
+    if parts.path != "/login":
+        return None
+    return urllib.parse.parse_qs(parts.query).get("next", [""])[0]
+
+
+def user_id(app, name):
+    """The id of the account ``name`` (table ``users`` of the app's SQLite database)."""
+    url = app.config.get("SQLALCHEMY_DATABASE_URI", "")
+    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else app.config["DATABASE"]
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        row = connection.execute(
+            "SELECT id FROM users WHERE lower(username) = lower(?)", (name,)
+        ).fetchone()
+    assert row is not None, f"no user {name!r}"
+    return row[0]

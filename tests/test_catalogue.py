@@ -17,15 +17,21 @@ from dataclasses import dataclass
 import imagefactory
 import pytest
 from forum import (
+    PASSWORD,
     create_thread,
+    create_user,
     csrf_token,
     image_urls_in,
+    log_in,
+    login_redirect_next,
     page,
     post_form,
     post_ids,
     reply,
+    staff_client,
     stored_files,
     thread_ids_on_board,
+    user_id,
 )
 from markupsafe import escape
 
@@ -65,6 +71,19 @@ def get(url):
 
 def post(url):
     return lambda client, thread_id: post_form(client, "/", url.format(thread=thread_id), {})
+
+
+def post_with_token(url, fields):
+    """POST to ``url`` with this browser's csrf token (from a board page's form)."""
+    return lambda client, thread_id: post_form(client, "/boards/astronomy", url, fields)
+
+
+def report_first_post(reason, details=""):
+    def send(client, thread_id):
+        url = f"/posts/{post_ids(client, thread_id)[0]}/report"
+        return post_form(client, url, url, {"reason": reason, "details": details})
+
+    return send
 
 
 def raw_multipart(build):
@@ -124,6 +143,86 @@ def upload_of_total_size(total):
         return multipart(token, {"body": "sized"}, ("sized.png", imagefactory.png_of_size(total - overhead)))
 
     return build
+
+
+def login(username, password=PASSWORD, user=None):
+    """Send the login form; ``user`` (a name) is made first, as a moderator."""
+
+    def send(client, thread_id):
+        if user is not None:
+            create_user(client.application, user)
+        return log_in(client, username, password)
+
+    return send
+
+
+def staff_post(url, fields=None):
+    """Log in as a moderator, then POST to ``url`` ({thread}: the case's thread) with the csrf token."""
+
+    def send(client, thread_id):
+        create_user(client.application, "milo")
+        assert log_in(client, "milo").status_code == 303
+        return post_form(client, "/boards/astronomy", url.format(thread=thread_id), fields or {})
+
+    return send
+
+
+def delete_reply_twice(client, thread_id):
+    """A moderator deletes a new reply (303), then deletes it again."""
+    create_user(client.application, "milo")
+    assert log_in(client, "milo").status_code == 303
+    assert reply(client, thread_id, "to be deleted").status_code == 303
+    post_id = post_ids(client, thread_id)[-1]
+    assert post_form(client, "/boards/astronomy", f"/mod/posts/{post_id}/delete", {}).status_code == 303
+    return post_form(client, "/boards/astronomy", f"/mod/posts/{post_id}/delete", {})
+
+
+def act_on_a_deleted_thread(action):
+    """A moderator deletes a new thread (303), then tries ``action`` on it."""
+
+    def send(client, thread_id):
+        create_user(client.application, "milo")
+        assert log_in(client, "milo").status_code == 303
+        doomed = create_thread(client, title="Doomed")
+        assert post_form(client, "/boards/astronomy", f"/mod/threads/{doomed}/delete", {}).status_code == 303
+        return post_form(client, "/boards/astronomy", f"/mod/threads/{doomed}/{action}", {"board": "chess"})
+
+    return send
+
+
+def reply_to_a_locked_thread(client, thread_id):
+    moderator = staff_client(client.application, "milo")
+    assert post_form(moderator, "/boards/astronomy", f"/mod/threads/{thread_id}/lock", {}).status_code == 303
+    # The page no longer has a reply form: the request of a page left open before the lock.
+    fields = {"body": "Let me in anyway"}
+    return post_form(client, "/boards/astronomy", f"/threads/{thread_id}/replies", fields,
+                     image=("l.png", imagefactory.png()))
+
+
+def disabled_moderators_old_session(client, thread_id):
+    """A moderator is logged in; an admin disables them; their next click (lock) is refused."""
+    app = client.application
+    create_user(app, "dora")
+    assert log_in(client, "dora").status_code == 303
+    admin = staff_client(app, "ann", "admin")
+    disabled = post_form(admin, "/boards/astronomy", f"/mod/users/{user_id(app, 'dora')}/disable", {})
+    assert disabled.status_code == 303
+    return post_form(client, "/boards/astronomy", f"/mod/threads/{thread_id}/lock", {})
+
+
+def forged_session(user):
+    """A session signed with the site's own key (as if it had leaked) whose user id is
+    ``user``: a string, a huge number, a list, an id nobody has. Then open the home page."""
+
+    def send(client, thread_id):
+        app = client.application
+        value = app.session_interface.get_signing_serializer(app).dumps(
+            {"user_id": user, "_user_id": user}  # the step's key, and Flask-Login's
+        )
+        client.set_cookie(app.config["SESSION_COOKIE_NAME"], value)
+        return client.get("/")
+
+    return send
 
 
 # --- checks for accepted input ---------------------------------------------------
@@ -219,6 +318,23 @@ def uploads_are_served(client, response, thread_id):
     assert client.get(url).status_code == 200
 
 
+def report_route_works(client, response, thread_id):
+    """The 404 came from the unknown post, not from a missing report page."""
+    assert client.get(f"/posts/{post_ids(client, thread_id)[0]}/report").status_code == 200
+
+
+def still_open(client, response, thread_id):
+    """The thread was not locked: its reply form is still there."""
+    html = client.get(f"/threads/{thread_id}")
+    assert f"/threads/{thread_id}/replies" in [form.action for form in page(html).forms()]
+
+
+def anonymous(client, response, thread_id):
+    """The browser is a visitor: staff pages send it to the login page, staff actions are refused."""
+    assert login_redirect_next(client.get("/mod/")) == "/mod/"
+    assert post_form(client, "/boards/astronomy", f"/mod/threads/{thread_id}/lock", {}).status_code == 403
+
+
 def json_error(status):
     def check(client, response, thread_id):
         assert response.mimetype == "application/json"
@@ -255,6 +371,8 @@ SCRIPT = "<script>alert(1)</script>"
 # instead of being sent as a parameter (see steps/10_database/chatsite/store.py).
 DROP_TABLE = "x'); DROP TABLE threads; --"
 OR_TRUE = "' OR 1=1 --"
+
+WRONG = "Wrong username or password."
 
 CASES = {
     "03": [
@@ -410,6 +528,42 @@ CASES = {
         Case("page 0", get("/boards/astronomy?page=0"), 404),
         Case("page -1", get("/boards/astronomy?page=-1"), 404),
     ],
+    "11": [
+        Case("login with an empty username", login(""), 400, says="Enter your username and password."),
+        Case("login with an empty password", login("milo", "", user="milo"), 400,
+             says="Enter your username and password."),
+        Case("login with a 33-character username", login("m" * 33), 400, says=WRONG),
+        Case("login with a 10,000-character username", login("m" * 10_000), 400, says=WRONG),
+        Case("login with a 10,000-character password", login("milo", "p" * 10_000, user="milo"), 400,
+             says=WRONG),
+        Case("login with NUL in the username", login("mi\x00lo", user="milo"), 400, says=WRONG),
+        Case("login with a wrong password", login("milo", "not the password", user="milo"), 400, says=WRONG),
+        Case("report of an unknown post", post_with_token("/posts/999999/report", {"reason": "spam"}), 404,
+             then=report_route_works),
+        Case("report of a post id larger than any database integer", get("/posts/" + "9" * 30 + "/report"),
+             404, then=report_route_works),
+        Case("report with an unknown reason", report_first_post("rude"), 400),
+        Case("report with details of 501 characters", report_first_post("other", "d" * 501), 400),
+        Case("delete an unknown post", staff_post("/mod/posts/999999/delete"), 404),
+        Case("delete a post id larger than any database integer",
+             staff_post("/mod/posts/" + "9" * 30 + "/delete"), 404),
+        Case("delete a post twice", delete_reply_twice, 404),
+        Case("delete a thread twice", act_on_a_deleted_thread("delete"), 404),
+        Case("lock a deleted thread", act_on_a_deleted_thread("lock"), 404),
+        Case("move a deleted thread", act_on_a_deleted_thread("move"), 404),
+        Case("move a thread to an unknown board", staff_post("/mod/threads/{thread}/move", {"board": "../x"}),
+             400),
+        Case("reply to a locked thread", reply_to_a_locked_thread, 403, says="This thread is locked."),
+        Case("a disabled moderator's old session", disabled_moderators_old_session, 403, then=still_open),
+        Case('forged session: user id "1"', forged_session("1"), 200, says="Staff login", then=anonymous),
+        Case("forged session: user id 10**30", forged_session(10**30), 200, says="Staff login",
+             then=anonymous),
+        Case("forged session: user id a list", forged_session([1]), 200, says="Staff login", then=anonymous),
+        Case("forged session: user id not a number", forged_session("abc"), 200, says="Staff login",
+             then=anonymous),
+        Case("forged session: an id nobody has", forged_session(999), 200, says="Staff login",
+             then=anonymous),
+    ],
 }
 
 
@@ -486,6 +640,12 @@ def test_api_input(case, client, upload_folder):
 @pytest.mark.since("10")
 @cases("10")
 def test_board_page_input(case, client, upload_folder):
+    run_case(case, client, upload_folder)
+
+
+@pytest.mark.since("11")
+@cases("11")
+def test_moderation_input(case, client, upload_folder):
     run_case(case, client, upload_folder)
 
 
