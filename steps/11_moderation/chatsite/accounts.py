@@ -261,8 +261,9 @@ def login_post():
         # The same words whatever went wrong: the page never tells anyone
         # which names have an account.
         return render_login(username, next_page, WRONG_LOGIN), 400
-    with write_transaction(db):
-        flood.forget_mark(db, mark)
+    if mark is not None:  # (None: the limit is off, nothing was marked)
+        with write_transaction(db):
+            flood.forget_mark(db, mark)
 
     # A new session for the logged-in user: clear() drops everything the
     # session held before (its CSRF token too). Someone who planted a session

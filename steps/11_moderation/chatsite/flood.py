@@ -126,8 +126,7 @@ FAILURES_OF_USERNAME = (
 
 def forget_mark(db, mark_id):
     """Delete one mark: the login it stood for was not a failure after all."""
-    if mark_id is not None:
-        db.execute("DELETE FROM flood_marks WHERE id = ?", (mark_id,))
+    db.execute("DELETE FROM flood_marks WHERE id = ?", (mark_id,))
 
 
 def add_mark(db, action, client, username, now):
