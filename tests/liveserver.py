@@ -44,6 +44,10 @@ class Gunicorn:
             "CHATSITE_SECRET_KEY": "test",
             "CHATSITE_WORKERS": str(workers),
             "CHATSITE_BIND": f"127.0.0.1:{self.port}",
+            # Flood control off: these tests post many times a second from one address.
+            "CHATSITE_THREAD_INTERVAL": "0",
+            "CHATSITE_REPLY_INTERVAL": "0",
+            "CHATSITE_LOGIN_ATTEMPTS_PER_MINUTE": "0",
             # Any other setting of the app, e.g. TRUSTED_HOSTS=[...]: CHATSITE_TRUSTED_HOSTS.
             **{f"CHATSITE_{name}": value for name, value in settings.items()},
         }

@@ -1,5 +1,5 @@
 """Chat Site: a forum-style chat site with boards, threads, replies, search,
-image uploads and a JSON API.
+image uploads, a JSON API, and moderation (staff accounts, reports, flood control).
 
 Install it (`pip install -e .` from the top folder: `make run` does that), bring
 its database up to date, then start it, from any folder:
@@ -16,7 +16,21 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from chatsite import api, boards, bodies, csrf, db, errors, fourchan, search, store, uploads
+from chatsite import (
+    accounts,
+    api,
+    boards,
+    bodies,
+    db,
+    errors,
+    flood,
+    forms,
+    fourchan,
+    mod,
+    search,
+    store,
+    uploads,
+)
 from chatsite.config import load_config
 
 # Sent with every response. They tell the browser to be strict with our pages:
@@ -53,8 +67,11 @@ def create_app(test_config=None):
     db.init_app(app)
     store.init_app(app)
     bodies.init_app(app)  # first: a broken body is refused before the CSRF check reads it
-    csrf.init_app(app)
-    for blueprint in (boards.bp, search.bp, uploads.bp, api.bp, fourchan.bp, errors.bp):
+    forms.init_app(app)  # Flask-WTF's CSRFProtect: every POST needs the session's token
+    accounts.init_app(app)  # Flask-Login: current_user, staff pages
+    flood.init_app(app)  # Flask-Limiter: how often one client may post or try to log in
+    blueprints = (boards.bp, search.bp, uploads.bp, api.bp, fourchan.bp, accounts.bp, mod.bp, errors.bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.after_request(add_security_headers)
     if app.config["PROXIES"]:

@@ -1,21 +1,35 @@
-"""The pages for people: the board list, board pages, threads and replies."""
+"""The pages for people: the board list, board pages, threads, replies and reports."""
 
 import string
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
-from chatsite import uploads
+from chatsite import flood, uploads
 from chatsite.forms import (
     MAX_BODY_LENGTH,
+    MAX_REPORT_DETAILS,
     MAX_TITLE_LENGTH,
     FormError,
+    MoveForm,
+    ReportForm,
+    SelectChoice,
     check_body,
     check_title,
     clean_text,
+    first_error,
     last_page_or_404,
     requested_page,
 )
-from chatsite.store import THREADS_PER_PAGE, ThreadClosed, find_board_or_404, find_thread_or_404, get_store
+from chatsite.store import (
+    THREADS_PER_PAGE,
+    ThreadClosed,
+    ThreadLocked,
+    find_board_or_404,
+    find_post_or_404,
+    find_thread_or_404,
+    get_store,
+)
 
 bp = Blueprint("boards", __name__)
 
@@ -36,6 +50,8 @@ def stop_if_not_found(endpoint, values):
         find_board_or_404(values["slug"])
     if "thread_id" in values:
         find_thread_or_404(values["thread_id"])
+    if "post_id" in values:
+        find_post_or_404(values["post_id"])
 
 
 @bp.url_value_preprocessor
@@ -123,6 +139,7 @@ def render_board(board, page=1, form=None, error=None):
 
 
 @bp.post("/boards/<slug>/threads")
+@flood.post_limit("THREAD_INTERVAL", "You can start another thread in {seconds} seconds.")
 def create_thread(slug):
     """Start a thread from the form on a board page."""
     board = find_board_or_404(slug)
@@ -151,8 +168,13 @@ def show_thread(thread_id):
 
 
 def render_thread(thread, form=None, error=None):
-    """Render a thread page: its posts and the reply form."""
+    """Render a thread page: its posts and the reply form (and for staff, their controls)."""
     store = get_store()
+    move_form = None
+    if current_user.is_authenticated:
+        move_form = MoveForm()
+        others = [board for board in store.boards() if board["slug"] != thread["board"]]
+        move_form.board.choices = [SelectChoice(board["slug"], board["name"]) for board in others]
     return render_template(
         "thread.html",
         thread=thread,
@@ -161,17 +183,22 @@ def render_thread(thread, form=None, error=None):
         board=store.board(thread["board"]),
         form=form or {},
         error=error,
+        move_form=move_form,
     )
 
 
 @bp.post("/threads/<id:thread_id>/replies")
+@flood.post_limit("REPLY_INTERVAL", "You can post another reply in {seconds} seconds.")
 def create_reply(thread_id):
     """Add a reply to a thread, then show it (the #post-N anchor scrolls to it)."""
     thread = find_thread_or_404(thread_id)
     config = current_app.config
     limits = {"bump_limit": config["BUMP_LIMIT"], "reply_limit": config["REPLY_LIMIT"]}
+    # Both before the upload is even looked at (the store checks again, as it stores).
+    if thread["locked"]:
+        raise ThreadLocked()
     if thread["reply_count"] >= limits["reply_limit"]:
-        raise ThreadClosed(limits["reply_limit"])  # before the upload is even looked at
+        raise ThreadClosed(limits["reply_limit"])
     body = clean_text(request.form.get("body", ""))
     upload = uploads.check_upload(request.files.get("image"))
     check_body(body, required=upload is None)  # a reply needs text, an image, or both
@@ -183,6 +210,33 @@ def create_reply(thread_id):
         uploads.keep_board_within_budget(thread["board"])
     url = url_for("boards.show_thread", thread_id=thread["id"], _anchor=f"post-{post['id']}")
     return redirect(url, code=303)
+
+
+# --- Reports ----------------------------------------------------------------------------
+
+
+@bp.get("/posts/<id:post_id>/report")
+def report_form(post_id):
+    """The form to report a post to the moderators (anyone may: no account needed)."""
+    return render_report(find_post_or_404(post_id), ReportForm())
+
+
+@bp.post("/posts/<id:post_id>/report")
+def create_report(post_id):
+    """Store a report, thank the visitor (flashed) and go back to the post."""
+    post = find_post_or_404(post_id)
+    form = ReportForm()
+    if not form.validate():
+        return render_report(post, form, first_error(form)), 400
+    if get_store().add_report(post_id, form.reason.data, form.details.data) is None:
+        abort(404)  # deleted in the meantime
+    flash("Thank you: a moderator will look at your report.")
+    url = url_for("boards.show_thread", thread_id=post["thread_id"], _anchor=f"post-{post_id}")
+    return redirect(url, code=303)
+
+
+def render_report(post, form, error=None):
+    return render_template("report.html", post=post, form=form, error=error, max_details=MAX_REPORT_DETAILS)
 
 
 @bp.errorhandler(FormError)

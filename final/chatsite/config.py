@@ -13,6 +13,7 @@ create_app() calls load_config(). Each layer overrides the one before it:
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 # Host names the site answers to when nobody configured any: this computer only.
@@ -84,16 +85,48 @@ def defaults(instance_path):
         # Seconds an SQLite writer waits for its turn before the visitor gets
         # "503: busy, try again" (writers take turns, see db.py).
         "DATABASE_TIMEOUT": 15,
+        # Flood control (flood.py): seconds between two new threads, and between
+        # two replies, from one client (its IP address; behind a proxy, see PROXIES).
+        # Only posts that were stored start the clock. 0 turns a limit off.
+        "THREAD_INTERVAL": 60,
+        "REPLY_INTERVAL": 10,
+        # Failed logins allowed in any 60 seconds, from one client and for one
+        # username (each counted on its own); past either, even the right password
+        # gets 429 until the minute is over. 0 turns the limit off.
+        "LOGIN_ATTEMPTS_PER_MINUTE": 5,
+        # Where Flask-Limiter keeps its counts. "memory://" is each worker process's
+        # own memory: under gunicorn with N workers a client may get up to N posts
+        # per interval (one per worker), and a restart forgets every count. For one
+        # count across workers (and machines), point it at a shared store, e.g.
+        # CHATSITE_RATELIMIT_STORAGE_URI=redis://localhost:6379 (pip install redis).
+        "RATELIMIT_STORAGE_URI": "memory://",
+        # A staff member's login lasts this long after their last request (Flask
+        # renews a permanent session's cookie with every answer). Visitors' sessions
+        # (only their CSRF token) end when the browser closes.
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        # The CSRF token (Flask-WTF) lives as long as the session it belongs to,
+        # not one hour (Flask-WTF's default): a reply typed slowly in a tab left
+        # open all afternoon must not be refused as "expired". A token is only
+        # ever good for its own session, which ends when the browser closes (a
+        # visitor) or 12 hours after the last request (staff, see above).
+        "WTF_CSRF_TIME_LIMIT": None,
     }
 
 
 def load_config(app, test_config=None):
     """Fill app.config from the four layers described at the top of this file."""
+    # Flask's own default (False) is dropped, so that we can tell below whether
+    # any layer set it.
+    app.config.pop("SESSION_COOKIE_SECURE", None)
     app.config.from_mapping(defaults(app.instance_path))
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("CHATSITE")
     if test_config is not None:
         app.config.from_mapping(test_config)
+    # A site served over HTTPS (CHATSITE_PREFERRED_URL_SCHEME=https) sends the
+    # session cookie over HTTPS only, so that a staff member's login never
+    # travels in clear text; SESSION_COOKIE_SECURE, when set, has the last word.
+    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["PREFERRED_URL_SCHEME"] == "https")
     # Flask-SQLAlchemy reads its own setting name; ours is the shorter one above.
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config["DATABASE_URL"])
     if not app.config["SECRET_KEY"]:

@@ -2,20 +2,22 @@
 
 Flask calls an error handler when a view raises (or abort()s with) an error.
 It picks the most specific one: CSRFError before HTTPException before Exception.
-(A refused form, FormError, is handled by the boards blueprint that owns the forms.)
+(A refused post form, FormError, is shown again by the boards blueprint that owns
+the forms; anywhere else a FormError is an error page with its message.)
 """
 
 import sqlite3
 
 from flask import Blueprint, current_app, render_template, request
+from flask_limiter import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge, ServiceUnavailable
 
-from chatsite import uploads
+from chatsite import flood, uploads
 from chatsite.bodies import IncompleteBody
-from chatsite.csrf import CSRFError
-from chatsite.forms import BadParameter
+from chatsite.forms import BadParameter, FormError
 
 bp = Blueprint("errors", __name__)
 
@@ -33,14 +35,36 @@ ERROR_EXPLANATIONS = {
 }
 
 
+# What a refused CSRF token means to the person who sent the form.
+CSRF_EXPLANATION = "This form has expired. Please reload the page and try again."
+
+
 @bp.app_errorhandler(CSRFError)
+def show_expired_form(error):
+    """A form without this session's CSRF token (Flask-WTF's CSRFProtect refused
+    it, before any view ran: nothing changed). Most often the page was left open
+    until the session ended; Flask-WTF's own reason ("The CSRF token is missing.")
+    is for developers, not visitors."""
+    return error_response(error, CSRF_EXPLANATION)
+
+
 @bp.app_errorhandler(IncompleteBody)
 @bp.app_errorhandler(BadParameter)
+@bp.app_errorhandler(FormError)
 def show_own_description(error):
-    """Our own 400s say exactly what went wrong: a form without the right token
-    (most often it expired), a request that did not arrive whole, or an API
-    parameter that is not what the API documents."""
+    """Our own 400s say exactly what went wrong: a request that did not arrive
+    whole, an API parameter that is not what the API documents, or a form field
+    (the moderators' forms: "There is no board called ...")."""
     return error_response(error, error.description)
+
+
+@bp.app_errorhandler(RateLimitExceeded)
+def show_too_many_requests(error):
+    """429: Flask-Limiter refused a post or a login (see flood.py). The page and
+    the Retry-After header say how many seconds to wait."""
+    seconds = flood.seconds_to_wait()
+    error.retry_after = seconds
+    return error_response(error, error.description.format(seconds=seconds))
 
 
 @bp.app_errorhandler(HTTPException)

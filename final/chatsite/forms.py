@@ -1,13 +1,32 @@
-"""Checking what people type into the forms.
+"""Checking what people type into the forms, and the CSRF token every form carries.
 
-Each check raises FormError when something is wrong; errors.py turns that into
-the form's page again, with the message and everything the person typed.
+The post forms (a new thread, a reply) are checked by hand: each check raises
+FormError when something is wrong, and the boards blueprint shows the form's page
+again, with the message and everything the person typed. The moderation forms
+(login, report, accounts, moving a thread) are Flask-WTF forms (FlaskForm): each
+declares its fields and their rules, and the view that handles it validates it.
+
+CSRF: Flask-WTF's CSRFProtect checks every POST (and PUT, PATCH, DELETE) for
+this session's token before any view runs, and {{ csrf_token() }} writes it into
+each form. See init_app below.
 """
 
+import re
 import unicodedata
 
-from flask import abort, request
+from flask import abort, request, session
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import BadRequest
+from wtforms import HiddenField, PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import AnyOf, Length, Regexp, ValidationError
+
+try:
+    from wtforms import SelectChoice  # a choice of a select or radio field, WTForms 3.3 on
+except ImportError:  # pragma: no cover - earlier WTForms take (value, label) pairs
+
+    def SelectChoice(value, label):  # noqa: N802 - stands in for the class
+        return (value, label)
 
 # Limits on what people may type. The forms show them too (maxlength).
 MAX_TITLE_LENGTH = 120
@@ -154,3 +173,160 @@ def page_number(text):
     if not (text.isascii() and text.isdigit()) or len(text) > MAX_PAGE_DIGITS or int(text) < 1:
         return None
     return int(text)
+
+
+# --- CSRF ---------------------------------------------------------------------------
+#
+# The danger: another website can hold a form that posts to this site. Your
+# browser would send it along with your cookies, so it would look like you wrote it.
+# The guard: the session holds a random token, and every form on our pages carries
+# it (signed) in a hidden field. Another site cannot read our pages, so it cannot
+# know the token, and CSRFProtect refuses a POST without it: 400, and errors.py
+# says "This form has expired..." (nothing has changed: no view ran).
+
+csrf = CSRFProtect()
+
+# What Flask-WTF keeps in the session: the SHA-1 of random bytes, 40 hex digits.
+SESSION_TOKEN_PATTERN = re.compile(r"[0-9a-f]{40}")
+
+
+def init_app(app):
+    """Check every unsafe request's token, and let templates write {{ csrf_token() }}."""
+    # First, before CSRFProtect registers its own check: the order they run in.
+    app.before_request(drop_forged_session_token)
+    csrf.init_app(app)
+
+
+def drop_forged_session_token():
+    """Forget a session token that Flask-WTF did not make.
+
+    The session is a signed cookie: nobody can change it without the secret key.
+    But a leaked or weak key happens, so whatever the session holds is checked
+    like any other input. Flask-WTF compares tokens with hmac.compare_digest,
+    which raises TypeError (a 500) for a list or a number, and it would sign and
+    hand out "safe" Markup or any other string as it is. `type(...) is str`
+    refuses Markup (a str subclass), lists, numbers and None; the pattern refuses
+    any other text. A page then gets a fresh token, and a POST is refused (400).
+    """
+    if "csrf_token" not in session:
+        return
+    token = session["csrf_token"]
+    if type(token) is not str or not SESSION_TOKEN_PATTERN.fullmatch(token):
+        del session["csrf_token"]
+
+
+# --- The moderation forms (Flask-WTF) ------------------------------------------------
+
+
+class Form(FlaskForm):
+    class Meta:
+        # CSRFProtect has already checked this request's token (see above): the
+        # forms do not check it a second time, nor add a field of their own.
+        csrf = False
+
+
+# Staff accounts. Names are ASCII: one way to write each, and lower() makes
+# "Mia" and "mia" the same name on every database (models.User.username_key).
+MAX_USERNAME_LENGTH = 32
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,32}\Z")
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 200
+ROLES = ("admin", "moderator")
+ROLE_CHOICES = [SelectChoice("moderator", "Moderator"), SelectChoice("admin", "Admin")]
+
+USERNAME_MESSAGE = "Usernames are 1 to 32 characters long: letters, digits, _, - and . only."
+PASSWORD_MESSAGE = f"Passwords must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters long."
+ROLE_MESSAGE = "Choose a role: admin or moderator."
+
+
+class LoginForm(Form):
+    """The staff login. Checked by accounts.login itself: whatever is wrong, the
+    answer says the same words ("Wrong username or password.")."""
+
+    username = StringField("Username")
+    password = PasswordField("Password")
+    next = HiddenField()
+
+
+class UserForm(Form):
+    """A new staff account (the users page, and `flask create-user`)."""
+
+    username = StringField("Username", validators=[Regexp(USERNAME_PATTERN, message=USERNAME_MESSAGE)])
+    password = PasswordField(
+        "Password",
+        validators=[Length(MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH, message=PASSWORD_MESSAGE)],
+    )
+    role = SelectField(
+        "Role",
+        choices=ROLE_CHOICES,
+        validate_choice=False,  # AnyOf says it in our words
+        validators=[AnyOf(ROLES, message=ROLE_MESSAGE)],
+    )
+
+
+class RoleForm(Form):
+    """An account's new role."""
+
+    role = SelectField(
+        "Role",
+        choices=ROLE_CHOICES,
+        validate_choice=False,
+        validators=[AnyOf(ROLES, message=ROLE_MESSAGE)],
+    )
+
+
+class MoveForm(Form):
+    """The board a thread moves to (mod.move_thread checks that it exists)."""
+
+    board = SelectField("Move to board", validate_choice=False)
+
+
+# Why a visitor reports a post: (value, label).
+REPORT_REASONS = [
+    SelectChoice("spam", "Spam or advertising"),
+    SelectChoice("off-topic", "Off-topic for this board"),
+    SelectChoice("illegal", "Illegal content"),
+    SelectChoice("other", "Something else"),
+]
+REASONS = ("spam", "off-topic", "illegal", "other")
+MAX_REPORT_DETAILS = 500
+REASON_MESSAGE = "Choose a reason for your report."
+DETAILS_MESSAGE = f"Details can be at most {MAX_REPORT_DETAILS} characters long."
+
+
+def clean_details(text):
+    """A report's details, cleaned like a post; nothing visible counts as nothing."""
+    text = clean_text(text or "")
+    return text if has_visible_character(text) else ""
+
+
+def no_hidden_characters(_form, field):
+    if has_hidden_characters(field.data, allow_line_breaks=True):
+        raise ValidationError("Details cannot contain control or text-direction characters.")
+
+
+class ReportForm(Form):
+    """A visitor's report of a post."""
+
+    reason = RadioField(
+        "Why should a moderator look at this post?",
+        choices=REPORT_REASONS,
+        validate_choice=False,
+        validators=[AnyOf(REASONS, message=REASON_MESSAGE)],
+    )
+    details = TextAreaField(
+        "Details",
+        filters=[clean_details],
+        validators=[
+            Length(max=MAX_REPORT_DETAILS, message=DETAILS_MESSAGE),
+            no_hidden_characters,
+        ],
+    )
+
+
+def first_error(form):
+    """The first message of a form that did not validate, in the order of its fields."""
+    for field in form:
+        if field.errors:
+            return field.errors[0]
+    return None

@@ -1,4 +1,5 @@
-"""The tables: threads, their posts, and the images attached to posts.
+"""The tables: threads, their posts, and the images attached to posts; and for
+moderation, the staff's accounts, visitors' reports and the audit log.
 
 Boards are not a table: they are settings (config.BOARDS), and a thread names
 its board by slug. Every change to these classes needs a migration in
@@ -11,7 +12,19 @@ the database it runs on (see migrations/versions/0001_initial.py).
 
 from datetime import datetime, timezone
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from flask_login import UserMixin
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from chatsite.db import db
@@ -45,8 +58,9 @@ class Thread(db.Model):
     __tablename__ = "threads"
     # AUTOINCREMENT: SQLite never hands out a deleted thread's id again.
     __table_args__ = (
-        # A board page: this board's threads, most recently active first.
-        Index("ix_threads_board_bump_order", "board", "bump_order"),
+        # A board page: this board's threads, pinned ones first, then the most
+        # recently active (read backwards: pinned DESC, bump_order DESC).
+        Index("ix_threads_board_pinned_bump_order", "board", "pinned", "bump_order"),
         # Search results, site-wide, most recently active first.
         Index("ix_threads_bump_order", "bump_order"),
         {"sqlite_autoincrement": True},
@@ -62,7 +76,14 @@ class Thread(db.Model):
     bump_order: Mapped[int] = mapped_column(BigInteger)
     reply_count: Mapped[int] = mapped_column(Integer, default=0)
     # Kept as counters so that a board page does not count 50 threads' posts.
+    # Every post is a reply except the opening post, so a thread has one post more
+    # than it has replies exactly when its opening post is there (a thread can be
+    # started with a title only, and a moderator can delete its opening post).
     post_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Set by moderators: a locked thread takes no replies; a pinned one stays at
+    # the top of its board.
+    locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     posts: Mapped[list["Post"]] = relationship(
         back_populates="thread", order_by="Post.id", passive_deletes=True
@@ -107,6 +128,73 @@ class Image(db.Model):
     post: Mapped[Post] = relationship(back_populates="image")
 
 
+class User(UserMixin, db.Model):
+    """A staff member: a moderator or an admin. Visitors have no accounts.
+
+    UserMixin gives Flask-Login what it asks of a user: get_id() (the id, as
+    text, that the session keeps) and is_authenticated."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(32))  # as it was typed: "Mia"
+    # The name lower-cased: "Mia" and "mia" are the same user. Unique, and how
+    # login finds a user. (Names are ASCII, see forms.USERNAME_PATTERN.)
+    username_key: Mapped[str] = mapped_column(String(32), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))  # "admin" or "moderator" (ROLES)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    @property
+    def is_active(self):
+        """Flask-Login's name for "may log in"."""
+        return not self.disabled
+
+    @property
+    def is_admin(self):
+        return self.role == "admin"
+
+
+class Report(db.Model):
+    """A visitor's report of a post. It goes with its post (ON DELETE CASCADE)."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        # The open reports (dismissed_at IS NULL), newest first.
+        Index("ix_reports_dismissed_at_id", "dismissed_at", "id"),
+        Index("ix_reports_post_id", "post_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(20))  # forms.REPORT_REASONS
+    details: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Who dismissed it and when; None while it is open. A name, not a user id:
+    # the record outlives any change to the account.
+    dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dismissed_by: Mapped[str | None] = mapped_column(String(32))
+
+    post: Mapped[Post] = relationship()
+
+
+class AuditEntry(db.Model):
+    """One thing a staff member did ("lock thread", "thread 3"). Everything is
+    kept as text, the username too: an entry outlives what it describes."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # newest first: id DESC
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    username: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(100))
+    details: Mapped[str] = mapped_column(Text, default="")
+
+
 # The columns store.py copies into the dictionaries it hands to views and templates.
-THREAD_FIELDS = ("id", "board", "title", "created_at", "bumped_at", "reply_count", "post_count")
+THREAD_FIELDS = (
+    "id", "board", "title", "created_at", "bumped_at", "reply_count", "post_count", "locked", "pinned",
+)  # fmt: skip
 IMAGE_FIELDS = ("path", "content_type", "size", "width", "height", "original_name", "md5")

@@ -4,8 +4,12 @@ Every read and every write goes through the Store, so views and templates never
 write SQL. It hands out plain dictionaries, the same shapes as when the data
 lived in memory (views and templates did not change when the storage did):
 
-    thread: {"id", "board", "title", "created_at", "bumped_at", "reply_count", "post_count"}
+    thread: {"id", "board", "title", "created_at", "bumped_at", "reply_count", "post_count",
+             "locked", "pinned"}
     post:   {"id", "thread_id", "body", "image", "created_at"}
+    report: {"id", "reason", "details", "created_at", "post"}
+    user:   {"id", "username", "role", "created_at", "disabled"}
+    audit entry: {"id", "created_at", "username", "action", "target", "details"}
 
 "image" is None or {"path", "content_type", "size", "width", "height",
 "original_name", "md5"}. Times are aware datetimes in UTC.
@@ -15,8 +19,12 @@ so a reply and its thread's bump are stored together or not at all, and no
 process keeps data in its own memory. Fast at any size: every page reads
 through an index (see models.py), never by scanning all threads or posts.
 
-The not-found lookups (find_board_or_404, find_thread_or_404) live here too, so
-that the JSON API and the HTML pages stop a request the same way.
+The not-found lookups (find_board_or_404, find_thread_or_404, find_post_or_404)
+live here too, so that the JSON API and the HTML pages stop a request the same way.
+
+Moderation (the /mod/ pages, mod.py) changes threads and posts here too, and
+each change writes its audit log entry in the same transaction: the log never
+says something happened that did not, nor misses something that did.
 """
 
 import re
@@ -26,12 +34,13 @@ from functools import cache
 
 from flask import abort, current_app
 from sqlalchemy import Sequence, bindparam, delete, func, intersect, literal_column, select, union_all
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import column, table
 from werkzeug.exceptions import Forbidden
 
 from chatsite.db import db, write_transaction
-from chatsite.models import IMAGE_FIELDS, THREAD_FIELDS, Image, Post, Thread
+from chatsite.models import IMAGE_FIELDS, THREAD_FIELDS, AuditEntry, Image, Post, Report, Thread, User
 
 # How many threads one board page shows, and how many results one search page shows.
 THREADS_PER_PAGE = 50
@@ -62,6 +71,16 @@ class ThreadClosed(Forbidden):
         )
 
 
+class ThreadLocked(Forbidden):
+    """A reply to a thread a moderator has locked: 403, nothing stored."""
+
+    description = "This thread is locked."
+
+
+class UsernameTaken(ValueError):
+    """Another account already has this name (whatever its case)."""
+
+
 def init_app(app):
     """Give the app its store: app.extensions["store"]."""
     app.extensions["store"] = Store(app.config["BOARDS"])
@@ -89,6 +108,14 @@ def find_thread_or_404(thread_id):
     if thread is None:
         abort(404)
     return thread
+
+
+def find_post_or_404(post_id):
+    """The post with this id; an unknown id stops the request with 404 Not Found."""
+    post = get_store().post(post_id)
+    if post is None:
+        abort(404)
+    return post
 
 
 class Store:
@@ -121,7 +148,8 @@ class Store:
         return {**board, "thread_count": self._count_threads(slug)}
 
     def board_page(self, slug, page, per_page=THREADS_PER_PAGE):
-        """One page of a board's threads, most recently active first.
+        """One page of a board's threads: the pinned ones, then the others, each
+        most recently active first.
 
         Returns (threads, total): the threads on page `page` (1 is the first; a
         page past the end is an empty list) and how many threads the board has.
@@ -139,7 +167,8 @@ class Store:
         query = (
             select(Thread)
             .where(Thread.board == slug)
-            .order_by(Thread.bump_order.desc())
+            # Pinned threads first: ix_threads_board_pinned_bump_order read backwards.
+            .order_by(Thread.pinned.desc(), Thread.bump_order.desc())
             .limit(per_page)
             .offset(start)
         )
@@ -215,7 +244,8 @@ class Store:
         """Add a reply to a thread and bump the thread to the top; return the post.
 
         One transaction: the post and the bump are stored together or not at all.
-        A thread with `reply_limit` replies is closed: ThreadClosed (403). Replies
+        A locked thread takes no reply: ThreadLocked (403). A thread with
+        `reply_limit` replies is closed: ThreadClosed (403). Replies
         after the first `bump_limit` are kept but no longer bump the thread, so
         that it sinks (None: no limit). Raises KeyError for an unknown thread.
         """
@@ -227,6 +257,8 @@ class Store:
             thread = session.get(Thread, thread_id, with_for_update=True)
             if thread is None:
                 raise KeyError(thread_id)
+            if thread.locked:
+                raise ThreadLocked()
             if reply_limit is not None and thread.reply_count >= reply_limit:
                 raise ThreadClosed(reply_limit)
             post = new_post(thread, body, image, now)
@@ -240,7 +272,8 @@ class Store:
             return post_dict(post)
 
     def prune_board(self, slug, max_threads, max_upload_bytes):
-        """Delete a board's least recently active threads while it is over a budget.
+        """Delete a board's least recently active threads while it is over a budget
+        (pinned threads only when no other is left).
 
         `max_threads`: how many threads a board keeps; `max_upload_bytes`: how
         many bytes of images. Returns the paths (inside UPLOAD_FOLDER) of the
@@ -249,7 +282,10 @@ class Store:
         """
         removed_paths = []
         with write_transaction() as session:
-            oldest_first = select(Thread.id).where(Thread.board == slug).order_by(Thread.bump_order)
+            # Pinned threads go last, after every other one (the board's index, read forwards).
+            oldest_first = (
+                select(Thread.id).where(Thread.board == slug).order_by(Thread.pinned, Thread.bump_order)
+            )
             count = self._count_threads(slug)
             used = session.scalar(
                 select(func.coalesce(func.sum(Image.size), 0))
@@ -312,6 +348,220 @@ class Store:
             for thread in threads
         ]
         return results, total
+
+    # --- moderation: posts and threads ----------------------------------------------
+    #
+    # Each method is one write transaction that changes something and writes its
+    # audit log entry (`moderator`: the staff member's username). Nothing changes,
+    # and nothing is logged, when the thing is not there (None: the view answers
+    # 404) or already is as asked (a second "lock" of a locked thread).
+
+    def post(self, post_id):
+        """The post with this id, or None."""
+        post = db.session.get(Post, post_id, options=[selectinload(Post.image)])
+        return post_dict(post) if post else None
+
+    def delete_post(self, post_id, moderator):
+        """Delete a post, with its image's row and its reports; return (its thread
+        as it is now, the paths of its image files), or None for an unknown post.
+
+        The thread counts one post less, and one reply less unless the post was
+        its opening post (see fourchan_data.has_opening_post: a thread has one post
+        more than replies while its opening post, its first post, is there).
+        The search indexes forget the post (see migration 0004). The caller
+        deletes the files once this is committed (uploads.delete_files).
+        """
+        with write_transaction() as session:
+            thread_id = session.scalar(select(Post.thread_id).where(Post.id == post_id))
+            if thread_id is None:
+                return None
+            # FOR UPDATE: on PostgreSQL, deletions and replies in this thread take
+            # turns on its row, so that its counters stay right.
+            thread = session.get(Thread, thread_id, with_for_update=True)
+            # Read again now that it is our turn: another moderator may have been first.
+            post = session.scalar(select(Post).where(Post.id == post_id).options(selectinload(Post.image)))
+            if post is None:
+                return None
+            first_post_id = session.scalar(select(func.min(Post.id)).where(Post.thread_id == thread_id))
+            was_opening_post = thread.post_count > thread.reply_count and post.id == first_post_id
+            paths = [post.image.path] if post.image else []
+            details = post.body[:100]
+            session.execute(delete(Post).where(Post.id == post_id))  # its image and reports cascade
+            thread.post_count -= 1
+            if not was_opening_post:
+                thread.reply_count -= 1
+            audit(session, moderator, "delete post", f"post {post_id} in thread {thread_id}", details)
+            return thread_dict(thread), paths
+
+    def delete_thread(self, thread_id, moderator):
+        """Delete a thread with all its posts, images and reports; return (the
+        thread as it was, the paths of its image files), or None."""
+        with write_transaction() as session:
+            thread = session.get(Thread, thread_id, with_for_update=True)
+            if thread is None:
+                return None
+            found = thread_dict(thread)
+            paths = list(
+                session.scalars(
+                    select(Image.path).join(Post, Image.post_id == Post.id).where(Post.thread_id == thread_id)
+                )
+            )
+            session.execute(delete(Thread).where(Thread.id == thread_id))  # posts, images, reports cascade
+            audit(session, moderator, "delete thread", f"thread {thread_id}", found["title"][:100])
+            return found, paths
+
+    def lock_thread(self, thread_id, locked, moderator):
+        """Lock (True) or unlock (False) a thread; return it, or None."""
+        action = "lock thread" if locked else "unlock thread"
+        return self._set_thread_flag(thread_id, "locked", locked, moderator, action)
+
+    def pin_thread(self, thread_id, pinned, moderator):
+        """Pin (True) or unpin (False) a thread; return it, or None."""
+        action = "pin thread" if pinned else "unpin thread"
+        return self._set_thread_flag(thread_id, "pinned", pinned, moderator, action)
+
+    def _set_thread_flag(self, thread_id, flag, value, moderator, action):
+        with write_transaction() as session:
+            thread = session.get(Thread, thread_id, with_for_update=True)
+            if thread is None:
+                return None
+            if getattr(thread, flag) != value:
+                setattr(thread, flag, value)
+                audit(session, moderator, action, f"thread {thread_id}", thread.title[:100])
+            return thread_dict(thread)
+
+    def move_thread(self, thread_id, board_slug, moderator):
+        """Move a thread to another board; return it, or None for an unknown thread.
+        Its images stay where they are (their paths name the old board: only a name).
+        Raises KeyError for an unknown board."""
+        if board_slug not in self._boards:
+            raise KeyError(board_slug)
+        with write_transaction() as session:
+            thread = session.get(Thread, thread_id, with_for_update=True)
+            if thread is None:
+                return None
+            if thread.board != board_slug:
+                details = f"{thread.board} → {board_slug}"
+                thread.board = board_slug
+                audit(session, moderator, "move thread", f"thread {thread_id}", details)
+            return thread_dict(thread)
+
+    # --- moderation: reports ------------------------------------------------------------
+
+    def add_report(self, post_id, reason, details):
+        """A visitor's report of a post; returns the post, or None for an unknown post."""
+        with write_transaction() as session:
+            # FOR UPDATE: the post cannot be deleted while its report is being stored.
+            post = session.get(Post, post_id, with_for_update=True)
+            if post is None:
+                return None
+            session.add(Report(post_id=post_id, reason=reason, details=details, created_at=_now()))
+            return {"id": post.id, "thread_id": post.thread_id}
+
+    def open_reports(self, page=1, per_page=50):
+        """One page of the reports no moderator has dismissed, newest first, each
+        with its post; and how many there are in all: (reports, total)."""
+        total = self.open_report_count()
+        query = (
+            select(Report)
+            .where(Report.dismissed_at.is_(None))
+            .order_by(Report.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+            .options(selectinload(Report.post).selectinload(Post.image))
+        )
+        return [report_dict(report) for report in db.session.scalars(query)], total
+
+    def open_report_count(self):
+        """How many reports are open."""
+        query = select(func.count()).select_from(Report).where(Report.dismissed_at.is_(None))
+        return db.session.scalar(query)
+
+    def dismiss_report(self, report_id, moderator):
+        """Close an open report without touching its post. False if there is no
+        such report or it was already dismissed."""
+        with write_transaction() as session:
+            report = session.get(Report, report_id, with_for_update=True)
+            if report is None or report.dismissed_at is not None:
+                return False
+            report.dismissed_at = _now()
+            report.dismissed_by = moderator
+            target = f"report {report_id} of post {report.post_id}"
+            audit(session, moderator, "dismiss report", target, report.reason)
+            return True
+
+    # --- moderation: the audit log -------------------------------------------------------
+
+    def audit_log(self, page=1, per_page=100):
+        """One page of the audit log, newest first, and how many entries it has in all."""
+        total = db.session.scalar(select(func.count()).select_from(AuditEntry))
+        newest_first = select(AuditEntry).order_by(AuditEntry.id.desc())
+        query = newest_first.limit(per_page).offset((page - 1) * per_page)
+        return [audit_dict(entry) for entry in db.session.scalars(query)], total
+
+    # --- staff accounts ---------------------------------------------------------------------
+
+    def add_user(self, username, password_hash, role, by=None):
+        """Create a staff account; return it. Raises UsernameTaken if the name (in
+        any case) is taken. `by`: the admin who did it, for the audit log (None from
+        the command line: whoever can run `flask` on the server owns the site)."""
+        with write_transaction() as session:
+            key = username.lower()
+            if session.scalar(select(User.id).where(User.username_key == key)) is not None:
+                raise UsernameTaken(username)
+            user = User(
+                username=username, username_key=key, password_hash=password_hash, role=role, created_at=_now()
+            )
+            session.add(user)
+            try:
+                session.flush()  # two admins creating "mia" at the same moment: one wins
+            except IntegrityError:
+                raise UsernameTaken(username) from None
+            if by is not None:
+                audit(session, by, "create user", f"user {username}", f"role {role}")
+            return user_dict(user)
+
+    def users(self):
+        """Every staff account, A to Z."""
+        return [user_dict(user) for user in db.session.scalars(select(User).order_by(User.username_key))]
+
+    def user(self, user_id):
+        """The account with this id (a dictionary), or None."""
+        user = db.session.get(User, user_id)
+        return user_dict(user) if user else None
+
+    def login_user(self, user_id):
+        """For Flask-Login: the enabled account with this id as a models.User (what
+        Flask-Login keeps as current_user), or None. Read on every request, so a
+        new role or a disabled account counts from the next request on."""
+        user = db.session.get(User, user_id)
+        return user if user is not None and not user.disabled else None
+
+    def user_by_name(self, username):
+        """The account with this name, in any case, as a models.User; or None."""
+        return db.session.scalar(select(User).where(User.username_key == username.lower()))
+
+    def set_role(self, user_id, role, by):
+        """Give an account a new role; return it, or None for an unknown id."""
+        with write_transaction() as session:
+            user = session.get(User, user_id, with_for_update=True)
+            if user is None:
+                return None
+            if user.role != role:
+                audit(session, by, "change role", f"user {user.username}", f"{user.role} → {role}")
+                user.role = role
+            return user_dict(user)
+
+    def set_disabled(self, user_id, disabled, by):
+        """Disable (True) or enable (False) an account; return it, or None."""
+        with write_transaction() as session:
+            user = session.get(User, user_id, with_for_update=True)
+            if user is None:
+                return None
+            if user.disabled != disabled:
+                user.disabled = disabled
+                audit(session, by, "disable user" if disabled else "enable user", f"user {user.username}")
+            return user_dict(user)
 
 
 # --- helpers ------------------------------------------------------------------------
@@ -530,6 +780,34 @@ def post_dict(post):
         "image": image,
         "created_at": post.created_at,
     }
+
+
+def audit(session, username, action, target, details=""):
+    """Add an audit log entry to the transaction of `session`: stored with the
+    change it describes, or not at all."""
+    entry = AuditEntry(created_at=_now(), username=username, action=action, target=target, details=details)
+    session.add(entry)
+
+
+def report_dict(report):
+    """A report as a dictionary, with its post (store.post_dict)."""
+    return {
+        "id": report.id,
+        "reason": report.reason,
+        "details": report.details,
+        "created_at": report.created_at,
+        "post": post_dict(report.post),
+    }
+
+
+def user_dict(user):
+    """An account as a dictionary: never its password hash."""
+    return {field: getattr(user, field) for field in ("id", "username", "role", "created_at", "disabled")}
+
+
+def audit_dict(entry):
+    fields = ("id", "created_at", "username", "action", "target", "details")
+    return {field: getattr(entry, field) for field in fields}
 
 
 def _now():

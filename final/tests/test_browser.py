@@ -18,6 +18,7 @@ from pathlib import Path
 import imagefactory
 import pytest
 from databases import dispose, fresh_sqlite_url
+from targets import FLOOD_LIMITS_OFF
 from werkzeug.serving import make_server
 
 from chatsite import create_app
@@ -87,7 +88,8 @@ def upload_folder(tmp_path_factory):
 def site(upload_folder):
     """A fresh final app on a fresh SQLite database, on Werkzeug's threaded server; its base URL."""
     database_url = fresh_sqlite_url(upload_folder.parent)
-    app = create_app({"UPLOAD_FOLDER": str(upload_folder), "SECRET_KEY": "e2e", "DATABASE_URL": database_url})
+    settings = {"UPLOAD_FOLDER": str(upload_folder), "SECRET_KEY": "e2e", "DATABASE_URL": database_url}
+    app = create_app({**settings, **FLOOD_LIMITS_OFF})  # every test posts from 127.0.0.1
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -26,6 +26,7 @@ import pytest
 from databases import dispose
 from forum import csrf_token, every_post
 from liveserver import Gunicorn
+from targets import FLOOD_LIMITS_OFF
 from werkzeug.serving import make_server
 
 from chatsite import create_app
@@ -206,7 +207,12 @@ def post_many_at_once(base_url, upload_folder):
 
 def test_1000_posts_from_32_clients_on_the_dev_server(tmp_path, database_url):
     upload_folder = tmp_path / "uploads"
-    settings = {"UPLOAD_FOLDER": str(upload_folder), "SECRET_KEY": "test", "DATABASE_URL": database_url}
+    settings = {
+        "UPLOAD_FOLDER": str(upload_folder),
+        "SECRET_KEY": "test",
+        "DATABASE_URL": database_url,
+        **FLOOD_LIMITS_OFF,  # 32 clients from one address
+    }
     app = create_app(settings)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

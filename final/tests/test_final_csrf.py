@@ -1,10 +1,20 @@
-"""The CSRF token: every form carries the session's token, and a POST without it is refused."""
+"""The CSRF token: every form carries the session's token, and a POST without it is refused.
+
+Flask-WTF's CSRFProtect does the checking (forms.py): the session keeps a random
+token (40 hex digits), and each page's forms carry it signed with the secret key
+(itsdangerous: the token, a timestamp and a signature, separated by dots).
+"""
 
 import io
 import re
+import time
 
 import imagefactory
 from forum import csrf_token, post_ids, stored_files, thread_ids_on_board
+from itsdangerous import URLSafeTimedSerializer
+
+# What Flask-WTF writes into a form: base64 of the token, a timestamp, a signature.
+SIGNED_TOKEN = r"[\w-]+\.[\w-]+\.[\w-]+"
 
 
 def token_of(client, url="/boards/astronomy"):
@@ -23,7 +33,7 @@ def test_every_form_carries_the_token_as_a_hidden_field(client, store):
     for url in ("/boards/astronomy", f"/threads/{thread['id']}"):
         html = client.get(url).get_data(as_text=True)
         assert html.count('method="post"') == 1
-        assert re.search(r'<input type="hidden" name="csrf_token" value="[\w-]{43}">', html)
+        assert re.search(rf'<input type="hidden" name="csrf_token" value="{SIGNED_TOKEN}">', html)
 
 
 def test_search_forms_do_not_carry_the_token(client):
@@ -32,14 +42,52 @@ def test_search_forms_do_not_carry_the_token(client):
     assert "csrf_token" not in html
 
 
-def test_token_is_stable_within_a_session_and_differs_between_sessions(app, client, store):
-    thread = store.add_thread("astronomy", "T", "")
-    first = token_of(client)
-    assert token_of(client, f"/threads/{thread['id']}") == first
-    assert token_of(client) == first
-    assert token_of(app.test_client()) != first
+def session_token(client):
     with client.session_transaction() as session:
-        assert session["csrf_token"] == first
+        return session.get("csrf_token")
+
+
+def test_the_session_keeps_one_token_and_every_page_of_it_works(app, client, store):
+    """One random token a session (another for another session); the signed copies
+    on its pages differ with the time they were made, and every one of them works."""
+    thread = store.add_thread("astronomy", "T", "")
+    signed = [token_of(client), token_of(client, f"/threads/{thread['id']}")]
+    kept = session_token(client)
+    assert re.fullmatch(r"[0-9a-f]{40}", kept)
+    assert kept not in signed  # only its signed form is ever on a page
+    other = app.test_client()
+    token_of(other)
+    assert session_token(other) != kept
+    for token in signed:
+        response = client.post("/boards/astronomy/threads", data={"title": "Hi", "csrf_token": token})
+        assert response.status_code == 303
+    assert session_token(client) == kept
+
+
+def signed_token(app, token, seconds_ago=0):
+    """`token` signed the way Flask-WTF signs it, as if `seconds_ago` seconds ago."""
+
+    class Then(URLSafeTimedSerializer):
+        def get_timestamp(self):
+            return int(time.time()) - seconds_ago
+
+    return Then(app.config["SECRET_KEY"], salt="wtf-csrf-token").dumps(token)
+
+
+def test_a_token_lasts_as_long_as_its_session(app, client):
+    """WTF_CSRF_TIME_LIMIT = None: a form left open all day still posts (Flask-WTF's
+    default would refuse it after an hour, and the visitor would lose what they typed)."""
+    assert app.config["WTF_CSRF_TIME_LIMIT"] is None
+    token_of(client)
+    day_old = signed_token(app, session_token(client), seconds_ago=24 * 3600)
+    response = client.post("/boards/astronomy/threads", data={"title": "Slow typist", "csrf_token": day_old})
+    assert response.status_code == 303
+
+
+def test_a_token_signed_with_another_key_is_refused(app, client):
+    token_of(client)
+    forged = URLSafeTimedSerializer("not-our-key", salt="wtf-csrf-token").dumps(session_token(client))
+    assert_refused(client.post("/boards/astronomy/threads", data={"title": "Hi", "csrf_token": forged}))
 
 
 def test_valid_token_is_accepted(client):

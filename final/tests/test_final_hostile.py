@@ -5,9 +5,12 @@ must end in a clear 4xx (or a harmless page), never a 500, and never let the
 attacker's text into our markup or our URLs.
 """
 
+import re
+
 import pytest
 from flask.sessions import SecureCookieSessionInterface
-from forum import create_thread, csrf_token, reply
+from forum import create_thread, csrf_token, reply, thread_ids_on_board
+from itsdangerous import URLSafeTimedSerializer
 from markupsafe import Markup
 
 from chatsite import create_app
@@ -40,11 +43,18 @@ def test_a_forged_session_token_is_replaced_not_trusted(app, client, token):
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "<script>alert(1)</script>" not in html
-    assert len(csrf_token(html)) == 43  # a fresh token of our own
-    # Posting with the forged value is refused cleanly, never a 500.
-    forge_session(app, client, {"csrf_token": token})
-    response = client.post("/boards/astronomy/threads", data={"csrf_token": str(token), "title": "x"})
-    assert response.status_code == 400
+    assert csrf_token(html)
+    with client.session_transaction() as session:
+        assert re.fullmatch(r"[0-9a-f]{40}", session["csrf_token"])  # a fresh token of our own
+    # Posting with the forged value is refused cleanly, never a 500: as it is, or
+    # signed the way Flask-WTF signs the tokens on its pages (whoever has the key
+    # can; Flask-WTF would then compare the list with hmac.compare_digest: TypeError).
+    signed = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="wtf-csrf-token").dumps(token)
+    for sent in (str(token), signed):
+        forge_session(app, client, {"csrf_token": token})
+        response = client.post("/boards/astronomy/threads", data={"csrf_token": sent, "title": "x"})
+        assert response.status_code == 400
+    assert thread_ids_on_board(client) == []
 
 
 def test_a_session_signed_with_another_key_is_ignored(app, client):

@@ -24,6 +24,7 @@ from databases import dispose, fresh_sqlite_url
 from forum import create_thread, reply
 from hypothesis import HealthCheck, settings
 from sqlalchemy.exc import OperationalError
+from targets import FLOOD_LIMITS_OFF
 
 from chatsite import create_app
 from chatsite.api import OPENAPI_DOCUMENT
@@ -179,6 +180,7 @@ def fuzz_app(tmp_path_factory):
             "SECRET_KEY": "fuzz",
             "UPLOAD_FOLDER": str(folder / "uploads"),
             "DATABASE_URL": fresh_sqlite_url(folder),
+            **FLOOD_LIMITS_OFF,
         }
     )
     client = app.test_client()

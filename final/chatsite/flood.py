@@ -1,0 +1,127 @@
+"""Flood control with Flask-Limiter: how often one client may post, and guess passwords.
+
+Step 11 kept the time of each client's last post in the database itself. Here
+Flask-Limiter does the counting, in the store RATELIMIT_STORAGE_URI names:
+
+- "memory://" (the default) is the memory of each worker process. It needs
+  nothing, but under gunicorn every worker counts on its own: with N workers a
+  client can get up to N posts through per interval (one per worker), and a
+  restart forgets all counts. Set CHATSITE_RATELIMIT_STORAGE_URI to a shared
+  store, e.g. redis://localhost:6379 (and `pip install redis`), for one count
+  across every worker and machine.
+
+The limits (settings in config.py, read on every request; 0 turns one off):
+
+- a new thread: 1 per THREAD_INTERVAL seconds; a reply: 1 per REPLY_INTERVAL
+  seconds, from one client ("a client" is request.remote_addr: its IP address,
+  or behind a proxy the one ProxyFix found, see the PROXIES setting);
+- a login: LOGIN_ATTEMPTS_PER_MINUTE failed attempts per 60 seconds from one
+  client, and as many for one username (from anywhere: a botnet guessing one
+  admin's password has many addresses).
+
+"moving-window": a limit counts what happened in the last N seconds, exactly
+(a fixed window would let a client post at the end of one window and again at
+the start of the next).
+
+Only what happened counts:
+
+- A post is counted when it is checked, before the view reads the form (so a
+  flood is refused before its uploads are even looked at), and the count is
+  given back afterwards if the post was not stored (any answer but 303: a
+  refused form, a locked thread...). Counting first and giving back, rather
+  than counting at the end (Flask-Limiter's deduct_when), means that the check
+  and the count are one step: two posts sent at the same moment cannot both
+  pass it.
+- A login counts only when it failed (deduct_when): a wrong password, an
+  unknown name. Past the limit, even the right password gets 429 until the
+  window has room again, so guessing cannot go on.
+
+A refused request gets 429 Too Many Requests with Retry-After: the whole seconds
+until the client may try again (errors.py shows it on the error page).
+"""
+
+import math
+import time
+
+from flask import current_app, g, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+# The extension, set up for the app by init_app(). It keeps one storage, that of
+# the last app set up: a server has one app per process. (The tests make a new
+# app for each test, which starts every count afresh.)
+limiter = Limiter(get_remote_address, strategy="moving-window", key_prefix="chatsite")
+
+# The views that post, and the setting that spaces their posts.
+POST_INTERVALS = {"boards.create_thread": "THREAD_INTERVAL", "boards.create_reply": "REPLY_INTERVAL"}
+
+# How long the username part of a login key may be: whatever someone typed, the
+# key stays short (a name is at most 32 characters; longer ones never exist).
+MAX_KEY_NAME = 40
+
+
+def init_app(app):
+    limiter.init_app(app)
+    app.after_request(give_back_unstored_posts)
+
+
+def post_limit(setting, message):
+    """A limit for a posting view: at most one post per `setting` seconds.
+    `message` is what the 429 page says; {seconds} becomes the seconds to wait."""
+
+    def limit_value():
+        # Never "1 per 0 second", which is no limit at all; 0 is exempt below anyway.
+        return f"1 per {max(1, current_app.config[setting])} second"
+
+    def turned_off():
+        return not current_app.config[setting]
+
+    return limiter.limit(limit_value, exempt_when=turned_off, methods=["POST"], error_message=message)
+
+
+def login_limits():
+    """The two limits of the login form: failures per client, failures per username."""
+
+    def limit_value():
+        return f"{max(1, current_app.config['LOGIN_ATTEMPTS_PER_MINUTE'])} per minute"
+
+    def turned_off():
+        return not current_app.config["LOGIN_ATTEMPTS_PER_MINUTE"]
+
+    def failed(_response):
+        return g.get("login_failed", False)  # set by accounts.login
+
+    def username_typed():
+        # The name as login looks it up (lower case): "Mia" and "mia" share one count.
+        return "user:" + request.form.get("username", "").strip().lower()[:MAX_KEY_NAME]
+
+    options = {
+        "exempt_when": turned_off,
+        "deduct_when": failed,
+        "methods": ["POST"],
+        "error_message": "Too many failed logins. Please wait {seconds} seconds and try again.",
+    }
+    per_client = limiter.limit(limit_value, scope="client", **options)
+    per_username = limiter.limit(limit_value, key_func=username_typed, scope="username", **options)
+
+    def decorate(view):
+        return per_client(per_username(view))
+
+    return decorate
+
+
+def give_back_unstored_posts(response):
+    """after_request: a post that was not stored (anything but 303 See Other)
+    does not count. Its limit allows one post per window, and this request just
+    took it, so clearing the window gives it back exactly."""
+    if request.endpoint in POST_INTERVALS and response.status_code != 303:
+        for counted in limiter.current_limits:
+            if not counted.breached:
+                limiter.limiter.clear(counted.limit, *counted.request_args)
+    return response
+
+
+def seconds_to_wait():
+    """Whole seconds (at least 1) until the limit this request broke lets it through."""
+    reset_time, _remaining = limiter.current_limit.window
+    return max(1, math.ceil(reset_time - time.time()))
