@@ -15,7 +15,7 @@ step_app = $(firstword $(wildcard steps/$(1)_*/app.py) $(wildcard steps/$(1)_*/c
 COVERAGE := --cov --cov-report=term --cov-fail-under=95
 FLASK_FINAL := $(BIN)/flask --app chatsite
 
-.PHONY: run serve test lint pytest docs-build check docs screenshots bench clean
+.PHONY: run serve test lint pytest docs-build check exercise-start exercise docs screenshots bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,6 +60,19 @@ check: $(STAMP)
 	@test -e "$(APP)" || { echo "No app at $(APP): give an app.py or a package folder"; exit 2; }
 	CHATSITE_APP="$(APP)" CHATSITE_STEP="$(STEP)" $(if $(filter %.json,$(REPORT)),CHATSITE_REPORT="$(REPORT)") \
 	$(BIN)/pytest tests -q -p no:cacheprovider --no-header --tb=line $(if $(filter %.xml,$(REPORT)),--junitxml="$(REPORT)")
+
+## exercise-start: copy step STEP to exercises/STEP/ for its exercises, e.g. make exercise-start STEP=04
+# It never overwrites a copy that is there already; FORCE=1 starts again from the step.
+FORCE ?=
+exercise-start: $(STAMP)
+	@test -n "$(STEP)" || { echo "usage: make exercise-start STEP=04 [FORCE=1]"; exit 2; }
+	$(BIN)/python tools/exercise.py start $(STEP) $(if $(FORCE),--force)
+
+## exercise: check exercise N of step STEP in exercises/STEP/ (or APP=path), e.g. make exercise STEP=04 N=1
+N ?=
+exercise: $(STAMP)
+	@test -n "$(STEP)" -a -n "$(N)" || { echo "usage: make exercise STEP=04 N=1 [APP=path/to/app.py]"; exit 2; }
+	$(BIN)/python tools/exercise.py check $(STEP) $(N) $(if $(APP),--app "$(APP)")
 
 ## docs: serve the docs on http://127.0.0.1:8000 while you edit them
 docs: $(STAMP)
