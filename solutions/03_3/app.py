@@ -1,0 +1,274 @@
+"""Step 03: start a thread on a board, and read it on its own page.
+
+Run it from the top of the repository with:
+
+    flask --app steps/03_threads/app.py run --debug
+
+then open http://127.0.0.1:5000 in your browser.
+"""
+
+import itertools
+import string
+import unicodedata
+from datetime import datetime, timezone
+
+from flask import Flask, abort, render_template, request
+
+app = Flask(__name__)
+
+# The letters of the A-Z bar, as a tuple so that "AB" is not "in" it
+# (a string would say "AB" in "ABC...Z" is True: it is a substring).
+ALPHABET = tuple(string.ascii_uppercase)
+
+# Limits on what people may type. The form shows them too (maxlength).
+MAX_TITLE_LENGTH = 120
+MAX_BODY_LENGTH = 5000
+
+# Every board of the site. Until step 10 adds a database, the data lives in plain
+# Python lists, the simplest thing to read and change, so this is one: a list of
+# dictionaries. The "slug" is the short name used in addresses,
+# e.g. /boards/astronomy in the next step.
+BOARDS = [
+    {"slug": "astronomy", "name": "Astronomy", "description": "Stars, planets and the night sky."},
+    {"slug": "baking", "name": "Baking", "description": "Bread, cakes and everything from the oven."},
+    {"slug": "chess", "name": "Chess", "description": "Openings, endgames and games worth replaying."},
+    {"slug": "cycling", "name": "Cycling", "description": "Road, track, trail and the daily commute."},
+    {"slug": "film", "name": "Film", "description": "Cinema old and new, reviews and recommendations."},
+    {"slug": "gardening", "name": "Gardening", "description": "Flowers, fruit, vegetables and soil."},
+    {"slug": "history", "name": "History", "description": "From ancient empires to last century."},
+    {"slug": "knitting", "name": "Knitting", "description": "Patterns, yarn and finished projects."},
+    {"slug": "languages", "name": "Languages", "description": "Learning and teaching human languages."},
+    {"slug": "music", "name": "Music", "description": "Playing, composing and listening."},
+    {"slug": "photography", "name": "Photography", "description": "Cameras, light and your best shots."},
+    {"slug": "python", "name": "Python", "description": "Questions and answers about Python."},
+    {"slug": "running", "name": "Running", "description": "Training plans, races and shoes."},
+    {"slug": "travel", "name": "Travel", "description": "Trips, tips and places to see."},
+    {"slug": "woodworking", "name": "Woodworking", "description": "Joinery, tools and sawdust."},
+]
+
+
+# Every thread, by id: {1: {"id": 1, "board": "astronomy", "title": ..., "posts": [...]}}.
+# A dictionary finds a thread by its id without looking through all of them.
+threads = {}
+
+# Counters that hand out ids 1, 2, 3, ...: next(thread_ids) is the next thread id.
+thread_ids = itertools.count(1)
+post_ids = itertools.count(1)
+
+
+def boards_a_to_z():
+    """Return the boards sorted by name, ignoring upper and lower case."""
+    return sorted(BOARDS, key=lambda board: board["name"].lower())
+
+
+def first_letter(board):
+    """The upper-case first letter of a board's name: "python" files under "P"."""
+    return board["name"][:1].upper()
+
+
+def find_board(slug):
+    """The board with this slug, or None if there is no such board."""
+    for board in BOARDS:
+        if board["slug"] == slug:
+            return board
+    return None
+
+
+def find_board_or_404(slug):
+    """The board with this slug; an unknown slug stops the request with 404 Not Found."""
+    board = find_board(slug)
+    if board is None:
+        abort(404)
+    return board
+
+
+@app.get("/")
+def index():
+    """The home page: every board from A to Z, or only those starting with ?letter=X."""
+    letter = request.args.get("letter", "").strip().upper()
+    boards = boards_a_to_z()
+    if letter and letter not in ALPHABET:
+        # Not a single letter A-Z: say so instead of silently showing everything.
+        message = "Pick one letter from A to Z to filter the boards."
+        return render_index(boards, letter="", error=message), 400
+    if letter:
+        boards = [board for board in boards if first_letter(board) == letter]
+    return render_index(boards, letter=letter)
+
+
+def render_index(boards, letter, error=None):
+    """Render the board list with the A-Z bar above it."""
+    letters_in_use = {first_letter(board) for board in BOARDS}
+    return render_template(
+        "index.html",
+        boards=boards,
+        letter=letter,
+        alphabet=ALPHABET,
+        letters_in_use=letters_in_use,
+        error=error,
+    )
+
+
+@app.get("/boards/<slug>")
+def show_board(slug):
+    """One board's page: its threads, newest first, and a form to start one."""
+    return render_board(find_board_or_404(slug))
+
+
+def threads_on_board(board):
+    """The board's threads, newest first."""
+    on_board = [thread for thread in threads.values() if thread["board"] == board["slug"]]
+    return sorted(on_board, key=lambda thread: thread["id"], reverse=True)
+
+
+def render_board(board, form=None, error=None):
+    """Render a board page: its threads and the form to start a new one."""
+    return render_template(
+        "board.html",
+        board=board,
+        threads=threads_on_board(board),
+        form=form or {},
+        error=error,
+        max_title=MAX_TITLE_LENGTH,
+        max_body=MAX_BODY_LENGTH,
+    )
+
+
+@app.post("/boards/<slug>/threads")
+def create_thread(slug):
+    """Start a thread from the form on a board page."""
+    board = find_board_or_404(slug)
+    title = clean_text(request.form.get("title", ""))
+    body = clean_text(request.form.get("body", ""))
+    error = check_title(title) or check_body(body, required=False)
+    if error:
+        # Show the same page again, with the message and everything they typed.
+        return render_board(board, form=request.form, error=error), 400
+    thread = add_thread(board, title, body)
+    # Exercise 03.3, broken on purpose: the answer to the POST is the thread page
+    # itself, so Reload sends the form again. Put the 303 redirect back afterwards.
+    return show_thread(thread["id"])
+
+
+@app.get("/threads/<int:thread_id>")
+def show_thread(thread_id):
+    """One thread with all its posts, oldest first."""
+    thread = threads.get(thread_id)
+    if thread is None:
+        abort(404)
+    return render_template("thread.html", thread=thread, board=find_board(thread["board"]))
+
+
+def clean_text(text):
+    """Trim spaces at both ends; turn the browser's "\r\n" line breaks into "\n";
+    join each letter and its accent marks into one character where Unicode has one."""
+    text = text.replace("\r\n", "\n").strip()
+    # NFC, "normal form, composed": "e" followed by the separate accent mark U+0301
+    # becomes the one character "é", as most keyboards type it. The same words are
+    # then always stored the same way, and only marks that have no letter to merge
+    # with are left to count (see has_too_many_marks).
+    return unicodedata.normalize("NFC", text)
+
+
+def check_title(title):
+    """Return a message saying what is wrong with a title, or None if it is fine."""
+    if not title:
+        return "Please give your thread a title."
+    if len(title) > MAX_TITLE_LENGTH:
+        return f"Titles can be at most {MAX_TITLE_LENGTH} characters long."
+    if has_hidden_characters(title, allow_line_breaks=False):
+        return "Titles cannot contain control or text-direction characters."
+    if not has_visible_character(title):
+        return "Titles need at least one visible character."
+    if has_too_many_marks(title):
+        return "Too many accent marks on one letter."
+    return None
+
+
+def check_body(body, required):
+    """Return a message saying what is wrong with a post's text, or None if it is fine."""
+    if required and not body:
+        return "Please write a message."
+    if len(body) > MAX_BODY_LENGTH:
+        return f"Messages can be at most {MAX_BODY_LENGTH} characters long."
+    if has_hidden_characters(body, allow_line_breaks=True):
+        return "Messages cannot contain control or text-direction characters."
+    if body and not has_visible_character(body):
+        return "Messages need at least one visible character."
+    if has_too_many_marks(body):
+        return "Too many accent marks on one letter."
+    return None
+
+
+# Characters that reverse or isolate the direction of text. In a title,
+# U+202E can make "gpj.exe" look like "exe.jpg": a classic way to mislead readers.
+TEXT_DIRECTION_CHARACTERS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def has_hidden_characters(text, allow_line_breaks):
+    """True if the text holds control characters (other than line breaks and tabs,
+    when allowed) or text-direction characters."""
+    for character in text:
+        if allow_line_breaks and character in "\n\t":
+            continue
+        if unicodedata.category(character) == "Cc" or character in TEXT_DIRECTION_CHARACTERS:
+            return True
+    return False
+
+
+# Characters that show nothing, although Unicode files them as letters or symbols
+# (so the category test in has_visible_character would take them for visible):
+# the Hangul fillers U+115F, U+1160, U+3164 and U+FFA0, and the blank Braille
+# pattern U+2800. A title made of them looks empty: a blank link on the board.
+BLANK_CHARACTERS = set("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def has_visible_character(text):
+    """True if at least one character of the text shows on the screen.
+
+    unicodedata.category() gives each character a two-letter category. These show
+    nothing: spaces (categories starting with Z); control, format, unassigned,
+    private-use and surrogate characters (C: U+200B, the zero-width space, is a
+    format character); accent marks on their own (M); and the BLANK_CHARACTERS.
+    """
+    for character in text:
+        if unicodedata.category(character)[0] not in "ZCM" and character not in BLANK_CHARACTERS:
+            return True
+    return False
+
+
+# After NFC, a letter carries at most two or three separate accent marks in real
+# writing (Vietnamese, Hindi, Thai...). More is "Zalgo" text: marks stacked so
+# high that they spill over the lines above and below and hide them.
+MAX_MARKS_IN_A_ROW = 4
+
+
+def has_too_many_marks(text):
+    """True if more than MAX_MARKS_IN_A_ROW accent marks (category M) follow each other."""
+    in_a_row = 0
+    for character in text:
+        in_a_row = in_a_row + 1 if unicodedata.category(character)[0] == "M" else 0
+        if in_a_row > MAX_MARKS_IN_A_ROW:
+            return True
+    return False
+
+
+def add_thread(board, title, body):
+    """Store a new thread (and its opening post, if there is a body); return the thread."""
+    now = datetime.now(timezone.utc)
+    thread = {
+        "id": next(thread_ids),
+        "board": board["slug"],
+        "title": title,
+        "created_at": now,
+        "posts": [],
+    }
+    if body:
+        thread["posts"].append(new_post(thread, body, now))
+    threads[thread["id"]] = thread
+    return thread
+
+
+def new_post(thread, body, now):
+    """A new post for a thread (the caller adds it to the thread's list)."""
+    return {"id": next(post_ids), "thread_id": thread["id"], "body": body, "created_at": now}

@@ -1,0 +1,180 @@
+"""The pages for people: the board list, board pages, threads and replies.
+
+A blueprint is a group of routes written in its own module. Nothing here knows
+which app it will serve: create_app() registers the blueprint on each new app.
+Its views are named after it, so url_for() needs "boards.show_thread", not
+just "show_thread".
+"""
+
+import string
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+
+# Exercise 09.4, broken on purpose: boards.py needs errors.py, and errors.py boards.py.
+from .errors import ERROR_EXPLANATIONS  # noqa: F401 (unused: only the import matters here)
+from .forms import MAX_BODY_LENGTH, MAX_TITLE_LENGTH, FormError, check_body, check_title, clean_text
+from .store import find_board_or_404, find_thread_or_404, get_store, refuse_reply_to_closed_thread
+from .uploads import check_upload, max_upload_mib, save_image
+
+bp = Blueprint("boards", __name__)
+
+# The letters of the A-Z bar, as a tuple so that "AB" is not "in" it
+# (a string would say "AB" in "ABC...Z" is True: it is a substring).
+ALPHABET = tuple(string.ascii_uppercase)
+
+
+@bp.before_request
+def limit_plain_forms():
+    """Hold a plain (URL-encoded) form to MAX_FORM_MEMORY_SIZE bytes in all.
+
+    Werkzeug applies MAX_FORM_MEMORY_SIZE and MAX_FORM_PARTS only to multipart
+    forms, one part at a time. A plain form, title=...&body=..., is read and split
+    in one go, so 5 MiB of "&a=&a=&a=..." would make almost two million fields and
+    keep the server busy for seconds. A plain form can only hold text, so the text
+    limit fits it. request.max_content_length changes the limit for this request
+    only (too long: 413); the smaller of the two limits still holds.
+
+    bp.before_request: for this blueprint's pages only, the only ones with forms.
+    """
+    if request.mimetype == "application/x-www-form-urlencoded":
+        config = current_app.config
+        request.max_content_length = min(config["MAX_CONTENT_LENGTH"], config["MAX_FORM_MEMORY_SIZE"])
+
+
+def first_letter(board):
+    """The upper-case first letter of a board's name: "python" files under "P"."""
+    return board["name"][:1].upper()
+
+
+# --- The home page -------------------------------------------------------------
+
+
+@bp.get("/")
+def index():
+    """The home page: every board from A to Z, or only those starting with ?letter=X."""
+    letter = request.args.get("letter", "").strip().upper()
+    boards = get_store().boards_a_to_z()
+    if letter and letter not in ALPHABET:
+        # Not a single letter A-Z: say so instead of silently showing everything.
+        message = "Pick one letter from A to Z to filter the boards."
+        return render_index(boards, letter="", error=message), 400
+    if letter:
+        boards = [board for board in boards if first_letter(board) == letter]
+    return render_index(boards, letter=letter)
+
+
+def render_index(boards, letter, error=None):
+    """Render the board list with the A-Z bar above it."""
+    letters_in_use = {first_letter(board) for board in get_store().boards_a_to_z()}
+    return render_template(
+        "index.html",
+        boards=boards,
+        letter=letter,
+        alphabet=ALPHABET,
+        letters_in_use=letters_in_use,
+        error=error,
+    )
+
+
+# --- Board pages and new threads --------------------------------------------------
+
+
+@bp.get("/boards/<slug>")
+def show_board(slug):
+    """One board's page: its threads, most recently active first, and a form to start one."""
+    return render_board(find_board_or_404(slug))
+
+
+def render_board(board, form=None, error=None):
+    """Render a board page: its threads and the form to start a new one."""
+    return render_template(
+        "board.html",
+        board=board,
+        threads=get_store().threads_on_board(board),
+        form=form or {},
+        error=error,
+        max_title=MAX_TITLE_LENGTH,
+        max_body=MAX_BODY_LENGTH,
+        max_upload_mib=max_upload_mib(),
+    )
+
+
+@bp.post("/boards/<slug>/threads")
+def create_thread(slug):
+    """Start a thread from the form on a board page."""
+    board = find_board_or_404(slug)
+    title = clean_text(request.form.get("title", ""))
+    body = clean_text(request.form.get("body", ""))
+    # Each check raises FormError if something is wrong; show_form_again() handles it.
+    upload = check_upload(request.files.get("image"))
+    check_title(title)
+    check_body(body, required=False)
+    image = save_image(board, upload) if upload else None
+    thread = get_store().add_thread(board, title, body, image)
+    # 303 See Other: "the post worked, now GET this page". Reloading the thread
+    # page afterwards will not send the form a second time.
+    return redirect(url_for("boards.show_thread", thread_id=thread["id"]), code=303)
+
+
+# --- Threads and replies -------------------------------------------------------------
+
+
+@bp.get("/threads/<int:thread_id>")
+def show_thread(thread_id):
+    """One thread with all its posts, oldest first, and the reply form."""
+    return render_thread(find_thread_or_404(thread_id))
+
+
+def is_closed(thread):
+    """True when the thread has REPLY_LIMIT replies: it takes no more."""
+    return thread["reply_count"] >= current_app.config["REPLY_LIMIT"]
+
+
+def render_thread(thread, form=None, error=None):
+    """Render a thread page: its posts and the reply form."""
+    store = get_store()
+    return render_template(
+        "thread.html",
+        thread=thread,
+        closed=is_closed(thread),
+        posts=store.posts(thread),  # a copy, so a reply arriving meanwhile can't change it
+        board=store.find_board(thread["board"]),
+        form=form or {},
+        error=error,
+        max_body=MAX_BODY_LENGTH,
+        max_upload_mib=max_upload_mib(),
+    )
+
+
+@bp.post("/threads/<int:thread_id>/replies")
+def create_reply(thread_id):
+    """Add a reply to a thread, then show it (the #post-N anchor scrolls to it)."""
+    thread = find_thread_or_404(thread_id)
+    config = current_app.config
+    if is_closed(thread):
+        refuse_reply_to_closed_thread(config["REPLY_LIMIT"])  # before even looking at the form
+    body = clean_text(request.form.get("body", ""))
+    upload = check_upload(request.files.get("image"))
+    check_body(body, required=upload is None)  # a reply needs text, an image, or both
+    image = save_image(get_store().find_board(thread["board"]), upload) if upload else None
+    limits = {"bump_limit": config["BUMP_LIMIT"], "reply_limit": config["REPLY_LIMIT"]}
+    post = get_store().add_reply(thread, body, image, **limits)
+    url = url_for("boards.show_thread", thread_id=thread["id"], _anchor=f"post-{post['id']}")
+    return redirect(url, code=303)
+
+
+# --- A refused form ---------------------------------------------------------------
+# bp.errorhandler (not bp.app_errorhandler): this handler only sees the errors
+# raised by this blueprint's views, which are the only ones with forms.
+# Every other error goes to the handlers of errors.py.
+
+
+@bp.errorhandler(FormError)
+def show_form_again(error):
+    """A refused form: show its page again with the message and everything typed."""
+    message = error.description
+    if "thread_id" in request.view_args:
+        thread = find_thread_or_404(request.view_args["thread_id"])
+        return render_thread(thread, form=request.form, error=message), 400
+    board = find_board_or_404(request.view_args["slug"])
+    return render_board(board, form=request.form, error=message), 400
