@@ -499,11 +499,21 @@ def login_redirect_next(response):
     return urllib.parse.parse_qs(parts.query).get("next", [""])[0]
 
 
+def _database_path(app):
+    """The app's SQLite file: DATABASE, or the file of the final app's sqlite:/// URL."""
+    url = app.config.get("SQLALCHEMY_DATABASE_URI", "")
+    return url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else app.config["DATABASE"]
+
+
+def usernames(app):
+    """Every account's name, oldest first (table ``users`` of the app's SQLite database)."""
+    with contextlib.closing(sqlite3.connect(_database_path(app))) as connection:
+        return [row[0] for row in connection.execute("SELECT username FROM users ORDER BY id")]
+
+
 def user_id(app, name):
     """The id of the account ``name`` (table ``users`` of the app's SQLite database)."""
-    url = app.config.get("SQLALCHEMY_DATABASE_URI", "")
-    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else app.config["DATABASE"]
-    with contextlib.closing(sqlite3.connect(path)) as connection:
+    with contextlib.closing(sqlite3.connect(_database_path(app))) as connection:
         row = connection.execute(
             "SELECT id FROM users WHERE lower(username) = lower(?)", (name,)
         ).fetchone()
