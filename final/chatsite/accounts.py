@@ -19,6 +19,7 @@ from functools import cache, wraps
 import click
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, current_user, login_required, login_user
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import Forbidden
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -75,6 +76,18 @@ def must_log_in():
         here = request.full_path if request.query_string else request.path
         return redirect(url_for("accounts.login", next=here))
     raise Forbidden(STAFF_ONLY)
+
+
+def user_or_visitor():
+    """Load the logged-in user for a page, as a visitor if that is impossible.
+
+    Every page's header asks who is logged in, which for staff is a query. An
+    error page may be showing that the database is down (503): then its header
+    shows it as to a visitor rather than fail again (a bare 500)."""
+    try:
+        current_user.is_authenticated  # noqa: B018 - loads the user (Flask-Login keeps it in g)
+    except SQLAlchemyError:
+        g._login_user = login_manager.anonymous_user()
 
 
 def admin_required(view):

@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge, ServiceUnavailable
 
-from chatsite import flood, uploads
+from chatsite import accounts, flood, uploads
 from chatsite.bodies import IncompleteBody
 from chatsite.forms import BadParameter, FormError
 
@@ -131,5 +131,6 @@ def error_response(error, explanation):
         # page would only confuse them.
         body = {"error": {"status": error.code, "message": explanation}}
         return body, error.code, headers
+    accounts.user_or_visitor()  # the page's header, even when the database is down
     page = render_template("error.html", error=error, explanation=explanation)
     return page, error.code, headers

@@ -325,8 +325,10 @@ def opening_post_json(summary, number):
             "sub": str(escape(thread["title"])),
             "replies": thread["reply_count"],
             "images": summary["image_replies"],
-            "sticky": 0,  # nothing is pinned here
-            "closed": int(thread["reply_count"] >= config["REPLY_LIMIT"]),
+            # A pinned thread is what 4chan calls a sticky; a locked one, closed
+            # (like a thread at its reply limit: neither takes replies).
+            "sticky": int(thread["pinned"]),
+            "closed": int(thread["locked"] or thread["reply_count"] >= config["REPLY_LIMIT"]),
             "bumplimit": int(thread["reply_count"] >= config["BUMP_LIMIT"]),
             "imagelimit": int(summary["image_replies"] >= config["REPLY_LIMIT"]),
             "semantic_url": semantic_url(thread["title"]),

@@ -31,7 +31,8 @@ def has_opening_post(thread):
 
 
 def thread_summaries(slug, with_posts=False, last_replies=5):
-    """Every thread of a board, the most recently active first, each as a dict:
+    """Every thread of a board in board order (pinned ones first, then the most
+    recently active first), each as a dict:
 
     - "thread": the thread (store.thread_dict);
     - "first_post_id": the id of its first post (None if it has no posts);
@@ -57,7 +58,9 @@ def thread_summaries(slug, with_posts=False, last_replies=5):
     if with_posts:
         columns += [images.label("images"), func.coalesce(nth_newest, 0).label("last_replies_from")]
     board_threads = select(*columns).where(Thread.board == slug)
-    rows = db.session.execute(board_threads.order_by(Thread.bump_order.desc())).all()
+    # In board order: pinned threads first (4chan lists its stickies first too).
+    newest_first = board_threads.order_by(Thread.pinned.desc(), Thread.bump_order.desc())
+    rows = db.session.execute(newest_first).all()
     posts = posts_to_show(board_threads.subquery()) if with_posts else {}
 
     summaries = []

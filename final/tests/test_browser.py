@@ -19,6 +19,7 @@ import imagefactory
 import pytest
 from databases import dispose, fresh_sqlite_url
 from targets import FLOOD_LIMITS_OFF
+from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 from chatsite import create_app
@@ -35,6 +36,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 REQUIRE_BROWSER = os.environ.get("CHATSITE_REQUIRE_BROWSER") == "1"
+MODERATOR, MODERATOR_PASSWORD = "mia", "telescope-mirror"
 
 BOARD_NAMES = [
     "Astronomy", "Baking", "Chess", "Cycling", "Film", "Gardening", "History", "Knitting",
@@ -90,6 +92,8 @@ def site(upload_folder):
     database_url = fresh_sqlite_url(upload_folder.parent)
     settings = {"UPLOAD_FOLDER": str(upload_folder), "SECRET_KEY": "e2e", "DATABASE_URL": database_url}
     app = create_app({**settings, **FLOOD_LIMITS_OFF})  # every test posts from 127.0.0.1
+    with app.app_context():  # a moderator's account, as `flask create-user` makes one
+        app.extensions["store"].add_user(MODERATOR, generate_password_hash(MODERATOR_PASSWORD), "moderator")
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -108,6 +112,13 @@ def problems():
 @pytest.fixture
 def page(browser, site, problems):
     """A new browser context (no cookies, no cache) and page for each test."""
+    page = new_page(browser, site, problems)
+    yield page
+    page.context.close()
+
+
+def new_page(browser, site, problems):
+    """A page in a browser context of its own: another person, with their own cookies."""
     context = browser.new_context(base_url=site)
     context.set_default_timeout(10_000)
     context.expose_function("reportCspViolation", lambda text: problems.append(f"CSP: {text}"))
@@ -115,8 +126,7 @@ def page(browser, site, problems):
     page = context.new_page()
     page.on("console", lambda message: note_console_error(message, problems))
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    yield page
-    context.close()
+    return page
 
 
 def note_console_error(message, problems):
@@ -281,4 +291,50 @@ def test_no_console_errors_or_csp_violations_anywhere(page, problems, tmp_path):
     for path in ["/", "/?letter=G", "/boards/gardening", "/search?q=balcony", "/search"]:
         page.goto(path)
         page.wait_for_load_state("load")
+    assert problems == []
+
+
+def test_a_reported_image_is_deleted_by_a_moderator(page, browser, site, problems, tmp_path):
+    """A visitor reports a post with an image; a moderator logs in through the login
+    page, opens the report queue and deletes the post; its image is gone (404)."""
+    thread = start_thread(page, "Strange object in my photo", "What is this?")
+    picture = tmp_path / "odd.png"
+    picture.write_bytes(imagefactory.png(60, 40))
+    page.get_by_label("Message").fill("Buy cheap telescopes at example.com")
+    page.get_by_label("Image").set_input_files(str(picture))
+    page.get_by_role("button", name="Post reply").click()
+    page.wait_for_url(re.compile(rf"{thread}#post-\d+$"))
+    image_url = page.locator("article.post img").get_attribute("src")
+    assert page.request.get(image_url).status == 200
+
+    page.locator("article.post").nth(1).get_by_role("link", name="Report").click()
+    page.wait_for_url(re.compile(r"/posts/\d+/report$"))
+    page.get_by_label("Spam or advertising").check()
+    page.get_by_label("Details").fill("An advert, not astronomy")
+    page.get_by_role("button", name="Send report").click()
+    page.wait_for_url(re.compile(rf"{thread}#post-\d+$"))
+    assert "Thank you: a moderator will look at your report." in page.get_by_role("status").inner_text()
+
+    moderator = new_page(browser, site, problems)
+    try:
+        moderator.goto("/mod/reports")  # not logged in yet: the login page first
+        moderator.wait_for_url(re.compile(r"/login\?next="))
+        moderator.get_by_label("Username").fill(MODERATOR)
+        moderator.get_by_label("Password").fill(MODERATOR_PASSWORD)
+        moderator.get_by_role("button", name="Log in").click()
+        moderator.wait_for_url(re.compile(r"/mod/reports$"))
+        assert f"Logged in as {MODERATOR}" in moderator.locator(".site-header").inner_text()
+        queue = moderator.locator("main").inner_text()
+        assert "Buy cheap telescopes" in queue and "An advert, not astronomy" in queue
+
+        moderator.get_by_role("button", name="Delete post", exact=True).click()
+        moderator.wait_for_url(re.compile(r"/mod/reports$"))
+        assert "No open reports" in moderator.locator("main").inner_text()
+        assert moderator.request.get(image_url).status == 404
+    finally:
+        moderator.context.close()
+
+    page.goto(thread)
+    assert post_texts(page) == ["What is this?"]
+    assert page.locator("article.post img").count() == 0
     assert problems == []

@@ -1,6 +1,7 @@
 """Settings: development defaults < instance/config.py < CHATSITE_* variables < test_config."""
 
 import os
+from datetime import timedelta
 
 import flask
 import pytest
@@ -36,6 +37,32 @@ def test_defaults(instance_path):
     assert app.config["BOARDS"] == BOARDS
     assert len(BOARDS) == 15
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{instance_path / 'chatsite.sqlite3'}"
+    # Moderation: flood control, staff sessions, CSRF tokens.
+    assert (app.config["THREAD_INTERVAL"], app.config["REPLY_INTERVAL"]) == (60, 10)
+    assert app.config["LOGIN_ATTEMPTS_PER_MINUTE"] == 5
+    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert app.config["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=12)
+    assert app.config["WTF_CSRF_TIME_LIMIT"] is None
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+
+
+@pytest.mark.parametrize(
+    ("scheme", "secure", "used"),
+    [("http", None, False), ("https", None, True), ("https", "false", False), ("http", "true", True)],
+)
+def test_the_session_cookie_is_secure_on_https_unless_set(instance_path, monkeypatch, scheme, secure, used):
+    monkeypatch.setenv("CHATSITE_PREFERRED_URL_SCHEME", scheme)
+    if secure is not None:
+        monkeypatch.setenv("CHATSITE_SESSION_COOKIE_SECURE", secure)
+    assert create_app().config["SESSION_COOKIE_SECURE"] is used
+
+
+def test_the_limits_can_be_set_from_the_environment(instance_path, monkeypatch):
+    for name in ("THREAD_INTERVAL", "REPLY_INTERVAL", "LOGIN_ATTEMPTS_PER_MINUTE"):
+        monkeypatch.setenv(f"CHATSITE_{name}", "0")
+    config = create_app().config
+    limits = (config["THREAD_INTERVAL"], config["REPLY_INTERVAL"], config["LOGIN_ATTEMPTS_PER_MINUTE"])
+    assert limits == (0, 0, 0)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from databases import dispose
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from chatsite import create_app
 from chatsite.db import db, not_a_search_index
@@ -48,3 +48,46 @@ def test_flask_db_upgrade_creates_a_new_database(tmp_path):
             assert {"threads", "posts", "images"} <= set(inspect(db.engine).get_table_names())
     finally:
         dispose(app)
+
+
+def test_0004_keeps_the_posts_and_a_downgrade_gives_them_back(migrated_app):
+    """0003 -> 0004 on a database with posts in it: they stay, searchable, neither
+    locked nor pinned. 0004 -> 0003 drops the moderation tables and columns and
+    keeps every post (SQLite drops the columns in place: copying the threads table
+    would delete its posts with it, ON DELETE CASCADE) and the search's triggers."""
+    store = migrated_app.extensions["store"]
+
+    def sql(statement, **values):
+        with db.engine.begin() as connection:
+            result = connection.execute(text(statement), values)
+            return result.all() if result.returns_rows else None
+
+    def add_post(thread_id, body):
+        sql("INSERT INTO posts (thread_id, body, created_at) VALUES (:t, :b, '2026-01-01 10:00:00')",
+            t=thread_id, b=body)
+
+    with migrated_app.app_context():
+        downgrade(revision="0003")
+        sql("INSERT INTO threads (board, title, created_at, bumped_at, bump_order, reply_count, post_count) "
+            "VALUES ('astronomy', 'Comet watch', '2026-01-01 10:00:00', '2026-01-01 10:00:00', 1, 1, 2)")
+        add_post(1, "Halley returns")
+        add_post(1, "perihelion soon")
+
+        upgrade()
+        thread = store.thread(1)
+        assert (thread["title"], thread["locked"], thread["pinned"]) == ("Comet watch", False, False)
+        assert [r["thread"]["id"] for r in store.search("perihelion")[0]] == [1]
+        store.lock_thread(1, True, "milo")
+        store.add_report(2, "spam", "")
+        store.add_user("milo", "x", "moderator")
+
+        downgrade(revision="0003")
+        assert {"users", "reports", "audit_log"} & set(inspect(db.engine).get_table_names()) == set()
+        columns = {column["name"] for column in inspect(db.engine).get_columns("threads")}
+        assert {"locked", "pinned"} & columns == set()
+        assert sql("SELECT body FROM posts ORDER BY id") == [("Halley returns",), ("perihelion soon",)]
+        add_post(1, "aphelion later")  # the search's triggers still work at 0003
+
+        upgrade()
+        assert [r["thread"]["id"] for r in store.search("aphelion")[0]] == [1]
+        assert store.users() == []

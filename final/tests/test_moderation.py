@@ -1,0 +1,520 @@
+"""Moderation in the final app: what Flask-Login, Flask-WTF and Flask-Limiter do
+for it, and what the staged suite (tests/test_11_moderation.py, run on SQLite)
+does not see: the same behaviour on PostgreSQL, the store's counters and search,
+forged sessions, the limiter's keys and storage, the 4chan API, the dashboard.
+
+Accounts made here get a password hash that costs nothing to check (FAST): the
+login is the real one, only the hashing is cheap. `flask create-user` itself
+hashes with werkzeug's default (scrypt), so its tests make one account each.
+"""
+
+import re
+import threading
+
+import imagefactory
+import pytest
+from flask.sessions import SecureCookieSessionInterface
+from forum import (
+    PASSWORD,
+    create_thread,
+    csrf_token,
+    image_urls_in,
+    log_in,
+    page,
+    post_form,
+    post_ids,
+    reply,
+    stored_files,
+    submit,
+    thread_ids,
+    thread_ids_on_board,
+    where,
+)
+from limits.storage import MemoryStorage
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from werkzeug.security import generate_password_hash
+
+from chatsite import create_app, flood
+from chatsite.accounts import local_path
+from chatsite.db import db
+from chatsite.store import ThreadLocked, UsernameTaken
+
+FAST = "pbkdf2:sha256:1"  # one round: for tests only, never for real passwords
+BOARD = "astronomy"
+
+
+def add_staff(store, name, role="moderator"):
+    return store.add_user(name, generate_password_hash(PASSWORD, method=FAST), role)
+
+
+def staff(app, store, name, role="moderator"):
+    """A new browser, logged in as a new account `name`."""
+    add_staff(store, name, role)
+    client = app.test_client()
+    assert log_in(client, name).status_code == 303
+    return client
+
+
+@pytest.fixture
+def moderator(app, store):
+    return staff(app, store, "milo")
+
+
+@pytest.fixture
+def admin(app, store):
+    return staff(app, store, "ann", "admin")
+
+
+def act(client, action, fields=None):
+    """POST to `action` with this browser's CSRF token (from a board page)."""
+    return post_form(client, f"/boards/{BOARD}", action, fields or {})
+
+
+def forge_session(app, client, data):
+    """Sign `data` with the app's key (as someone who stole it could) and make it the cookie."""
+    value = SecureCookieSessionInterface().get_signing_serializer(app).dumps(data)
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], value)
+
+
+def search_ids(client, words):
+    return thread_ids(page(client.get(f"/search?q={words}")).links_after(r"\b\d+ threads? found\b"))
+
+
+def logged(store):
+    """The audit log, oldest first, as (username, action, target, details)."""
+    entries, _ = store.audit_log()
+    return [(e["username"], e["action"], e["target"], e["details"]) for e in reversed(entries)]
+
+
+# --- Flask-Login: who is logged in --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "user_id",
+    ["abc", "10**30", str(10**30), str(2**31), "0", "-1", "", " 1", "\u0661", ["1"], 1, None, {"id": 1}],
+    ids=["letters", "an expression", "a huge number", "past INTEGER", "zero", "negative", "empty",
+         "a space", "an Arabic digit", "a list", "a number", "null", "a dict"],
+)
+def test_a_forged_user_id_is_a_visitor_never_a_500(app, client, store, user_id):
+    add_staff(store, "milo")  # id 1 exists
+    forge_session(app, client, {"_user_id": user_id, "_fresh": True})
+    response = client.get("/mod/")
+    assert (response.status_code, where(response)) == (302, "/login?next=/mod/")
+    assert "Staff login" in page(client.get("/")).text()
+
+
+def test_a_disabled_or_deleted_account_is_a_visitor(app, client, store):
+    milo = add_staff(store, "milo")
+    forge_session(app, client, {"_user_id": str(milo["id"])})
+    assert client.get("/mod/").status_code == 200  # a real session of milo's
+    store.set_disabled(milo["id"], True, by="ann")
+    assert client.get("/mod/").status_code == 302
+    forge_session(app, client, {"_user_id": "999"})
+    assert client.get("/mod/").status_code == 302
+
+
+def test_visitors_are_sent_to_log_in_and_their_forms_refused(client):
+    assert where(client.get("/mod/log?page=2")) == "/login?next=/mod/log?page%3D2"
+    assert where(client.head("/mod/reports")) == "/login?next=/mod/reports"
+    refused = act(client, "/mod/threads/1/lock")
+    assert refused.status_code == 403
+    assert "staff only" in page(refused).text()
+
+
+def test_logging_in_starts_a_new_session(app, client, store):
+    """session.clear() first: nothing from before the login survives (a planted value,
+    the old CSRF token); then Flask-Login's user id, a new token, a permanent session."""
+    add_staff(store, "milo")
+    forge_session(app, client, {"planted": "by someone else", "csrf_token": "0" * 40})
+    response = log_in(client, "milo", next="/mod/log")
+    assert (response.status_code, where(response)) == (303, "/mod/log")
+    client.get("/login")  # a page with a form: a new token
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session["_user_id"] == "1"
+        assert session.permanent
+        assert re.fullmatch(r"[0-9a-f]{40}", session["csrf_token"]) and session["csrf_token"] != "0" * 40
+
+
+@pytest.mark.parametrize(
+    ("next_page", "kept"),
+    [("/mod/log", True), ("/threads/1#post-2", True), ("/mod/log?page=2", True), ("", False),
+     ("mod/log", False), ("//evil.example", False), ("/\\evil.example", False), ("/mod/\nlog", False),
+     ("https://evil.example/", False), ("javascript:alert(1)", False)],
+)
+def test_only_a_local_path_is_a_place_to_go_back_to(next_page, kept):
+    assert (local_path(next_page) == next_page) is kept
+
+
+def test_the_error_page_still_shows_when_the_database_cannot_say_who_is_logged_in(
+    app, moderator, monkeypatch
+):
+    """The header asks who is logged in (a query): with the database down, the 503
+    page shows the header as to a visitor instead of failing again."""
+
+    def database_down(*args, **kwargs):
+        raise OperationalError("SELECT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(app.extensions["store"], "login_user", database_down)
+    response = moderator.get("/")
+    assert response.status_code == 503
+    assert "Staff login" in page(response).text()
+
+
+# --- flask create-user ----------------------------------------------------------------------
+
+
+def test_create_user_on_the_command_line(app, runner, store):
+    made = runner.invoke(args=["create-user", "Alice", "--role", "admin"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert (made.exit_code, made.output.strip().splitlines()[-1]) == (0, "Created admin Alice.")
+    [alice] = store.users()
+    assert (alice["username"], alice["role"], alice["disabled"]) == ("Alice", "admin", False)
+    assert store.user_by_name("ALICE").password_hash.startswith("scrypt:")  # werkzeug's default
+    assert logged(store) == []  # the command line is the site's owner, not a staff member
+
+    taken = runner.invoke(args=["create-user", "alice"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert taken.exit_code == 1
+    assert "The username alice is taken." in taken.output
+    bad = runner.invoke(args=["create-user", "a b"])  # refused before the password is asked for
+    assert bad.exit_code == 1 and "Password" not in bad.output
+    assert len(store.users()) == 1
+
+
+def test_usernames_are_unique_in_any_case(store):
+    add_staff(store, "Mia")
+    with pytest.raises(UsernameTaken):
+        add_staff(store, "mIA")
+    assert [user["username"] for user in store.users()] == ["Mia"]
+
+
+# --- Flask-WTF: the forms ------------------------------------------------------------------------
+
+
+def test_a_report_with_hidden_characters_is_refused(client):
+    thread_id = create_thread(client)
+    [post_id] = post_ids(client, thread_id)
+    url = f"/posts/{post_id}/report"
+    response = submit(client, url, url, {"reason": "other", "details": "look \u202egnp.exe"})
+    assert response.status_code == 400
+    assert "Details cannot contain control or text-direction characters." in page(response).text()
+
+
+def test_the_move_form_offers_the_other_boards_and_needs_one(client, moderator):
+    thread_id = create_thread(client)
+    shown = page(moderator.get(f"/threads/{thread_id}"))
+    move = next(form for form in shown.forms() if form.action.endswith("/move"))
+    options = [o.get("value") for o in move.fields["board"].descendants() if o.tag == "option"]
+    assert BOARD not in options and len(options) == 14
+    refusals = (("", "Choose a board."), (BOARD, "already on Astronomy"), ("x<b>", "no board “x<b>”"))
+    for board, says in refusals:
+        response = act(moderator, f"/mod/threads/{thread_id}/move", {"board": board})
+        assert response.status_code == 400
+        assert says in page(response).text()
+
+
+def test_the_users_page_keeps_what_was_typed_but_never_the_password(admin):
+    response = act(admin, "/mod/users", {"username": "newbie", "password": "short", "role": "moderator"})
+    assert response.status_code == 400
+    form = page(response).form_with("password")
+    assert (form.fields["username"].get("value"), form.fields["password"].get("value")) == ("newbie", "")
+    assert "Passwords must be 8 to 200 characters long." in page(response).text()
+    unknown_role = act(admin, "/mod/users", {"username": "newbie", "password": PASSWORD, "role": "owner"})
+    assert "Choose a role: admin or moderator." in page(unknown_role).text()
+
+
+# --- Flask-Limiter: flood control ------------------------------------------------------------------
+
+
+def client_at(app, address):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_a_reply_too_soon_is_429_and_stores_nothing(app, client, store, upload_folder):
+    thread_id = create_thread(client)
+    app.config["REPLY_INTERVAL"] = 10  # read on every request
+    assert reply(client, thread_id, "first").status_code == 303
+    files = stored_files(upload_folder)
+    response = reply(client, thread_id, "second", image=("a.png", imagefactory.png()))
+    assert response.status_code == 429
+    wait = response.headers["Retry-After"]
+    assert wait.isdigit() and 1 <= int(wait) <= 10
+    assert f"You can post another reply in {wait} seconds." in page(response).text()
+    assert (store.thread(thread_id)["post_count"], stored_files(upload_folder)) == (2, files)
+
+
+def test_a_refused_reply_gives_its_count_back(app, client, store, moderator):
+    """Counted before the form is read, given back when nothing was stored: here a
+    reply to a locked thread (403), then the same client replies elsewhere at once."""
+    locked, other = create_thread(client, title="Locked"), create_thread(client, title="Open")
+    assert act(moderator, f"/mod/threads/{locked}/lock").status_code == 303
+    app.config["REPLY_INTERVAL"] = 60
+    assert act(client, f"/threads/{locked}/replies", {"body": "let me in"}).status_code == 403
+    assert reply(client, other, "fine").status_code == 303
+    assert reply(client, other, "too soon").status_code == 429
+
+
+def test_two_replies_sent_at_the_same_moment_cannot_both_pass(app, store):
+    """The check and the count are one step (the storage's own lock), not a check
+    before the view and a count after it: one reply of eight gets through."""
+    thread_id = store.add_thread(BOARD, "Race", "opening")["id"]
+    app.config["REPLY_INTERVAL"] = 60
+    clients = [client_at(app, "10.1.2.3") for _ in range(8)]
+    tokens = [csrf_token(c.get(f"/threads/{thread_id}").get_data(as_text=True)) for c in clients]
+    start = threading.Barrier(len(clients))
+    statuses = []
+
+    def send(client, token):
+        start.wait()
+        data = {"body": "me first", "csrf_token": token}
+        statuses.append(client.post(f"/threads/{thread_id}/replies", data=data).status_code)
+
+    threads = [threading.Thread(target=send, args=pair) for pair in zip(clients, tokens, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [303] + [429] * 7
+    assert store.thread(thread_id)["reply_count"] == 1
+
+
+def test_behind_a_proxy_each_visitor_is_counted_by_their_own_address(database_url, upload_folder):
+    """PROXIES=1: ProxyFix makes X-Forwarded-For the remote address, so one visitor's
+    posts do not hold back another's (without it, all would share the proxy's)."""
+    settings = {"DATABASE_URL": database_url, "UPLOAD_FOLDER": str(upload_folder), "SECRET_KEY": "t",
+                "PROXIES": 1, "THREAD_INTERVAL": 60}
+    app = create_app(settings)
+    statuses = []
+    for address in ("203.0.113.1", "203.0.113.2", "203.0.113.1"):
+        client = app.test_client()
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = address
+        fields = {"title": f"From {address}"}
+        statuses.append(post_form(client, f"/boards/{BOARD}", f"/boards/{BOARD}/threads", fields).status_code)
+    assert statuses == [303, 303, 429]
+
+
+def test_failed_logins_are_limited_per_client_and_per_name(app, store):
+    add_staff(store, "milo")
+    app.config["LOGIN_ATTEMPTS_PER_MINUTE"] = 2
+    guesser = client_at(app, "10.0.0.1")
+    statuses = [log_in(guesser, "MILO", "guess").status_code for _ in range(3)]
+    # The name is locked wherever the next try comes from, whatever its case...
+    statuses.append(log_in(client_at(app, "10.0.0.2"), "milo").status_code)
+    # ...and the guesser for any name. Empty fields are not a try: they do not count.
+    statuses.append(log_in(guesser, "someone", "else").status_code)
+    statuses += [log_in(client_at(app, "10.0.0.3"), "", "").status_code for _ in range(3)]
+    assert statuses == [400, 400, 429, 429, 429, 400, 400, 400]
+    response = log_in(client_at(app, "10.0.0.4"), "milo")
+    assert response.status_code == 429
+    assert f"Please wait {response.headers['Retry-After']} seconds" in page(response).text()
+
+
+class SharedStorage(MemoryStorage):
+    """A storage of our own, named by a scheme of its own (limits registers it by
+    STORAGE_SCHEME): it proves that RATELIMIT_STORAGE_URI is the one used."""
+
+    STORAGE_SCHEME = ["test-shared"]
+
+
+def test_the_counts_are_kept_where_ratelimit_storage_uri_says(database_url, upload_folder, monkeypatch):
+    monkeypatch.setenv("CHATSITE_RATELIMIT_STORAGE_URI", "test-shared://")
+    settings = {"DATABASE_URL": database_url, "UPLOAD_FOLDER": str(upload_folder), "SECRET_KEY": "t"}
+    app = create_app(settings)
+    assert app.config["RATELIMIT_STORAGE_URI"] == "test-shared://"
+    assert isinstance(flood.limiter.storage, SharedStorage)
+    client = app.test_client()
+    create_thread(client)
+    assert any("boards.create_thread" in key for key in flood.limiter.storage.events)
+    create_app({**settings, "RATELIMIT_STORAGE_URI": "memory://"})
+    assert type(flood.limiter.storage) is MemoryStorage
+
+
+# --- the store: counters, search, files --------------------------------------------------------------
+
+
+def test_deleting_posts_keeps_the_counters_right(client, moderator, store):
+    thread_id = create_thread(client, body="Opening")
+    for body in ("one", "two"):
+        reply(client, thread_id, body)
+    opening, one, two = post_ids(client, thread_id)
+
+    def counts():
+        thread = store.thread(thread_id)
+        return thread["post_count"], thread["reply_count"]
+
+    assert counts() == (3, 2)
+    act(moderator, f"/mod/posts/{one}/delete")
+    assert counts() == (2, 1)
+    act(moderator, f"/mod/posts/{opening}/delete")  # the opening post: no reply less
+    assert counts() == (1, 1)
+    # The first post left is a reply: deleting it is one reply less, not a second opening post.
+    act(moderator, f"/mod/posts/{two}/delete")
+    assert counts() == (0, 0)
+    assert [entry[1:3] for entry in logged(store)] == [
+        ("delete post", f"post {one} in thread {thread_id}"),
+        ("delete post", f"post {opening} in thread {thread_id}"),
+        ("delete post", f"post {two} in thread {thread_id}"),
+    ]
+
+
+def test_a_thread_without_its_opening_post_reads_as_title_only_in_the_4chan_api(client, moderator):
+    thread_id = create_thread(client, title="Orphaned", body="Opening")
+    reply(client, thread_id, "a reply")
+    opening, answer = post_ids(client, thread_id)
+    act(moderator, f"/mod/posts/{opening}/delete")
+    [listed] = client.get(f"/{BOARD}/threads.json").get_json()[0]["threads"]
+    assert listed["no"] == 2**31 + thread_id and listed["replies"] == 1
+    posts = client.get(f"/{BOARD}/thread/{listed['no']}.json").get_json()["posts"]
+    assert [(post["no"], post.get("sub")) for post in posts] == [(listed["no"], "Orphaned"), (answer, None)]
+
+
+def test_deleted_posts_and_threads_leave_search_and_moved_ones_stay(client, moderator):
+    thread_id = create_thread(client, title="Quasar hunting", body="Opening")
+    reply(client, thread_id, "a blazar tonight")
+    _, blazar = post_ids(client, thread_id)
+    other = create_thread(client, title="Other", body="more quasar talk")
+    assert (search_ids(client, "blazar"), search_ids(client, "quasar")) == ([thread_id], [other, thread_id])
+
+    act(moderator, f"/mod/posts/{blazar}/delete")
+    assert search_ids(client, "blazar") == []
+    act(moderator, f"/mod/threads/{other}/move", {"board": "chess"})
+    assert search_ids(client, "quasar") == [other, thread_id]
+    assert "Chess" in page(client.get("/search?q=talk")).text()
+    act(moderator, f"/mod/threads/{thread_id}/delete")
+    assert (search_ids(client, "quasar"), search_ids(client, "hunting")) == ([other], [])
+
+
+def test_deleting_a_thread_deletes_every_file_and_report(client, moderator, store, upload_folder):
+    thread_id = create_thread(client, title="Pictures", image=("a.png", imagefactory.png()))
+    reply(client, thread_id, "another", image=("b.png", imagefactory.png()))
+    kept = create_thread(client, title="Kept", image=("c.png", imagefactory.png()))
+    for post_id in post_ids(client, thread_id) + post_ids(client, kept):
+        url = f"/posts/{post_id}/report"
+        assert submit(client, url, url, {"reason": "spam"}).status_code == 303
+    images = image_urls_in(client.get(f"/threads/{thread_id}"))
+
+    assert act(moderator, f"/mod/threads/{thread_id}/delete").status_code == 303
+    assert [client.get(url).status_code for url in images] == [404, 404]
+    assert len(stored_files(upload_folder)) == 1
+    reports, total = store.open_reports()
+    assert total == 1 and reports[0]["post"]["thread_id"] == kept
+    assert logged(store) == [("milo", "delete thread", f"thread {thread_id}", "Pictures")]
+
+
+def test_a_reply_to_a_thread_locked_while_it_was_typed_is_refused(store):
+    """The view checks the lock before it reads the upload; the store checks it again
+    in its transaction, for a lock that came in between."""
+    thread = store.add_thread(BOARD, "T", "opening")
+    store.lock_thread(thread["id"], True, "milo")
+    with pytest.raises(ThreadLocked):
+        store.add_reply(thread["id"], "too late")
+    assert store.thread(thread["id"])["reply_count"] == 0
+
+
+def test_a_full_board_prunes_pinned_threads_last(app, client, moderator, store):
+    app.config["BOARD_THREAD_LIMIT"] = 2
+    rules = create_thread(client, title="Rules")  # the oldest
+    act(moderator, f"/mod/threads/{rules}/pin")
+    second = create_thread(client, title="Second")
+    third = create_thread(client, title="Third")
+    assert thread_ids_on_board(client) == [rules, third]
+    assert store.thread(second) is None
+
+
+def test_the_board_page_reads_its_index_in_order(app, store, database_url):
+    """Pinned first, then the most recently active: the index (board, pinned,
+    bump_order) read backwards gives that order, with no sort of the board's threads."""
+    for number in range(3):
+        store.add_thread(BOARD, f"T{number}", "")
+    query = (
+        "SELECT id FROM threads WHERE board = 'astronomy' "
+        "ORDER BY pinned DESC, bump_order DESC LIMIT 50"
+    )
+    with app.app_context():
+        if database_url.startswith("sqlite"):
+            plan = " ".join(row[-1] for row in db.session.execute(text("EXPLAIN QUERY PLAN " + query)))
+            assert "ix_threads_board_pinned_bump_order" in plan and "TEMP B-TREE" not in plan
+        else:
+            db.session.execute(text("SET enable_seqscan = off"))
+            plan = " ".join(row[0] for row in db.session.execute(text("EXPLAIN " + query)))
+            assert "Index Scan Backward using ix_threads_board_pinned_bump_order" in plan
+            assert "Sort" not in plan
+
+
+# --- the 4chan API ----------------------------------------------------------------------------------
+
+
+def test_pinned_threads_are_sticky_and_locked_ones_closed_in_the_4chan_api(client, moderator):
+    pinned = create_thread(client, title="Rules", body="Read me")
+    locked = create_thread(client, title="Over", body="Done")
+    plain = create_thread(client, title="Plain", body="Hi")
+    act(moderator, f"/mod/threads/{pinned}/pin")
+    act(moderator, f"/mod/threads/{locked}/lock")
+
+    [catalog] = client.get(f"/{BOARD}/catalog.json").get_json()
+    flags = {entry["sub"]: (entry["sticky"], entry["closed"]) for entry in catalog["threads"]}
+    assert list(flags) == ["Rules", "Plain", "Over"]  # the sticky first, as on 4chan
+    assert flags == {"Rules": (1, 0), "Plain": (0, 0), "Over": (0, 1)}
+    [locked_no] = post_ids(client, locked)
+    [opening] = client.get(f"/{BOARD}/thread/{locked_no}.json").get_json()["posts"]
+    assert (opening["sticky"], opening["closed"]) == (0, 1)
+    assert "archived" not in opening  # locked is not archived: it may be unlocked
+    assert client.get(f"/{BOARD}/archive.json").get_json() == []
+    assert plain in thread_ids_on_board(client)
+
+
+# --- the dashboard -----------------------------------------------------------------------------------
+
+
+def test_the_dashboard_shows_open_reports_recent_actions_and_the_charts(client, moderator):
+    thread_id = create_thread(client, title="Watched")
+    reply(client, thread_id, "Buy watches cheap")
+    _, spam = post_ids(client, thread_id)
+    url = f"/posts/{spam}/report"
+    submit(client, url, url, {"reason": "spam", "details": "an advert"})
+    act(moderator, f"/mod/threads/{thread_id}/pin")
+
+    dashboard = moderator.get("/mod/")
+    shown = page(dashboard)
+    assert dashboard.status_code == 200
+    text_shown = shown.text()
+    assert "1 open report waiting." in text_shown
+    assert "Buy watches cheap" in text_shown and "an advert" in text_shown
+    assert f"/threads/{thread_id}#post-{spam}" in shown.hrefs()
+    assert re.search(rf"milo pin thread thread {thread_id} Watched", text_shown)
+    assert "Posts per day, all boards" in text_shown
+    assert shown.find_all("svg")
+
+    # Deleting the post from the dashboard comes back to the dashboard.
+    deleted = submit(moderator, "/mod/", f"/mod/posts/{spam}/delete")
+    assert (deleted.status_code, where(deleted)) == (303, "/mod/")
+    assert "No open reports." in page(moderator.get("/mod/")).text()
+    narrowed = page(moderator.get("/mod/?board=chess")).text()
+    assert "Posts per day on Chess" in narrowed
+
+
+def test_long_lists_of_reports_and_log_entries_come_in_pages(client, moderator, store):
+    thread_id = create_thread(client)
+    [post_id] = post_ids(client, thread_id)
+    for _ in range(51):
+        store.add_report(post_id, "spam", "")
+    first = page(moderator.get("/mod/reports"))
+    assert "51 open reports" in first.text() and "Page 1 of 2" in first.text()
+    assert moderator.get("/mod/reports?page=2").status_code == 200
+    assert moderator.get("/mod/reports?page=3").status_code == 404
+    assert moderator.get("/mod/log?page=2").status_code == 404
+    assert "Nothing yet" in page(moderator.get("/mod/log")).text()
+
+
+def test_changing_nothing_logs_nothing(client, admin, store):
+    thread_id = create_thread(client)
+    milo = add_staff(store, "milo")
+    for action, fields in ((f"/mod/threads/{thread_id}/unlock", {}), (f"/mod/threads/{thread_id}/unpin", {}),
+                           (f"/mod/users/{milo['id']}/role", {"role": "moderator"}),
+                           (f"/mod/users/{milo['id']}/enable", {})):
+        assert act(admin, action, fields).status_code == 303
+    assert logged(store) == []
+    assert act(admin, f"/mod/users/{milo['id']}/role", {"role": "admin"}).status_code == 303
+    assert logged(store) == [("ann", "change role", "user milo", "moderator → admin")]
