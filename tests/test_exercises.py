@@ -65,8 +65,8 @@ def test_exercise_has_checks_a_solution_and_its_lines_on_the_page(exercise):
         if (step / relative).is_file():
             same = (step / relative).read_bytes() == (exercise.solution / relative).read_bytes()
             assert not same, f"solutions/{exercise.id}/{relative} is the step's file, unchanged"
-    # The exercise's own item on the page, up to the next one.
-    text = exercise.page.read_text(encoding="utf-8")
+    # The exercise's own item in the page's "## Exercises", up to the next one.
+    text = exercise.page.read_text(encoding="utf-8").split("\n## Exercises\n", 1)[1]
     item = re.search(rf"^{exercise.number}\. \*\*.*?(?=^\d+\. \*\*|^## |\Z)", text, re.M | re.S)
     assert f"`make exercise STEP={exercise.step} N={exercise.number}`" in item[0]
     assert f"<!-- solution: {exercise.id} -->" in item[0]

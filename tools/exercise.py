@@ -241,8 +241,10 @@ def _failure_message(report):
     elif text.startswith("AssertionError"):
         text = "a check failed without saying why"
     elif report.when == "setup":
-        where = f"{crash.path}:{crash.lineno}: " if crash and crash.lineno else ""
-        text = f"the app did not start: {where}{text}"
+        # Where the app failed, unless that is inside Python's own import machinery.
+        inside_python = not crash or not crash.lineno or str(crash.path).startswith("<")
+        where = "" if inside_python else f"{crash.path}:{crash.lineno}: "
+        text = f"the app did not start: {where}{text.strip()}"
     else:
         text = f"error: {text}"
     # A traceback the app logged (a 500) says more than "the answer was 500".
@@ -330,10 +332,11 @@ def report(result):
             "",
         ]
         return "\n".join(lines)
+    did_not_start = all(check.outcome == "error" for check in result.checks)
     for check in result.checks:
         mark = "✓" if check.outcome == "passed" else "✗"
         lines.append(f"  {mark} {check.purpose}")
-        if check.outcome != "passed":
+        if check.outcome != "passed" and not did_not_start:
             lines += [f"      {line}" for line in check.message.splitlines()]
         for note in check.notes:
             lines.append(f"      saw: {note}")
@@ -341,6 +344,10 @@ def report(result):
     passing = [check for check in result.checks if check.outcome == "passed"]
     missing = [check for check in result.checks if check.outcome != "passed"]
     total = len(result.checks)
+    if did_not_start:
+        # The same error for every check: say it once.
+        first, *rest = result.checks[0].message.splitlines()
+        lines += [first[:1].upper() + first[1:], *[f"    {line}" for line in rest], ""]
     if not missing:
         verdict = "the check passes" if total == 1 else f"all {total} checks pass"
         if result.broken_on_purpose:
@@ -351,14 +358,14 @@ def report(result):
         else:
             lines.append(f"Well done: {verdict}.")
         return "\n".join(lines)
-    started = [check for check in result.checks if check.outcome == "error"]
-    if started and len(started) == total:
-        lines.append(f"The app did not start, so none of the {total} checks could run.")
+    if did_not_start:
+        lines.append("So the checks could not run: make the app start first.")
+    elif total == 1:
+        lines.append("The check does not pass yet.")
     else:
         lines.append(f"{len(passing)} of {total} checks pass.")
-    lines.append(f"Still missing: {_lower_first(missing[0].purpose)}")
-    for check in missing[1:]:
-        lines.append(f"          and: {_lower_first(check.purpose)}")
+    more = f" (and {len(missing) - 1} more, marked ✗ above)" if len(missing) > 1 else ""
+    lines.append(f"Still missing: {_lower_first(missing[0].purpose).rstrip('.')}{more}.")
     hint = next((check.hint for check in missing if check.hint), "")
     if hint:
         lines += textwrap.wrap(f"Hint: {hint}", width=88, subsequent_indent="      ")
