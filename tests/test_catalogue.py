@@ -1,4 +1,4 @@
-"""Bad input, proven: a catalogue of hostile or broken requests across steps 03-10.
+"""Bad input, proven: a catalogue of hostile or broken requests across steps 03-11.
 
 Every case goes through the same check (`run_case`):
 
@@ -156,12 +156,17 @@ def login(username, password=PASSWORD, user=None):
     return send
 
 
+def log_in_as_a_moderator(client):
+    """Make the moderator "milo" and log this browser in as them."""
+    create_user(client.application, "milo")
+    assert log_in(client, "milo").status_code == 303
+
+
 def staff_post(url, fields=None):
     """Log in as a moderator, then POST to ``url`` ({thread}: the case's thread) with the csrf token."""
 
     def send(client, thread_id):
-        create_user(client.application, "milo")
-        assert log_in(client, "milo").status_code == 303
+        log_in_as_a_moderator(client)
         return post_form(client, "/boards/astronomy", url.format(thread=thread_id), fields or {})
 
     return send
@@ -169,8 +174,7 @@ def staff_post(url, fields=None):
 
 def delete_reply_twice(client, thread_id):
     """A moderator deletes a new reply (303), then deletes it again."""
-    create_user(client.application, "milo")
-    assert log_in(client, "milo").status_code == 303
+    log_in_as_a_moderator(client)
     assert reply(client, thread_id, "to be deleted").status_code == 303
     post_id = post_ids(client, thread_id)[-1]
     assert post_form(client, "/boards/astronomy", f"/mod/posts/{post_id}/delete", {}).status_code == 303
@@ -181,8 +185,7 @@ def act_on_a_deleted_thread(action):
     """A moderator deletes a new thread (303), then tries ``action`` on it."""
 
     def send(client, thread_id):
-        create_user(client.application, "milo")
-        assert log_in(client, "milo").status_code == 303
+        log_in_as_a_moderator(client)
         doomed = create_thread(client, title="Doomed")
         assert post_form(client, "/boards/astronomy", f"/mod/threads/{doomed}/delete", {}).status_code == 303
         return post_form(client, "/boards/astronomy", f"/mod/threads/{doomed}/{action}", {"board": "chess"})
