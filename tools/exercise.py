@@ -237,7 +237,7 @@ def _failure_message(report):
     if text.startswith("AssertionError: "):
         text = text.removeprefix("AssertionError: ")
         # pytest adds its own explanation after the message ("assert 3 == 2 ..."): leave it out.
-        text = re.split(r"\n(?:assert |where |\+|-)", text, maxsplit=1)[0].strip()
+        text = text.split("\nassert ", 1)[0].strip()
     elif text.startswith("AssertionError"):
         text = "a check failed without saying why"
     elif report.when == "setup":
@@ -247,6 +247,11 @@ def _failure_message(report):
         text = f"the app did not start: {where}{text.strip()}"
     else:
         text = f"error: {text}"
+    if text.lstrip().lower().startswith(("<!doctype", "<html")):
+        text = "the app answered with an unexpected page"
+    lines = text.splitlines()
+    if len(lines) > 12:  # e.g. a long output: its first and last lines say enough
+        text = "\n".join([*lines[:2], "…", *lines[-8:]])
     # A traceback the app logged (a 500) says more than "the answer was 500".
     traceback = _logged_traceback(report)
     if traceback:

@@ -12,7 +12,7 @@ from forum import create_thread, reply
 from targets import reload_app
 
 BROKEN_ON_PURPOSE = True
-WRITERS, REPLIES, ROUNDS = 4, 10, 3
+WRITERS, REPLIES, ROUNDS = 4, 10, 2
 
 
 def replies_in_parallel(app, thread_id):
