@@ -306,8 +306,17 @@ def run_checks(exercise, app):
         "no:terminal",
     ]
     # Only pytest's own plugins: faster to start, and nothing else changes how checks run.
-    with _environment(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTEST_ADDOPTS=None):
-        code = pytest.main(arguments, plugins=[collector])
+    path, modules = list(sys.path), set(sys.modules)
+    try:
+        with _environment(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTEST_ADDOPTS=None):
+            code = pytest.main(arguments, plugins=[collector])
+    finally:
+        # Leave this process as it was (tests/test_exercises.py runs here many times):
+        # pytest put tests/exercises/ on sys.path to import the check files.
+        sys.path[:] = path
+        for name in set(sys.modules) - modules:
+            if str(getattr(sys.modules[name], "__file__", None) or "").startswith(str(CHECKS)):
+                del sys.modules[name]
     problem = collector.problem
     if not collector.checks and not problem:
         problem = f"pytest found no checks in {exercise.checks.name} (exit code {int(code)})"

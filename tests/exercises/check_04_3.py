@@ -27,7 +27,7 @@ def test_concurrent_replies_get_some_ids_twice(client, live_server, note):
         address = f"{live_server}/threads/{thread_id}/replies"
         for number in range(10):
             form = urllib.parse.urlencode({"body": f"reply {worker}-{number}"}).encode()
-            with urllib.request.urlopen(address, data=form, timeout=30) as answer:  # noqa: S310 (http://127.0.0.1)
+            with urllib.request.urlopen(address, data=form, timeout=30) as answer:
                 answer.read()
 
     with ThreadPoolExecutor(max_workers=16) as pool:
