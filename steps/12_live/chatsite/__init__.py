@@ -1,27 +1,36 @@
-"""Step 11: the same site as step 10, with moderators to look after it.
+"""Step 12: the same site as step 11, with threads that update themselves.
 
-Posting stays anonymous, but a public site needs people who can remove spam
-and stop a flood. This step adds, by hand, with Flask and the standard library:
+A reader who has a thread open sees new replies appear as they are posted,
+with no reload, and sees deleted posts go, the thread locked or deleted. This
+step adds, with flask-sock and the standard library:
 
-- accounts.py: staff accounts (admins and moderators), logging in and out,
-  and the decorators that say who may open which page;
-- csrf.py: a guard that only lets in forms sent from our own pages;
-- moderation.py: the moderators' pages under /mod/: reports, deleting posts
-  and threads, locking, pinning and moving threads, the audit log, the accounts;
-- reports.py: a "Report" link on every post, for any reader;
-- flood.py: one client may not post, or guess passwords, too fast (429);
-- security headers on every response (SECURITY_HEADERS below).
+- live.py: a WebSocket for each open thread page, /threads/<id>/live, that
+  sends the thread's news as it happens (why WebSockets: see live.py);
+- the thread_events table (schema.sql): every change writes an event in the
+  same transaction as the change (store.py, moderation.py), so that every
+  server process finds the same news, in the same order;
+- templates/_post.html: one post, used by the thread page and by the socket,
+  so that a live post is exactly what a reload shows;
+- GET /api/threads/<id>/posts?after=<post id> (api.py): the same news for a
+  page that cannot keep a socket open, with an ETag, so that "nothing new"
+  costs a 304 with no body;
+- static/live.js: the page's side, plain JavaScript: it opens the socket,
+  puts the news in place, and polls the API when the socket cannot open.
 
-The final app does the same with Flask-Login, Flask-WTF and Flask-Limiter.
+The modules: accounts, api, boards, config, csrf, db, errors, flood, forms,
+images, live (new), moderation, reports, search, store, uploads.
 
-Run it from the top of the repository. First make yourself an admin account
-(it asks for a password twice), then start the site:
+Run it from the top of the repository, as in step 11 (make an admin account
+first if you want the moderator controls):
 
-    flask --app steps/11_moderation/chatsite create-user NAME --role admin
-    flask --app steps/11_moderation/chatsite run --debug
+    flask --app steps/12_live/chatsite create-user NAME --role admin
+    flask --app steps/12_live/chatsite run --debug
 
-then open http://127.0.0.1:5000 and follow "Staff login" at the bottom of
-the page. The database file is made on the first start, as in step 10.
+then open a thread at http://127.0.0.1:5000 in two browser windows, and post a
+reply in one: it appears in the other. flask-sock works with the development
+server that `flask run` starts: it gives each connection its own thread, and
+an open socket simply keeps its thread. The database from step 11 works as it
+is: the new table is added on the first start.
 """
 
 import os
@@ -31,7 +40,21 @@ from flask import Flask
 
 # The package's own modules. The dot means "from this package", whatever
 # name it was imported under (see "Relative imports" on the step's page).
-from . import accounts, api, boards, config, csrf, db, errors, moderation, reports, search, store, uploads
+from . import (
+    accounts,
+    api,
+    boards,
+    config,
+    csrf,
+    db,
+    errors,
+    live,
+    moderation,
+    reports,
+    search,
+    store,
+    uploads,
+)
 
 # Sent with every response (add_security_headers below). Each one tells the
 # browser to be strict with our pages, so that a mistake of ours, or a trick
@@ -80,7 +103,7 @@ def create_app(test_config=None):
     # 2. instance/config.py, if there is one: the settings of one installation.
     app.config.from_pyfile("config.py", silent=True)
     # 3. Environment variables, as in step 08, e.g.
-    #    FLASK_MAX_CONTENT_LENGTH=1048576 flask --app steps/11_moderation/chatsite run
+    #    FLASK_MAX_CONTENT_LENGTH=1048576 flask --app steps/12_live/chatsite run
     app.config.from_prefixed_env()
     #    ... and the same names with CHATSITE_, the prefix the final app reads, so
     #    that CHATSITE_REPLY_INTERVAL=0 works for this step and for the final app.
@@ -112,9 +135,22 @@ def create_app(test_config=None):
     db.init_app(app)
     # The store reads and writes the data in the app's database (DATABASE).
     store.init_app(app)
+    # Live updates (live.py): flask-sock (sock.init_app) and this process's notifier.
+    live.init_app(app)
     # The routes are written in the blueprints; here they are attached to this app.
-    # (accounts also brings `flask create-user`, and loads g.user before each request.)
-    blueprints = (boards.bp, search.bp, uploads.bp, api.bp, accounts.bp, reports.bp, moderation.bp, errors.bp)
+    # (accounts also brings `flask create-user`, and loads g.user before each request;
+    # live.bp holds the WebSocket route.)
+    blueprints = (
+        boards.bp,
+        search.bp,
+        uploads.bp,
+        api.bp,
+        accounts.bp,
+        reports.bp,
+        moderation.bp,
+        live.bp,
+        errors.bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     # The CSRF check reads the form of every POST. It comes after the blueprints,

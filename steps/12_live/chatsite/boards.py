@@ -8,6 +8,10 @@ just "show_thread".
 Step 11: new threads and replies pass flood control (flood.py), a locked
 thread refuses replies, and staff see the moderator controls on thread pages
 (their forms post to moderation.py).
+
+Step 12: each post is rendered by templates/_post.html, which the live socket
+uses too; the thread page tells live.js where to start (its data attributes);
+a new post wakes the thread's open sockets (live.notify_thread).
 """
 
 import math
@@ -25,6 +29,7 @@ from .forms import (
     clean_text,
     requested_page,
 )
+from .live import notify_thread
 from .store import (
     find_board_or_404,
     find_thread_or_404,
@@ -161,6 +166,9 @@ def create_thread(slug):
     flood_limit = {"client": client_address(), "thread_interval": current_app.config["THREAD_INTERVAL"]}
     with saved_image(board, upload) as image:
         thread = get_store().add_thread(board, title, body, image, **flood_limit)
+    # Stored and committed: wake the sockets (there are none yet on a brand-new
+    # thread, but this is the rule after every change; see live.py).
+    notify_thread(thread["id"])
     # 303 See Other: "the post worked, now GET this page". Reloading the thread
     # page afterwards will not send the form a second time.
     return redirect(url_for("boards.show_thread", thread_id=thread["id"]), code=303)
@@ -182,13 +190,24 @@ def is_closed(thread):
 
 def render_thread(thread, form=None, error=None):
     """Render a thread page: its posts and the reply form (and, for staff, the
-    moderator controls, whose Move form lists every board)."""
+    moderator controls, whose Move form lists every board).
+
+    Step 12: the page also says which event it was made at (last_event), for
+    live.js. That number is read *before* the posts. A reply stored between the
+    two reads is then both on the page and sent again by the socket (live.js
+    skips a post it already shows); the other way round, it would be on
+    neither, and the reader would never see it.
+    """
     store = get_store()
+    last_event = store.last_event_id(thread["id"])
+    posts = store.posts(thread)
     return render_template(
         "thread.html",
         thread=thread,
         closed=is_closed(thread),
-        posts=store.posts(thread),
+        posts=posts,
+        last_event=last_event,
+        last_post=posts[-1]["id"] if posts else 0,
         board=store.find_board(thread["board"]),
         boards=store.boards_a_to_z(),
         form=form or {},
@@ -218,6 +237,8 @@ def create_reply(thread_id):
     # deleted again.
     with saved_image(get_store().find_board(thread["board"]), upload) as image:
         post = get_store().add_reply(thread, body, image, **limits, **flood_limit)
+    # Step 12: the reply is committed; the open pages of this thread get it now.
+    notify_thread(thread["id"])
     url = url_for("boards.show_thread", thread_id=thread["id"], _anchor=f"post-{post['id']}")
     return redirect(url, code=303)
 

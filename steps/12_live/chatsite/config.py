@@ -86,4 +86,22 @@ def defaults(instance_path):
         "THREAD_INTERVAL": 60,
         "REPLY_INTERVAL": 10,
         "LOGIN_ATTEMPTS_PER_MINUTE": 5,
+        # --- Step 12: live updates (live.py) ---
+        # A socket is woken at once when this server process stores a change to
+        # its thread. Changes stored by another process (a site can run several)
+        # wake nobody here, so each socket also looks in the database every
+        # LIVE_POLL_INTERVAL seconds: those changes arrive within about that time.
+        # Smaller is quicker, and costs one small query per open page each time.
+        "LIVE_POLL_INTERVAL": 1.0,
+        # Every open socket keeps one of the server's threads busy for as long as
+        # its page is open. Past this many, a new socket is closed at once (code
+        # 1013, "try again later") and its page polls the API instead.
+        "LIVE_SOCKETS_PER_WORKER": 500,
+        # Seconds between two "pings" on an open socket. A browser answers each
+        # one with a "pong"; a socket whose browser stopped answering (a laptop
+        # that went to sleep, a lost network) is closed at the next ping. The
+        # pings also keep proxies from closing a quiet connection (many close
+        # them after 30 or 60 seconds of silence). live.init_app() hands it to
+        # simple-websocket as SOCK_SERVER_OPTIONS.
+        "LIVE_PING_INTERVAL": 25,
     }

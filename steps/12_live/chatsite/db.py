@@ -22,7 +22,7 @@ import click
 from flask import current_app, g
 
 # Our tables, the ones that point at others first: the order to delete them in.
-TABLES = ("reports", "images", "posts", "threads", "users", "audit_log", "flood_marks")
+TABLES = ("reports", "images", "posts", "threads", "users", "audit_log", "flood_marks", "thread_events")
 
 DELETE_EVERYTHING = """
 DROP TABLE IF EXISTS reports;
@@ -32,6 +32,7 @@ DROP TABLE IF EXISTS threads;
 DROP TABLE IF EXISTS users;
 DROP TABLE IF EXISTS audit_log;
 DROP TABLE IF EXISTS flood_marks;
+DROP TABLE IF EXISTS thread_events;
 """
 
 
@@ -140,14 +141,14 @@ def init_db_command():
     click.echo(f"Emptied the database {current_app.config['DATABASE']}")
     click.echo("(Uploaded image files are still in the upload folder: delete it yourself if you like.)")
     click.echo("Make a new admin account with:")
-    click.echo("    flask --app steps/11_moderation/chatsite create-user NAME --role admin")
+    click.echo("    flask --app steps/12_live/chatsite create-user NAME --role admin")
 
 
 def init_app(app):
     """Connect the database to this app: teardown, the init-db command, the tables."""
     # Flask calls close_db() when each request (and each app context) ends.
     app.teardown_appcontext(close_db)
-    # `flask --app steps/11_moderation/chatsite init-db` now exists.
+    # `flask --app steps/12_live/chatsite init-db` now exists.
     app.cli.add_command(init_db_command)
     # A fresh clone has no database yet: create the tables now, so that
     # `flask run` works straight away (no "no such table: threads").

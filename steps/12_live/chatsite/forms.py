@@ -1,4 +1,4 @@
-"""Checking what people type into the forms, and the page numbers in addresses.
+"""Checking what people type into the forms, and the numbers in addresses.
 
 Each check raises FormError when something is wrong; show_form_again() in
 boards.py turns that into the form's page again, with the message and
@@ -146,7 +146,25 @@ def page_number(text):
     thousands of digits raises ValueError, and that would be a 500. No list will
     ever have a billion pages, so 9 digits are plenty.
     """
+    number = whole_number(text)
+    if number is None or number < 1:
+        return None
+    return number
+
+
+def whole_number(text):
+    """The number `text` spells, or None if it is not a whole number from 0 to
+    999,999,999 (the same digit checks as page numbers, with 0 allowed)."""
     # isascii(): isdigit() alone also accepts digits of other scripts, like "٣".
-    if not (text.isascii() and text.isdigit() and len(text) <= 9) or int(text) < 1:
+    if not (text.isascii() and text.isdigit() and len(text) <= 9):
         return None
     return int(text)
+
+
+def requested_after():
+    """Step 12: the API's ?after= post id (0 for "from the first post"). Anything
+    else is a 400 that says what it should be, like a bad ?page=."""
+    after = whole_number(request.args.get("after", ""))
+    if after is None:
+        raise BadParameter("?after= must be a post id: a whole number from 0 to 999999999.")
+    return after

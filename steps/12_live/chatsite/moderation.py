@@ -15,6 +15,11 @@ The audit log's row is stored in the same transaction as the change: there is
 never a change without its log entry, nor an entry for a change that failed.
 A change that is already made (locking a locked thread: two moderators
 clicked at once) is not an error, and writes no entry.
+
+Step 12: a change that readers of the thread see (a post or the thread
+deleted, the thread locked, unlocked or moved) also writes its event in that
+transaction (store.record_event), and wakes the thread's open sockets after
+the COMMIT (live.notify_thread). Pinning shows on the board page only: no event.
 """
 
 import math
@@ -28,7 +33,8 @@ from .accounts import admin_required, is_local_path, staff_required
 from .db import get_db, write_transaction
 from .errors import show_own_description
 from .forms import FormError, clean_text, requested_page
-from .store import LARGEST_ID, get_store
+from .live import notify_thread
+from .store import LARGEST_ID, get_store, record_event
 from .uploads import delete_image_files
 
 # url_prefix: "/reports" below answers at /mod/reports.
@@ -162,6 +168,8 @@ def delete_post(post_id):
             (replies_gone, post["thread_id"]),
         )
         log_action(db, "delete post", f"post {post_id} in thread {post['thread_id']}", post["body"][:100])
+        record_event(db, post["thread_id"], "delete", post_id)
+    notify_thread(post["thread_id"])
     delete_image_files([post["path"]] if post["path"] else [])
     # Back where the moderator was (the reports page sends next=/mod/reports), or the thread.
     next_page = request.form.get("next", "")
@@ -187,6 +195,10 @@ def delete_thread(thread_id):
         # and reports with the posts.
         db.execute("DELETE FROM threads WHERE id = ?", (thread_id,))
         log_action(db, "delete thread", f"thread {thread_id}", thread["title"][:100])
+        # thread_events has no REFERENCES threads (schema.sql): this row stays
+        # after its thread, so the sockets still open on the thread learn of it.
+        record_event(db, thread_id, "thread-delete")
+    notify_thread(thread_id)
     delete_image_files(image_paths)
     return redirect(url_for("boards.show_board", slug=thread["board"]), code=303)
 
@@ -211,6 +223,10 @@ def set_thread_flag(thread_id, flag, value, action):
         changed = db.execute(SET_FLAG_QUERIES[flag], (value, thread_id, value)).rowcount
         if changed:
             log_action(db, action, f"thread {thread_id}")
+            if flag == "locked":
+                # Step 12: open pages swap the reply form for the notice, or back.
+                record_event(db, thread_id, "lock" if value else "unlock")
+    notify_thread(thread_id)
     return redirect(url_for("boards.show_thread", thread_id=thread_id), code=303)
 
 
@@ -260,6 +276,8 @@ def move_thread(thread_id):
             raise FormError("The thread is already on that board. Choose another one.")
         db.execute("UPDATE threads SET board = ? WHERE id = ?", (new_board["slug"], thread_id))
         log_action(db, "move thread", f"thread {thread_id}", f"{thread['board']} → {new_board['slug']}")
+        record_event(db, thread_id, "move")
+    notify_thread(thread_id)
     return redirect(url_for("boards.show_thread", thread_id=thread_id), code=303)
 
 

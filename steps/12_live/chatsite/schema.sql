@@ -1,9 +1,10 @@
--- The site's tables: threads, their posts, the posts' images, and (new in
--- step 11) the staff's accounts, readers' reports, the moderators' log and the
--- marks that flood control counts.
+-- The site's tables: threads, their posts, the posts' images; (since step 11)
+-- the staff's accounts, readers' reports, the moderators' log and the marks
+-- that flood control counts; and (new in step 12) the events of each thread
+-- that the live pages are told about.
 --
 -- db.py runs this file when the app starts and finds the tables missing, and
--- `flask --app steps/11_moderation/chatsite init-db` runs it after deleting
+-- `flask --app steps/12_live/chatsite init-db` runs it after deleting
 -- everything. "IF NOT EXISTS" makes it harmless to run on a database that
 -- already has its tables: nothing is changed, nothing is lost.
 --
@@ -149,3 +150,39 @@ CREATE TABLE IF NOT EXISTS flood_marks (
 CREATE INDEX IF NOT EXISTS flood_marks_by_client ON flood_marks (client, action, at);
 CREATE INDEX IF NOT EXISTS flood_marks_by_username ON flood_marks (username, action, at);
 CREATE INDEX IF NOT EXISTS flood_marks_by_time ON flood_marks (at);
+
+-- --- Step 12: what happened in each thread, for the live pages (live.py) ---------
+
+-- One row for each change a reader of the thread page should see without
+-- reloading: a new post, a deleted post, the thread locked, unlocked, moved or
+-- deleted. It is written in the same transaction as the change itself
+-- (store.record_event), so there is never a change without its event, nor an
+-- event for a change that failed.
+--
+-- Why a table, and not a message passed around inside the server? A site that
+-- runs several server processes (or several machines) has one database and
+-- many memories. A post stored by one process must reach the readers whose
+-- sockets are held by another. Every process sees the same rows, in the same
+-- order (the id), and each socket only has to remember the last id it sent.
+CREATE TABLE IF NOT EXISTS thread_events (
+    -- AUTOINCREMENT: ids only ever grow, so "every event after 41" never misses
+    -- one, nor sees one twice.
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- No REFERENCES threads (id) here, on purpose: when a thread is deleted, its
+    -- "thread-delete" row must stay, so that the sockets still open on the
+    -- thread can learn that it is gone. The same goes for post_id: the event of
+    -- a post outlives the post, and the "delete" event names the post it removed.
+    thread_id INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('post', 'delete', 'lock', 'unlock', 'move', 'thread-delete')),
+    -- The post of a "post" or "delete" event; NULL for the others.
+    post_id INTEGER,
+    created_at TEXT NOT NULL
+);
+
+-- A socket asks "the events of thread 7 after id 41" about once a second: the
+-- index holds each thread's events in id order, so the answer is found at once,
+-- however many other threads are busy.
+CREATE INDEX IF NOT EXISTS thread_events_by_thread ON thread_events (thread_id, id);
+-- Events older than a day are deleted now and then (store.record_event): the
+-- index on the time finds them without reading the whole table.
+CREATE INDEX IF NOT EXISTS thread_events_by_time ON thread_events (created_at);

@@ -14,6 +14,11 @@ Step 11 adds what moderators change: a locked thread takes no replies
 moderators' own actions (deleting, locking, moving...) are in moderation.py,
 and new threads and replies now pass flood control (flood.py) on the way in.
 
+Step 12 adds the thread_events table (schema.sql): every change that a reader
+of a thread page should see at once writes an event, in the same transaction
+as the change (record_event). The live pages (live.py) and the API's
+?after= answer (api.py) read them.
+
 "image" is None or {"path", "content_type", "size", "width", "height",
 "original_name"}. Times are datetimes in UTC, as before.
 
@@ -32,7 +37,7 @@ Two rules hold for every query in this file:
 
 import json
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask import abort, current_app
 
@@ -43,6 +48,22 @@ from .db import get_db, write_transaction
 # are unlimited, and sqlite3 raises OverflowError for a bigger one, so an id
 # like /threads/99999999999999999999 is checked before it reaches a query.
 LARGEST_ID = 2**63 - 1
+
+# The columns of a post and of its image, if it has one, for post_dict().
+# LEFT JOIN: every post, with the columns of its image if it has one, and NULL
+# (None) in those columns if it has none.
+POSTS_WITH_IMAGES = (
+    "SELECT posts.id, posts.thread_id, posts.body, posts.created_at,"
+    " images.path, images.content_type, images.size, images.width, images.height,"
+    " images.original_name"
+    " FROM posts LEFT JOIN images ON images.post_id = posts.id"
+)
+
+# Events older than this are deleted (record_event): a page that has been open
+# for a day without a single check has long fallen back to reloading.
+KEEP_EVENTS_FOR = timedelta(days=1)
+# ...once every this many events, which is often enough to keep the table small.
+PRUNE_EVENTS_EVERY = 100
 
 
 def init_app(app):
@@ -145,32 +166,39 @@ class Store:
         return thread_dict(row) if row else None
 
     def posts(self, thread):
-        """The thread's posts, oldest first, each with its image (or None).
-
-        LEFT JOIN: every post, with the columns of its image if it has one, and
-        NULL (None) in those columns if it has none.
-        """
-        rows = get_db().execute(
-            "SELECT posts.id, posts.thread_id, posts.body, posts.created_at,"
-            " images.path, images.content_type, images.size, images.width, images.height,"
-            " images.original_name"
-            " FROM posts LEFT JOIN images ON images.post_id = posts.id"
-            " WHERE posts.thread_id = ? ORDER BY posts.id",
-            (thread["id"],),
-        )
+        """The thread's posts, oldest first, each with its image (or None)."""
+        query = POSTS_WITH_IMAGES + " WHERE posts.thread_id = ? ORDER BY posts.id"
+        rows = get_db().execute(query, (thread["id"],))
         return [post_dict(row) for row in rows]
 
     def posts_page(self, thread, page, per_page):
         """The posts on page `page` of a thread (1 is the first), oldest first (for the API)."""
         rows = get_db().execute(
-            "SELECT posts.id, posts.thread_id, posts.body, posts.created_at,"
-            " images.path, images.content_type, images.size, images.width, images.height,"
-            " images.original_name"
-            " FROM posts LEFT JOIN images ON images.post_id = posts.id"
-            " WHERE posts.thread_id = ? ORDER BY posts.id LIMIT ? OFFSET ?",
+            POSTS_WITH_IMAGES + " WHERE posts.thread_id = ? ORDER BY posts.id LIMIT ? OFFSET ?",
             (thread["id"], per_page, (page - 1) * per_page),
         )
         return [post_dict(row) for row in rows]
+
+    def posts_after(self, thread, after, limit):
+        """At most `limit` posts of the thread whose id is greater than `after`,
+        oldest first (the API's ?after=). The index on (thread_id, id) starts
+        right at the first new post: old posts are not read at all."""
+        rows = get_db().execute(
+            POSTS_WITH_IMAGES + " WHERE posts.thread_id = ? AND posts.id > ? ORDER BY posts.id LIMIT ?",
+            (thread["id"], after, limit),
+        )
+        return [post_dict(row) for row in rows]
+
+    def post_ids(self, thread):
+        """The ids of every post the thread has now, lowest first."""
+        rows = get_db().execute("SELECT id FROM posts WHERE thread_id = ? ORDER BY id", (thread["id"],))
+        return [row["id"] for row in rows]
+
+    def find_post_with_image(self, post_id):
+        """The post with this id, with its image (or None), as the thread page
+        shows it; None if there is no such post (any more)."""
+        row = get_db().execute(POSTS_WITH_IMAGES + " WHERE posts.id = ?", (post_id,)).fetchone()
+        return post_dict(row) if row else None
 
     def find_post(self, post_id):
         """The post with this id (without its image), or None if there is no such post."""
@@ -203,7 +231,10 @@ class Store:
             # lastrowid: the id SQLite just gave the new row.
             thread_id = cursor.lastrowid
             if has_opening_post:
-                self._insert_post(db, thread_id, body, image, now, is_opening=True)
+                post_id = self._insert_post(db, thread_id, body, image, now, is_opening=True)
+                # Nobody can have the thread open yet, but the event gives the
+                # thread page its starting point, like any other post.
+                record_event(db, thread_id, "post", post_id)
         return self.find_thread(thread_id)
 
     def add_reply(
@@ -237,6 +268,8 @@ class Store:
                 refuse_reply_to_closed_thread(reply_limit)
             flood.check_and_mark_post(db, "reply", client, reply_interval)
             post_id = self._insert_post(db, thread["id"], body, image, now)
+            # Step 12: the live pages learn of the reply from this row (live.py).
+            record_event(db, thread["id"], "post", post_id)
             db.execute(
                 "UPDATE threads SET reply_count = reply_count + 1, post_count = post_count + 1 WHERE id = ?",
                 (thread["id"],),
@@ -277,6 +310,29 @@ class Store:
                 ),
             )
         return cursor.lastrowid
+
+    # --- Events (step 12) ---------------------------------------------------------------
+
+    def last_event_id(self, thread_id):
+        """The id of the thread's newest event, or 0 if it has none (yet, or
+        any more: they are deleted after a day). Every change of the thread
+        writes a new event, with a higher id than any before it, so this number
+        changes whenever the thread does."""
+        query = "SELECT coalesce(max(id), 0) AS last FROM thread_events WHERE thread_id = ?"
+        return get_db().execute(query, (thread_id,)).fetchone()["last"]
+
+    def events_after(self, thread_id, after):
+        """The thread's events whose id is greater than `after`, oldest first:
+        dictionaries {"id", "kind", "post_id", "board"}. "board" is the board
+        the thread is on now (None once the thread is deleted): what a "move"
+        event tells the page."""
+        rows = get_db().execute(
+            "SELECT thread_events.id, thread_events.kind, thread_events.post_id, threads.board"
+            " FROM thread_events LEFT JOIN threads ON threads.id = thread_events.thread_id"
+            " WHERE thread_events.thread_id = ? AND thread_events.id > ? ORDER BY thread_events.id",
+            (thread_id, after),
+        )
+        return [dict(row) for row in rows]
 
     # --- Search ---------------------------------------------------------------------
 
@@ -324,6 +380,33 @@ class Store:
             (thread["id"], word),
         ).fetchone()
         return row["body"] if row else ""
+
+
+# --- Events (step 12) ----------------------------------------------------------------
+
+
+def record_event(db, thread_id, kind, post_id=None):
+    """Write one event of a thread: `kind` is "post", "delete", "lock", "unlock",
+    "move" or "thread-delete" (schema.sql); `post_id` names the post of a "post"
+    or "delete". Call it inside the write_transaction() of the change: the
+    event is stored with the change, or not at all.
+
+    The caller wakes this server's sockets with live.notify_thread() after the
+    COMMIT, not here: before the COMMIT, a socket that looked would not find
+    the event yet (and would not look again for a second).
+
+    Once every PRUNE_EVENTS_EVERY events, the events older than a day are
+    deleted, as flood.py deletes its old marks (the index on created_at finds
+    them at once).
+    """
+    now = datetime.now(timezone.utc)
+    cursor = db.execute(
+        "INSERT INTO thread_events (thread_id, kind, post_id, created_at) VALUES (?, ?, ?, ?)",
+        (thread_id, kind, post_id, now.isoformat(timespec="microseconds")),
+    )
+    if cursor.lastrowid % PRUNE_EVENTS_EVERY == 0:
+        cutoff = (now - KEEP_EVENTS_FOR).isoformat(timespec="microseconds")
+        db.execute("DELETE FROM thread_events WHERE created_at < ?", (cutoff,))
 
 
 # --- From rows to dictionaries ----------------------------------------------------
