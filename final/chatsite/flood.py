@@ -50,7 +50,12 @@ from flask_limiter.util import get_remote_address
 # The extension, set up for the app by init_app(). It keeps one storage, that of
 # the last app set up: a server has one app per process. (The tests make a new
 # app for each test, which starts every count afresh.)
-limiter = Limiter(get_remote_address, strategy="moving-window", key_prefix="chatsite")
+# in_memory_fallback_enabled: if a shared store (Redis) stops answering, each
+# worker counts in its own memory until it is back, rather than every post
+# failing with a 500.
+limiter = Limiter(
+    get_remote_address, strategy="moving-window", key_prefix="chatsite", in_memory_fallback_enabled=True
+)
 
 # The views that post, and the setting that spaces their posts.
 POST_INTERVALS = {"boards.create_thread": "THREAD_INTERVAL", "boards.create_reply": "REPLY_INTERVAL"}

@@ -326,7 +326,4 @@ class ReportForm(Form):
 
 def first_error(form):
     """The first message of a form that did not validate, in the order of its fields."""
-    for field in form:
-        if field.errors:
-            return field.errors[0]
-    return None
+    return next((field.errors[0] for field in form if field.errors), None)

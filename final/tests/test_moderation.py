@@ -518,3 +518,101 @@ def test_changing_nothing_logs_nothing(client, admin, store):
     assert logged(store) == []
     assert act(admin, f"/mod/users/{milo['id']}/role", {"role": "admin"}).status_code == 303
     assert logged(store) == [("ann", "change role", "user milo", "moderator → admin")]
+
+
+# --- the pages, on both databases ----------------------------------------------------------------
+
+
+def test_admins_manage_accounts(app, admin, store):
+    created = act(admin, "/mod/users", {"username": "Zoe", "password": PASSWORD, "role": "moderator"})
+    assert created.status_code == 303
+    zoe = store.user_by_name("zoe")
+    taken = act(admin, "/mod/users", {"username": "ZOE", "password": PASSWORD, "role": "admin"})
+    assert (taken.status_code, "The username ZOE is taken." in page(taken).text()) == (400, True)
+    zoe_browser = app.test_client()
+    assert log_in(zoe_browser, "zoe").status_code == 303
+    assert zoe_browser.get("/mod/users").status_code == 403
+    assert "admins only" in page(zoe_browser.get("/mod/users")).text()
+
+    ann = store.user_by_name("ann").id
+    statuses = {
+        "promote": act(admin, f"/mod/users/{zoe.id}/role", {"role": "admin"}).status_code,
+        "unknown role": act(admin, f"/mod/users/{zoe.id}/role", {"role": "owner"}).status_code,
+        "demote myself": act(admin, f"/mod/users/{ann}/role", {"role": "moderator"}).status_code,
+        "disable myself": act(admin, f"/mod/users/{ann}/disable").status_code,
+        "disable": act(admin, f"/mod/users/{zoe.id}/disable").status_code,
+        "enable": act(admin, f"/mod/users/{zoe.id}/enable").status_code,
+        "unknown user": act(admin, "/mod/users/999/enable").status_code,
+    }
+    assert statuses == {"promote": 303, "unknown role": 400, "demote myself": 400, "disable myself": 400,
+                        "disable": 303, "enable": 303, "unknown user": 404}
+    assert [entry[1:] for entry in logged(store)] == [
+        ("create user", "user Zoe", "role moderator"),
+        ("change role", "user Zoe", "moderator → admin"),
+        ("disable user", "user Zoe", ""),
+        ("enable user", "user Zoe", ""),
+    ]
+    assert zoe_browser.get("/mod/users").status_code == 200  # an admin again, enabled again
+
+
+def test_logging_in_with_an_unknown_name_and_logging_out(app, store):
+    add_staff(store, "milo")
+    client = app.test_client()
+    refused = log_in(client, "nobody")
+    assert (refused.status_code, "Wrong username or password." in page(refused).text()) == (400, True)
+    assert log_in(client, "milo").status_code == 303
+    assert client.get("/mod/").status_code == 200
+    out = submit(client, "/mod/", "/logout")
+    assert (out.status_code, where(out)) == (303, "/")
+    assert client.get("/mod/").status_code == 302
+
+
+def test_actions_on_things_that_are_not_there_are_404(client, moderator):
+    thread_id = create_thread(client)
+    statuses = [act(moderator, url).status_code for url in (
+        "/mod/reports/999/dismiss", "/mod/posts/999/delete", "/mod/threads/999/delete",
+        "/mod/threads/999/lock", "/mod/threads/999/pin", "/mod/threads/999/move",
+    )]
+    assert statuses == [404] * 6
+    [post_id] = post_ids(client, thread_id)
+    url = f"/posts/{post_id}/report"
+    submit(client, url, url, {"reason": "spam"})
+    [report] = [a for a in (f.action for f in page(moderator.get("/mod/reports")).forms()) if "dismiss" in a]
+    assert [act(moderator, report).status_code for _ in range(2)] == [303, 404]
+
+
+def test_a_post_deleted_while_its_report_was_typed(app, client, monkeypatch):
+    thread_id = create_thread(client)
+    [post_id] = post_ids(client, thread_id)
+    url = f"/posts/{post_id}/report"
+    form_page = client.get(url)  # the form is open...
+    store = app.extensions["store"]
+    monkeypatch.setattr(store, "add_report", lambda *args: None)  # ...and the post goes meanwhile
+    token = csrf_token(form_page.get_data(as_text=True))
+    assert client.post(url, data={"reason": "spam", "csrf_token": token}).status_code == 404
+
+
+class UnreachableStorage(MemoryStorage):
+    """A shared store that has stopped answering (Redis down, say)."""
+
+    STORAGE_SCHEME = ["test-unreachable"]
+
+    def acquire_entry(self, *args, **kwargs):
+        raise ConnectionError("the store is down")
+
+    def check(self):
+        return False
+
+
+def test_when_the_shared_store_is_down_each_worker_counts_alone(database_url, upload_folder, monkeypatch):
+    # The extension outlives this app and remembers that its store died: monkeypatch
+    # puts its "alive" back afterwards, for the apps of the next tests.
+    monkeypatch.setattr(flood.limiter, "_storage_dead", False)
+    settings = {"DATABASE_URL": database_url, "UPLOAD_FOLDER": str(upload_folder), "SECRET_KEY": "t",
+                "RATELIMIT_STORAGE_URI": "test-unreachable://", "THREAD_INTERVAL": 60}
+    client = create_app(settings).test_client()
+    statuses = [
+        post_form(client, f"/boards/{BOARD}", f"/boards/{BOARD}/threads", {"title": title}).status_code
+        for title in ("First", "Second")
+    ]
+    assert statuses == [303, 429]  # counted in memory: no 500, and still limited
