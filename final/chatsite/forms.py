@@ -191,7 +191,11 @@ SESSION_TOKEN_PATTERN = re.compile(r"[0-9a-f]{40}")
 
 
 def init_app(app):
-    """Check every unsafe request's token, and let templates write {{ csrf_token() }}."""
+    """Check every unsafe request's token, and let templates write {{ csrf_token() }}.
+
+    Over HTTPS, CSRFProtect also wants the request's Referer to be a page of this
+    site (WTF_CSRF_SSL_STRICT, on by default): the Referrer-Policy we send
+    (same-origin, see SECURITY_HEADERS) lets browsers send it with our own forms."""
     # First, before CSRFProtect registers its own check: the order they run in.
     app.before_request(drop_forged_session_token)
     csrf.init_app(app)

@@ -616,3 +616,58 @@ def test_when_the_shared_store_is_down_each_worker_counts_alone(database_url, up
         for title in ("First", "Second")
     ]
     assert statuses == [303, 429]  # counted in memory: no 500, and still limited
+
+
+def test_the_store_changes_nothing_that_is_not_there(store):
+    thread = store.add_thread(BOARD, "Here", "opening")
+    assert store.move_thread(999, "chess", "milo") is None
+    with pytest.raises(KeyError):
+        store.move_thread(thread["id"], "nowhere", "milo")
+    assert store.move_thread(thread["id"], BOARD, "milo")["board"] == BOARD  # already there
+    assert store.add_report(999, "spam", "") is None
+    assert store.set_role(999, "admin", "ann") is None
+    assert store.set_disabled(999, True, "ann") is None
+    assert store.dismiss_report(999, "milo") is False
+    assert logged(store) == []
+
+
+def at_once(calls):
+    """Run each function in `calls` in a thread of its own, all starting together; their results."""
+    start = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(number, call):
+        start.wait()
+        results[number] = call()
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_two_moderators_deleting_one_post_at_once_count_it_once(store):
+    thread = store.add_thread(BOARD, "Busy", "opening")
+    replies = [store.add_reply(thread["id"], f"reply {n}")["id"] for n in range(2)]
+    post_id = replies[0]
+    results = at_once([lambda: store.delete_post(post_id, "milo"), lambda: store.delete_post(post_id, "ann")])
+    assert sorted(result is None for result in results) == [False, True]
+    counts = store.thread(thread["id"])
+    assert (counts["post_count"], counts["reply_count"]) == (2, 1)
+    assert [entry[1] for entry in logged(store)] == ["delete post"]
+
+
+def test_two_admins_making_one_name_at_once_make_one_account(store):
+    password_hash = generate_password_hash(PASSWORD, method=FAST)
+
+    def make(name):
+        try:
+            return store.add_user(name, password_hash, "moderator")
+        except UsernameTaken:
+            return None
+
+    results = at_once([lambda: make("Zoe"), lambda: make("zoe")])
+    assert sorted(result is None for result in results) == [False, True]
+    assert len(store.users()) == 1
