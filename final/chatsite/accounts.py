@@ -24,7 +24,7 @@ from werkzeug.exceptions import Forbidden
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from chatsite import flood
-from chatsite.forms import LoginForm, UserForm, first_error
+from chatsite.forms import MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, LoginForm, UserForm, first_error
 from chatsite.store import UsernameTaken, get_store
 
 # cli_group=None: its command is `flask create-user`.
@@ -127,7 +127,8 @@ def login():
     password = form.password.data or ""
     if not username or not password:
         return show_login_form(form, EMPTY_LOGIN)
-    user = get_store().user_by_name(username) if len(username) <= 32 and len(password) <= 200 else None
+    possible = len(username) <= MAX_USERNAME_LENGTH and len(password) <= MAX_PASSWORD_LENGTH
+    user = get_store().user_by_name(username) if possible else None
     if not password_is_right(user, password) or not user.is_active:
         g.login_failed = True  # counts (flood.login_limits)
         return show_login_form(form, WRONG_LOGIN)

@@ -1,7 +1,8 @@
 """Flood control with Flask-Limiter: how often one client may post, and guess passwords.
 
-Step 11 kept the time of each client's last post in the database itself. Here
-Flask-Limiter does the counting, in the store RATELIMIT_STORAGE_URI names:
+Step 11 left a mark for each post and each failed login in a table of its
+database (flood_marks), in the same transaction as the post. Here Flask-Limiter
+does the counting, in the store RATELIMIT_STORAGE_URI names:
 
 - "memory://" (the default) is the memory of each worker process. It needs
   nothing, but under gunicorn every worker counts on its own: with N workers a
@@ -57,8 +58,8 @@ limiter = Limiter(
     get_remote_address, strategy="moving-window", key_prefix="chatsite", in_memory_fallback_enabled=True
 )
 
-# The views that post, and the setting that spaces their posts.
-POST_INTERVALS = {"boards.create_thread": "THREAD_INTERVAL", "boards.create_reply": "REPLY_INTERVAL"}
+# The views that post (boards.py gives each its post_limit()).
+POSTING_VIEWS = ("boards.create_thread", "boards.create_reply")
 
 # How long the username part of a login key may be: whatever someone typed, the
 # key stays short (a name is at most 32 characters; longer ones never exist).
@@ -119,7 +120,7 @@ def give_back_unstored_posts(response):
     """after_request: a post that was not stored (anything but 303 See Other)
     does not count. Its limit allows one post per window, and this request just
     took it, so clearing the window gives it back exactly."""
-    if request.endpoint in POST_INTERVALS and response.status_code != 303:
+    if request.endpoint in POSTING_VIEWS and response.status_code != 303:
         for counted in limiter.current_limits:
             if not counted.breached:
                 limiter.limiter.clear(counted.limit, *counted.request_args)
