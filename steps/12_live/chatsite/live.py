@@ -30,6 +30,8 @@ have two copies of "what a post looks like" (one in Jinja, one in JavaScript)
 that would drift apart, and the JavaScript one would have to escape every
 post's text itself. The server renders the same templates/_post.html that the
 thread page includes for each post: a live post is exactly what a reload shows.
+It is the visitors' HTML, the same for every reader: a post that arrives live
+has no Delete button, even on a moderator's page (a moderator reloads to act).
 
 Two things a socket must never do:
 
@@ -49,6 +51,7 @@ Origin header first (the CSRF problem of step 11, in another shape).
 """
 
 import json
+import socket
 import threading
 
 from flask import Blueprint, current_app, render_template, request
@@ -163,6 +166,16 @@ def live_updates(ws, thread_id):
     connection that accounts.py opened before the view, to load g.user.
     """
     try:
+        watch_thread(ws, thread_id)
+    except (ConnectionClosed, OSError):
+        pass  # the reader left (closed the tab, lost the network)
+    finally:
+        hang_up(ws)
+
+
+def watch_thread(ws, thread_id):
+    """Check the thread and the limit, then send the thread's events until the socket closes."""
+    try:
         thread = get_store().find_thread(thread_id)
         last_sent = starting_point(thread_id) if thread else 0
     finally:
@@ -179,8 +192,6 @@ def live_updates(ws, thread_id):
         return
     try:
         send_events(ws, thread_id, last_sent, wake_up)
-    except (ConnectionClosed, OSError):
-        pass  # the reader left (closed the tab, lost the network): nothing to tidy but our Event
     finally:
         notifier.leave(thread_id, wake_up)
 
@@ -240,6 +251,34 @@ def new_messages(thread_id, last_sent):
     finally:
         close_db()
     return messages, last_sent
+
+
+def hang_up(ws):
+    """End the network connection under a socket that is done.
+
+    Werkzeug's development server (`flask run`) does not know that this
+    request became a WebSocket. When the view returns, it writes an ordinary
+    HTTP answer, "HTTP/1.1 200 OK...", on the same connection; a browser would
+    read those bytes as a broken WebSocket message, log "Invalid frame header"
+    and hand live.js the code 1006 (connection lost) instead of ours (1013,
+    1000...). So the connection is shut first, and Werkzeug's answer goes
+    nowhere (Werkzeug takes that quietly: the client left, as clients do).
+
+    Only once the other side is done, though. After our "close", a browser
+    answers with a "close" of its own (that is how a WebSocket ends politely);
+    simple-websocket's reading thread (ws.thread) stops when that answer
+    arrives, or when the connection drops. This waits up to a second for it. A
+    client that has not answered by then is left alone: cutting its connection
+    could lose what it has not read yet. (Under gunicorn, flask-sock writes
+    nothing after the socket, and all this changes nothing.)
+    """
+    ws.thread.join(timeout=1)
+    if ws.thread.is_alive():
+        return
+    try:
+        ws.sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # the connection is gone already
 
 
 def throw_away_incoming(ws):
