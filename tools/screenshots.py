@@ -5,7 +5,12 @@ For every step folder (and final/ once it exists) this script:
 1. loads a brand-new app through tests/targets.py, exactly like the tests do;
 2. adds demo content the way a visitor would: it opens each form and posts it
    (steps 01-02 have no forms yet, so they stay as they are);
-3. serves the app on 127.0.0.1 and photographs one page with Chromium.
+3. for the staff's pages (step 11 on): makes an admin with `flask create-user`
+   (the app's CLI runner), lets readers report two posts, and lets the staff act;
+   for the final app's dashboard it also stores a month of older posts, at
+   chosen times, straight through the models (see add_month_of_activity);
+4. serves the app on 127.0.0.1 and photographs its pages with Chromium, logging
+   the browser in through the login form before a staff page.
 
 The pictures are reproducible: the apps' clock is frozen (the first post is
 made on 2025-03-14 at 19:30 UTC, each later one a minute after the one
@@ -20,6 +25,7 @@ Needs Debian's Chromium at /usr/bin/chromium (`apt-get install chromium`).
 """
 
 import datetime as _datetime
+import importlib
 import itertools
 import re
 import struct
@@ -30,13 +36,14 @@ import types
 import uuid as _uuid
 import zlib
 from pathlib import Path
+from typing import NamedTuple
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from forum import post_form  # noqa: E402  (tests/ is only importable after the line above)
+from forum import create_user, log_in, post_form, submit  # noqa: E402  (tests/ is only importable after the line above)
 from targets import final_target, load_app, step_targets  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -70,7 +77,31 @@ STEP_PAGES = {
     "09": [("/threads/{image_thread}", OK)],  # the same site as 08, now from a package
     "10": [("/boards/python?page=2", OK)],  # a board's second page (see MORE_THREADS)
 }
-FINAL_PAGES = {"home": ("/", OK), "thread": ("/threads/{thread}", OK)}
+
+class Page(NamedTuple):
+    """A candidate page for a screenshot. STEP_PAGES and the others write it as a
+    tuple: (address, status) or (address, status, STAFF[, WHOLE_PAGE])."""
+
+    address: str
+    status: int
+    staff: bool = False  # log the browser in as the demo admin first
+    whole_page: bool = False  # the whole page, not only the first screen of it
+
+
+STAFF, WHOLE_PAGE = True, True
+# More pictures of a step, saved as docs/img/steps/<step>-<name>.png.
+STEP_EXTRA_PAGES = {
+    "11": {
+        "login": [("/login", OK)],
+        "reports": [("/mod/reports", OK, STAFF)],  # the queue: two open reports
+    },
+}
+FINAL_PAGES = {
+    "home": ("/", OK),
+    "thread": ("/threads/{thread}", OK),
+    # The staff's home: open reports, recent actions and the charts of a month.
+    "dashboard": ("/mod/", OK, STAFF, WHOLE_PAGE),
+}
 # docs/img/home.png, the picture on the docs' Home page: a thread page of the
 # final app (or of the newest step while final/ is not there), with an image if it can.
 HOME_PAGE = [("/threads/{image_thread}", OK), ("/threads/{thread}", OK), ("/", OK)]
@@ -142,7 +173,9 @@ def main(wanted):
             if not wanted or number in wanted:
                 if number in STEP_PAGES:
                     shots[IMG / "steps" / f"{target.name}.png"] = STEP_PAGES[number]
-                else:
+                for name, candidates in STEP_EXTRA_PAGES.get(number, {}).items():
+                    shots[IMG / "steps" / f"{target.name}-{name}.png"] = candidates
+                if not shots:
                     print(f"{target.name}: no page listed in STEP_PAGES, skipped")
             if target == newest and (not wanted or "home" in wanted):
                 shots[IMG / "home.png"] = HOME_PAGE
@@ -176,31 +209,45 @@ def photograph_safely(page, target, shots):
 
 def photograph(page, target, shots):
     """Serve a fresh app for ``target`` and save one screenshot per entry of ``shots``."""
+    shots = {path: [Page(*candidate) for candidate in candidates] for path, candidates in shots.items()}
     with tempfile.TemporaryDirectory() as uploads:
-        app = load_app(target, upload_folder=Path(uploads) / "uploads")
+        upload_folder = Path(uploads) / "uploads"
+        app = load_app(target, upload_folder=upload_folder)
         freeze_clock(app)
         ids = add_demo_content(app, target)
+        clients = {False: app.test_client()}
+        if any(candidate.staff for candidates in shots.values() for candidate in candidates):
+            if target.is_final:
+                add_month_of_activity(app, upload_folder)
+            clients[True] = add_moderation_demo(app, target, ids)
         try:
             server = make_server("127.0.0.1", PORT, app, threaded=True, request_handler=QuietHandler)
         except OSError as error:
             raise RuntimeError(f"port {PORT} is busy ({error}); stop what uses it") from None
         threading.Thread(target=server.serve_forever, daemon=True).start()
+        base_url = f"http://127.0.0.1:{server.server_port}"
+        page.context.clear_cookies()  # a visitor, whatever the app before did
+        logged_in = False
         try:
-            client = app.test_client()
             for path, candidates in shots.items():
-                url = first_working_page(client, candidates, ids)
-                if url is None:
-                    tried = ", ".join(address for address, _ in candidates)
+                found = first_working_page(clients, candidates, ids)
+                if found is None:
+                    tried = ", ".join(candidate.address for candidate in candidates)
                     print(f"{target.name}: {tried} not available yet, {path.name} skipped")
                     continue
-                answer = page.goto(f"http://127.0.0.1:{server.server_port}{url}")
+                url, chosen = found
+                if chosen.staff and not logged_in:
+                    log_in_browser(page, base_url)
+                    logged_in = True
+                answer = page.goto(base_url + url)
                 if "json" in answer.headers.get("content-type", ""):
                     page.evaluate(PRETTY_JSON)
                 path.parent.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(path), full_page=False, animations="disabled")
+                page.screenshot(path=str(path), full_page=chosen.whole_page, animations="disabled")
                 size = path.stat().st_size // 1024
                 print(f"{target.name}: {url} -> {path.relative_to(ROOT)} ({size} KB)")
         finally:
+            page.context.clear_cookies()  # logged out again
             server.shutdown()
             server.server_close()
 
@@ -260,15 +307,18 @@ def app_namespaces(app):
     return seen.values()
 
 
-def first_working_page(client, candidates, ids):
-    """The first candidate address that the app answers with the expected status."""
-    for template, status in candidates:
+def first_working_page(clients, candidates, ids):
+    """The first candidate that the app answers with the expected status: (its
+    address, the candidate), or None. ``clients``: a test client for visitors
+    (False) and, when there is one, a logged-in staff member's (True)."""
+    for candidate in candidates:
         try:
-            url = template.format(**ids)
+            url = candidate.address.format(**ids)
         except KeyError:
             continue  # e.g. {thread}, but this step cannot create threads yet
-        if client.get(url).status_code == status:
-            return url
+        client = clients.get(candidate.staff)
+        if client is not None and client.get(url).status_code == candidate.status:
+            return url, candidate
     return None
 
 
@@ -290,6 +340,7 @@ def add_demo_content(app, target):
             return {}
         thread_id = int(re.search(r"/threads/(\d+)", response.headers["Location"])[1])
         ids.setdefault("thread", thread_id)
+        ids.setdefault("threads", []).append(thread_id)  # every demo thread, in DEMO's order
         for reply in replies:
             text, image = reply if isinstance(reply, tuple) else (reply, False)
             if not can_reply or (image and not with_images):
@@ -307,6 +358,138 @@ def add_demo_content(app, target):
         fields = {"title": f"Question number {number}", "body": "Short question, short answer?"}
         post_form(client, f"/boards/{board}", f"/boards/{board}/threads", fields)
     return ids
+
+
+# The staff of the demo (steps 11 on): an admin, made the way a site's owner makes
+# the first one, with `flask create-user NAME --role admin`; and a moderator the
+# admin adds on the users page.
+STAFF_NAME, STAFF_PASSWORD = "ann", "demo password of ann"
+MODERATOR_NAME = "milo"
+# Posts that break the rules, and the readers' reports of them: (the DEMO thread
+# replied to, by its index, the reply, the reason, the details). A moderator
+# deletes the last one from the queue, so two reports stay open.
+REPORTED = [
+    (3, "Did anyone see the match last night? What a goal!", "off-topic",
+     "Nothing to do with baking."),
+    (2, "CHEAP TELESCOPES!!! 90% off today only, follow the link in my profile", "spam", ""),
+    (2, "Buy 1,000 followers for 5 euros, DM me", "spam", "The same advertiser again."),
+]  # fmt: skip
+
+
+def add_moderation_demo(app, target, ids):
+    """Readers report three posts; an admin logs in, deletes the last one from the
+    queue, pins a thread and adds a moderator. Returns the admin's test client."""
+    client = app.test_client()
+    reported = []
+    for index, text, reason, details in REPORTED:
+        thread_id = ids["threads"][index]
+        url = f"/threads/{thread_id}"
+        answer = post_form(client, url, f"{url}/replies", {"body": text})
+        post_id = int(re.search(r"#post-(\d+)", answer.headers["Location"])[1])
+        report = f"/posts/{post_id}/report"
+        answer = post_form(client, report, report, {"reason": reason, "details": details})
+        assert answer.status_code == 303, f"{target.name}: a report got HTTP {answer.status_code}"
+        reported.append(post_id)
+    # The app's own command, as on a server: `flask create-user ann --role admin`.
+    create_user(app, STAFF_NAME, "admin", STAFF_PASSWORD)
+    staff = app.test_client()
+    assert log_in(staff, STAFF_NAME, STAFF_PASSWORD).status_code == 303, f"{target.name}: no login"
+    pinned = ids["threads"][2]  # "Meteor shower photos" stays at the top of its board
+    new_account = {"username": MODERATOR_NAME, "password": STAFF_PASSWORD, "role": "moderator"}
+    actions = [  # (the page with the form, where it is sent, what is typed into it)
+        ("/mod/reports", f"/mod/posts/{reported[-1]}/delete", {}),
+        (f"/threads/{pinned}", f"/mod/threads/{pinned}/pin", {}),
+        ("/mod/users", "/mod/users", new_account),
+    ]
+    for form_page, action, fields in actions:
+        answer = submit(staff, form_page, action, fields)
+        assert answer.status_code == 303, f"{target.name}: {action} got HTTP {answer.status_code}"
+    return staff
+
+
+def log_in_browser(page, base_url):
+    """Log the browser in as the demo admin, through the login form like a person."""
+    page.goto(f"{base_url}/login")
+    page.get_by_label("Username").fill(STAFF_NAME)
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").click()
+
+
+# The dashboard's charts (final) show the last 30 days. The demo above is all
+# made on the frozen clock's first day, so a month of older activity is stored
+# straight through the models, at chosen times: threads on boards the demo leaves
+# alone, (board, title, the first and the last day it got posts, counted back
+# from the clock's day), and how many posts the site got each day, oldest first.
+MONTH_THREADS = [
+    ("photography", "Your best shot of February", 29, 14),
+    ("chess", "Club night results, week by week", 29, 0),
+    ("gardening", "Tomatoes from seed: a diary", 27, 2),
+    ("cycling", "Commuting through the winter", 24, 10),
+    ("travel", "Lisbon in March: where to eat?", 9, 0),
+    ("chess", "Endgame puzzle of the week", 6, 0),
+    ("gardening", "Which compost bin?", 5, 1),
+]
+POSTS_PER_DAY = [
+    4, 5, 4, 3, 6, 9, 8, 4, 3, 5, 6, 4, 10, 12, 7,
+    5, 4, 6, 8, 5, 11, 14, 9, 6, 7, 8, 6, 13, 15, 6,
+]  # fmt: skip
+# Every IMAGE_EVERY-th post of the month carries the demo picture.
+IMAGE_EVERY = 4
+
+
+def add_month_of_activity(app, upload_folder):
+    """Store MONTH_THREADS with POSTS_PER_DAY's posts, at chosen times of the 30
+    days up to the frozen clock's day, in one transaction of the final app's
+    models. Each day's posts go to the threads alive that day in turn (a thread's
+    first post, on its first day, is its opening post), between 08:00 and 18:00
+    UTC; the pictures are real files in the upload folder."""
+    package = app.import_name
+    models = importlib.import_module(f"{package}.models")
+    write_transaction = importlib.import_module(f"{package}.db").write_transaction
+    next_bump_order = importlib.import_module(f"{package}.store").next_bump_order
+    picture = demo_png()
+    picture_md5 = importlib.import_module(f"{package}.images").md5_base64(picture)
+    today = CLOCK_START.date()
+    with app.app_context(), write_transaction() as session:
+        first_bump = next_bump_order()  # before any new row is there to be flushed
+        threads = [
+            models.Thread(board=board, title=title, post_count=0) for board, title, *_ in MONTH_THREADS
+        ]
+        numbers = itertools.count(1)
+        for days_back, count in zip(range(len(POSTS_PER_DAY) - 1, -1, -1), POSTS_PER_DAY, strict=True):
+            day = today - _datetime.timedelta(days=days_back)
+            alive = [
+                thread
+                for thread, (_, _, first, last) in zip(threads, MONTH_THREADS, strict=True)
+                if first >= days_back >= last
+            ]
+            alive.sort(key=lambda thread: thread.post_count > 0)  # new threads first
+            start = _datetime.datetime.combine(day, _datetime.time(8), tzinfo=_datetime.timezone.utc)
+            for n in range(count):
+                thread = alive[n % len(alive)]
+                moment = start + _datetime.timedelta(minutes=n * 600 // count)
+                number = next(numbers)
+                post = models.Post(thread=thread, body=f"Post {number} of the demo month.", created_at=moment)
+                if number % IMAGE_EVERY == 0:  # the file where the app would have put it, and its row
+                    path = f"{thread.board}/{moment:%Y}/{moment:%m}/{_uuid.UUID(int=10_000 + number).hex}.png"
+                    (upload_folder / path).parent.mkdir(parents=True, exist_ok=True)
+                    (upload_folder / path).write_bytes(picture)
+                    post.image = models.Image(
+                        path=path, content_type="image/png", size=len(picture), width=240, height=160,
+                        original_name="saturn.png", md5=picture_md5,
+                    )  # fmt: skip
+                session.add(post)
+                if thread.post_count == 0:
+                    thread.created_at = moment
+                thread.bumped_at = moment
+                thread.post_count += 1
+        # Every post but the opening one is a reply; the board lists threads by
+        # bump_order, which follows their last post.
+        for offset, thread in enumerate(sorted(threads, key=lambda thread: thread.bumped_at)):
+            thread.reply_count = thread.post_count - 1
+            thread.bump_order = first_bump + offset
+            session.add(thread)
 
 
 def demo_png(width=240, height=160):
