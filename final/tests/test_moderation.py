@@ -574,6 +574,7 @@ def test_actions_on_things_that_are_not_there_are_404(client, moderator):
         "/mod/threads/999/lock", "/mod/threads/999/pin", "/mod/threads/999/move",
     )]
     assert statuses == [404] * 6
+    assert client.get("/posts/999/report").status_code == 404
     [post_id] = post_ids(client, thread_id)
     url = f"/posts/{post_id}/report"
     submit(client, url, url, {"reason": "spam"})
