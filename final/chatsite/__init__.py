@@ -1,5 +1,6 @@
 """Chat Site: a forum-style chat site with boards, threads, replies, search,
-image uploads, a JSON API, and moderation (staff accounts, reports, flood control).
+image uploads, a JSON API, moderation (staff accounts, reports, flood control),
+and live updates (an open thread page shows new replies as they are posted).
 
 Install it (`pip install -e .` from the top folder: `make run` does that), bring
 its database up to date, then start it, from any folder:
@@ -26,6 +27,7 @@ from chatsite import (
     flood,
     forms,
     fourchan,
+    live,
     mod,
     search,
     store,
@@ -70,7 +72,10 @@ def create_app(test_config=None):
     forms.init_app(app)  # Flask-WTF's CSRFProtect: every POST needs the session's token
     accounts.init_app(app)  # Flask-Login: current_user, staff pages
     flood.init_app(app)  # Flask-Limiter: how often one client may post or try to log in
-    blueprints = (boards.bp, search.bp, uploads.bp, api.bp, fourchan.bp, accounts.bp, mod.bp, errors.bp)
+    live.init_app(app)  # flask-sock: the thread pages' WebSockets, and who to wake when
+    blueprints = (
+        boards.bp, search.bp, uploads.bp, api.bp, fourchan.bp, accounts.bp, mod.bp, live.bp, errors.bp,
+    )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.after_request(add_security_headers)

@@ -8,13 +8,17 @@ file (OpenAPI 3.1), served at /api/openapi.json. It is written by hand, and the
 tests hold it to the truth (final/tests/test_openapi.py): every route here is
 in it and every path in it is a route here, every answer it describes is
 checked against its schema, and Schemathesis fuzzes the API with it.
+
+/api/threads/<id>/posts?after=<post id> answers "what is new since that
+post?", for a thread page whose WebSocket cannot open (static/live.js asks it
+every few seconds). Its ETag makes "nothing new" cheap: 304, and no body.
 """
 
 from pathlib import Path
 
-from flask import Blueprint, current_app, url_for
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 
-from chatsite.forms import last_page_or_404, requested_api_page
+from chatsite.forms import last_page_or_404, requested_after, requested_api_page
 from chatsite.store import THREADS_PER_PAGE, find_board_or_404, find_thread_or_404, get_store
 
 # How many posts one answer of /api/threads/<id>/posts holds.
@@ -49,7 +53,10 @@ def board_threads(slug):
 
 @bp.get("/threads/<id:thread_id>/posts")
 def thread_posts(thread_id):
-    """One thread and one page of its posts, oldest first (?page=N)."""
+    """One thread and one page of its posts, oldest first (?page=N); with
+    ?after=<post id>, what is new since that post (new_posts below)."""
+    if "after" in request.args:
+        return new_posts(thread_id)
     thread = find_thread_or_404(thread_id)
     page = requested_api_page()
     posts, total = get_store().posts_page(thread_id, page, POSTS_PER_PAGE)
@@ -64,6 +71,60 @@ def thread_posts(thread_id):
         "posts": [post_json(post) for post in posts],
         **paging(page, POSTS_PER_PAGE, total),
     }
+
+
+def new_posts(thread_id):
+    """The thread's posts after ?after=<post id>, for a page that polls:
+
+        {"thread": 7, "locked": false, "last_event": 42,
+         "posts": [...at most 100 posts after that id, oldest first...],
+         "post_ids": [...the id of every post the thread has now...]}
+
+    Each post is the API's post plus "html": the _post.html the thread page
+    shows, so live.js puts in exactly what a reload would. "post_ids" lets the
+    page remove the posts a moderator deleted. With 100 posts in "posts" there
+    may be more: ask again after the last one. (A ?page= is checked, and ignored.)
+
+    The ETag names this answer: the thread's newest event, and `after`. Every
+    change of the thread writes a new event (store.record_event), so the ETag
+    changes exactly when the answer does. The page sends it back in
+    If-None-Match; while it still matches, the answer is 304 Not Modified with
+    no body: the question asked most ("anything new?") costs two small
+    queries and a few bytes, instead of reading and sending what the page has.
+    """
+    after = requested_after()
+    requested_api_page()
+    store = get_store()
+    # The newest event first, then the thread and its posts. Something that
+    # happens between the reads then shows in this answer but not yet in its
+    # ETag: the next poll gets it again (live.js skips what it has). The other
+    # way round, the ETag would promise a change the answer does not hold, and
+    # every later poll would get a 304 without it.
+    last_event = store.last_event_id(thread_id)
+    thread = find_thread_or_404(thread_id)
+    etag = f"{last_event}-{after}"
+    # contains_weak: the comparison HTTP asks for with If-None-Match (it also
+    # takes "*", and a tag some proxy marked as weak, W/"...").
+    if request.if_none_match.contains_weak(etag):
+        response = current_app.response_class(status=304)
+    else:
+        posts = store.posts_after(thread_id, after, POSTS_PER_PAGE)
+        response = jsonify(
+            {
+                "thread": thread["id"],
+                "locked": thread["locked"],
+                "last_event": last_event,
+                "posts": [post_with_html(post) for post in posts],
+                "post_ids": store.post_ids(thread_id),
+            }
+        )
+    # set_etag() adds the quotes ("42-7"): a strong validator, since the bytes
+    # of the answer are the same whenever it is.
+    response.set_etag(etag)
+    # no-cache: a browser or proxy may keep the answer, but must ask (with
+    # If-None-Match) before each use: a stale answer would hide new posts.
+    response.cache_control.no_cache = True
+    return response
 
 
 @bp.get("/openapi.json")
@@ -122,6 +183,11 @@ def post_json(post):
         "created_at": iso_time(post["created_at"]),
         "image": image,
     }
+
+
+def post_with_html(post):
+    """A post as post_json() gives it, plus "html": the post as the thread page shows it."""
+    return {**post_json(post), "html": render_template("_post.html", post=post)}
 
 
 def iso_time(moment):

@@ -175,11 +175,17 @@ def render_thread(thread, form=None, error=None):
         move_form = MoveForm()
         others = [board for board in store.boards() if board["slug"] != thread["board"]]
         move_form.board.choices = [SelectChoice(board["slug"], board["name"]) for board in others]
+    # The newest event before the posts: a post stored between the two reads is
+    # then on the page and sent again by the socket (live.js skips it), never missed.
+    last_event = store.last_event_id(thread["id"])
+    posts = store.posts(thread["id"])
     return render_template(
         "thread.html",
         thread=thread,
         closed=thread["reply_count"] >= current_app.config["REPLY_LIMIT"],
-        posts=store.posts(thread["id"]),
+        posts=posts,
+        last_event=last_event,
+        last_post=posts[-1]["id"] if posts else 0,
         board=store.board(thread["board"]),
         form=form or {},
         error=error,

@@ -41,6 +41,10 @@ BOARDS = [
 ]
 
 
+# How many connections one gunicorn worker holds at once (gunicorn.conf.py).
+WORKER_CONNECTIONS = 1000
+
+
 def defaults(instance_path):
     """The development settings. UPLOAD_FOLDER depends on where the instance folder is."""
     return {
@@ -110,6 +114,30 @@ def defaults(instance_path):
         # ever good for its own session, which ends when the browser closes (a
         # visitor) or 12 hours after the last request (staff, see above).
         "WTF_CSRF_TIME_LIMIT": None,
+        # Live updates (live.py): each open thread page keeps a WebSocket.
+        # A socket is woken at once when its own worker process (or, on
+        # PostgreSQL, any process: LISTEN/NOTIFY) stores a change of its thread;
+        # and it looks at the database every LIVE_POLL_INTERVAL seconds anyway,
+        # which is how changes made by the other workers reach it on SQLite.
+        # Each look is one indexed query (~0.1 ms): 1,000 open pages cost ~1,000
+        # small queries a second. On PostgreSQL the look is only a safety net:
+        # 5 or 10 seconds would do.
+        "LIVE_POLL_INTERVAL": 1.0,
+        # Seconds between two pings of an idle socket. A browser answers them by
+        # itself; a socket whose page has gone without a word (a laptop closed,
+        # a network lost) misses an answer and is closed. Pings also keep
+        # proxies, which close connections that are silent for a minute, from
+        # cutting the socket.
+        "LIVE_PING_INTERVAL": 25,
+        # How many sockets one worker process keeps open; past it, a new one is
+        # closed at once (1013) and its page checks the API every few seconds
+        # instead. None: WORKER_CONNECTIONS less a tenth, so that a worker full of
+        # sockets still has room for the pages, forms and API requests (see
+        # live_sockets_per_worker below and gunicorn.conf.py).
+        "LIVE_SOCKETS_PER_WORKER": None,
+        # How many connections one gunicorn worker holds at once: gunicorn.conf.py
+        # reads the same variable, CHATSITE_WORKER_CONNECTIONS.
+        "WORKER_CONNECTIONS": WORKER_CONNECTIONS,
     }
 
 
@@ -127,10 +155,22 @@ def load_config(app, test_config=None):
     # session cookie over HTTPS only, so that a staff member's login never
     # travels in clear text; SESSION_COOKIE_SECURE, when set, has the last word.
     app.config.setdefault("SESSION_COOKIE_SECURE", app.config["PREFERRED_URL_SCHEME"] == "https")
+    if app.config["LIVE_SOCKETS_PER_WORKER"] is None:
+        app.config["LIVE_SOCKETS_PER_WORKER"] = live_sockets_per_worker(app.config["WORKER_CONNECTIONS"])
     # Flask-SQLAlchemy reads its own setting name; ours is the shorter one above.
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config["DATABASE_URL"])
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = secret_key_for(app.instance_path)
+
+
+def live_sockets_per_worker(worker_connections):
+    """The default LIVE_SOCKETS_PER_WORKER: nine tenths of a worker's connections.
+
+    A gevent worker serves at most `worker_connections` connections at once,
+    and an open WebSocket is one of them for as long as its page is open. The
+    tenth that is left over is for everything else: pages, forms, the API.
+    """
+    return max(1, worker_connections - worker_connections // 10)
 
 
 def database_uri(url):

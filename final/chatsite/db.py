@@ -107,12 +107,33 @@ def write_transaction():
     the newest data, not the snapshot the request started with. On PostgreSQL
     the rows a writer changes are locked by the database itself (SELECT ... FOR
     UPDATE where it matters, see store.py).
+
+    What the block handed to after_commit() runs once the COMMIT has succeeded,
+    and never if the transaction is rolled back.
     """
     db.session.rollback()
+    db.session.info.pop(AFTER_COMMIT, None)
     db.session.connection(execution_options={"chatsite_write": True})
     try:
         yield db.session
         db.session.commit()
     except BaseException:
         db.session.rollback()
+        db.session.info.pop(AFTER_COMMIT, None)
         raise
+    for callback in db.session.info.pop(AFTER_COMMIT, ()):
+        callback()
+
+
+# Where a session keeps what to run after its write transaction commits.
+AFTER_COMMIT = "chatsite_after_commit"
+
+
+def after_commit(session, callback):
+    """Call callback() once the current write_transaction() has committed.
+
+    For news that must not travel before the change it announces is stored:
+    store.record_event wakes this process's live sockets this way. Woken before
+    the COMMIT, a socket would look, find nothing yet, and sleep again.
+    """
+    session.info.setdefault(AFTER_COMMIT, []).append(callback)

@@ -165,6 +165,27 @@ def requested_api_page():
     return page
 
 
+# The largest id: PostgreSQL's INTEGER, as in the addresses (chatsite.IdConverter).
+LARGEST_ID = 2**31 - 1
+
+
+def requested_after():
+    """The API's ?after= (a post id, or 0 for "from the start"); anything else is a
+    JSON 400, like a bad ?page=."""
+    after = id_or_zero(request.args.get("after", ""))
+    if after is None:
+        raise BadParameter(f"?after= must be a whole number from 0 to {LARGEST_ID}: your newest post's id.")
+    return after
+
+
+def id_or_zero(text):
+    """The id `text` spells, or 0; None if it is not a whole number from 0 to
+    LARGEST_ID. Checked as text first, like page numbers (see page_number)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(LARGEST_ID)) or int(text) > LARGEST_ID:
+        return None
+    return int(text)
+
+
 def page_number(text):
     """The page number `text` spells, or None if it is not a whole number from 1 up.
 

@@ -1,5 +1,6 @@
-"""The tables: threads, their posts, and the images attached to posts; and for
-moderation, the staff's accounts, visitors' reports and the audit log.
+"""The tables: threads, their posts, and the images attached to posts; for
+moderation, the staff's accounts, visitors' reports and the audit log; and for
+live updates, the events of each thread.
 
 Boards are not a table: they are settings (config.BOARDS), and a thread names
 its board by slug. Every change to these classes needs a migration in
@@ -16,6 +17,7 @@ from flask_login import UserMixin
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -192,6 +194,50 @@ class AuditEntry(db.Model):
     target: Mapped[str] = mapped_column(String(100))
     details: Mapped[str] = mapped_column(Text, default="")
 
+
+class ThreadEvent(db.Model):
+    """Something a reader of a thread page should see without reloading: a new
+    post, a deleted post, the thread locked, unlocked, moved or deleted.
+
+    Written in the same transaction as the change itself (store.record_event),
+    so there is never a change without its event, nor an event of a change that
+    failed. The live sockets (live.py) and the API's ?after= (api.py) read them.
+
+    Why a table, and not a message passed around inside the server? Several
+    worker processes (and machines) have one database and many memories: every
+    process sees the same rows, in one order (the id), and each socket only has
+    to remember the last id it sent.
+
+    No foreign keys, on purpose: a thread's "thread-delete" row must outlive
+    the thread (open pages learn from it that the thread is gone), and the
+    "delete" row of a post outlives the post it names.
+    """
+
+    __tablename__ = "thread_events"
+    __table_args__ = (
+        # "The events of thread 7 after event 41", about once a second for each
+        # open socket: the index holds each thread's events in id order.
+        Index("ix_thread_events_thread_id_id", "thread_id", "id"),
+        # Events older than a day are deleted now and then: found by their time.
+        Index("ix_thread_events_created_at", "created_at"),
+        CheckConstraint(
+            "kind IN ('post', 'delete', 'lock', 'unlock', 'move', 'thread-delete')",
+            name="ck_thread_events_kind",
+        ),
+        # AUTOINCREMENT: SQLite never hands out an id twice, not even that of a
+        # deleted (pruned) row, so "every event after 41" can never go back.
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    thread_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))  # EVENT_KINDS
+    # The post of a "post" or "delete" event; None for the others.
+    post_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+EVENT_KINDS = ("post", "delete", "lock", "unlock", "move", "thread-delete")
 
 # The columns store.py copies into the dictionaries it hands to views and templates.
 THREAD_FIELDS = (

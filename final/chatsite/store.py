@@ -25,11 +25,16 @@ live here too, so that the JSON API and the HTML pages stop a request the same w
 Moderation (the /mod/ pages, mod.py) changes threads and posts here too, and
 each change writes its audit log entry in the same transaction: the log never
 says something happened that did not, nor misses something that did.
+
+Live updates: every change a reader of a thread page should see at once (a
+post, a deleted post, the thread locked, unlocked, moved or deleted) writes a
+ThreadEvent in the same transaction as the change (record_event). The live
+sockets (live.py) and the API's ?after= (api.py) read them.
 """
 
 import re
 from collections import namedtuple
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import cache
 
 from flask import abort, current_app
@@ -39,8 +44,18 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import column, table
 from werkzeug.exceptions import Forbidden
 
-from chatsite.db import db, write_transaction
-from chatsite.models import IMAGE_FIELDS, THREAD_FIELDS, AuditEntry, Image, Post, Report, Thread, User
+from chatsite.db import after_commit, db, write_transaction
+from chatsite.models import (
+    IMAGE_FIELDS,
+    THREAD_FIELDS,
+    AuditEntry,
+    Image,
+    Post,
+    Report,
+    Thread,
+    ThreadEvent,
+    User,
+)
 
 # How many threads one board page shows, and how many results one search page shows.
 THREADS_PER_PAGE = 50
@@ -59,6 +74,16 @@ SIMPLE = literal_column("'simple'::regconfig")
 
 # A search looks at no more than this many distinct words.
 MAX_SEARCH_WORDS = 8
+
+# Live updates (record_event): the PostgreSQL channel that tells every worker
+# process, on every machine, "thread N has a new event" (live.py listens to it).
+EVENTS_CHANNEL = "chatsite_events"
+# Events older than this are deleted: a page left without a single check for a
+# day has long been reloaded, or falls back to the API, whose post_ids need no events.
+KEEP_EVENTS_FOR = timedelta(days=1)
+# ...once every this many events (by id): often enough to keep the table small,
+# rarely enough that the DELETE costs nothing to speak of.
+PRUNE_EVENTS_EVERY = 100
 
 
 class ThreadClosed(Forbidden):
@@ -216,10 +241,16 @@ class Store:
                 post_count=0,
             )
             session.add(thread)
+            opening_post = None
             if body or image:
-                session.add(new_post(thread, body, image, now))
+                opening_post = new_post(thread, body, image, now)
+                session.add(opening_post)
                 thread.post_count = 1
-            session.flush()  # the database gives the thread its id now
+            session.flush()  # the database gives the thread (and its post) an id now
+            if opening_post is not None:
+                # Nobody can have the thread open yet, but its page starts from
+                # this event (data-last-event), like after any other post.
+                record_event(session, thread.id, "post", opening_post.id)
             return thread_dict(thread)
 
     def posts_page(self, thread_id, page, per_page):
@@ -269,7 +300,55 @@ class Store:
                 thread.bumped_at = now
                 thread.bump_order = next_bump_order()
             session.flush()
+            record_event(session, thread_id, "post", post.id)
             return post_dict(post)
+
+    # --- live updates -------------------------------------------------------------
+
+    def last_event_id(self, thread_id):
+        """The id of the thread's newest event, or 0 if it has none (yet, or any
+        more: they are deleted after a day). Every change of the thread writes an
+        event with a higher id than any before it, so this number changes
+        whenever the thread does (the API's ETag is made from it)."""
+        query = select(func.coalesce(func.max(ThreadEvent.id), 0)).where(ThreadEvent.thread_id == thread_id)
+        return db.session.scalar(query)
+
+    def events_after(self, thread_id, after):
+        """The thread's events whose id is greater than `after`, oldest first:
+        dictionaries {"id", "kind", "post_id", "board"}. "board" is the board
+        the thread is on now (None once the thread is deleted): what a "move"
+        tells the page. One quick query, through ix_thread_events_thread_id_id."""
+        query = (
+            select(ThreadEvent.id, ThreadEvent.kind, ThreadEvent.post_id, Thread.board)
+            .outerjoin(Thread, Thread.id == ThreadEvent.thread_id)
+            .where(ThreadEvent.thread_id == thread_id, ThreadEvent.id > after)
+            .order_by(ThreadEvent.id)
+        )
+        return [dict(row) for row in db.session.execute(query).mappings()]
+
+    def posts_by_id(self, post_ids):
+        """{post id: post} for those of these posts that still exist, with their images."""
+        if not post_ids:
+            return {}
+        query = select(Post).where(Post.id.in_(post_ids)).options(selectinload(Post.image))
+        return {post.id: post_dict(post) for post in db.session.scalars(query)}
+
+    def posts_after(self, thread_id, after, limit):
+        """At most `limit` posts of the thread whose id is greater than `after`,
+        oldest first (the API's ?after=). ix_posts_thread_id_id starts right at
+        the first new post: the old ones are not read at all."""
+        query = (
+            select(Post)
+            .where(Post.thread_id == thread_id, Post.id > after)
+            .order_by(Post.id)
+            .limit(limit)
+            .options(selectinload(Post.image))
+        )
+        return [post_dict(post) for post in db.session.scalars(query)]
+
+    def post_ids(self, thread_id):
+        """The ids of every post the thread has now, lowest first (read from the index alone)."""
+        return list(db.session.scalars(select(Post.id).where(Post.thread_id == thread_id).order_by(Post.id)))
 
     def prune_board(self, slug, max_threads, max_upload_bytes):
         """Delete a board's least recently active threads while it is over a budget
@@ -303,6 +382,7 @@ class Store:
                     )
                 ).all()
                 session.execute(delete(Thread).where(Thread.id == thread_id))  # posts and images cascade
+                record_event(session, thread_id, "thread-delete")
                 removed_paths += [path for path, _ in images]
                 used -= sum(size for _, size in images)
                 count -= 1
@@ -391,6 +471,7 @@ class Store:
             if not was_opening_post:
                 thread.reply_count -= 1
             audit(session, moderator, "delete post", f"post {post_id} in thread {thread_id}", details)
+            record_event(session, thread_id, "delete", post_id)
             return thread_dict(thread), paths
 
     def delete_thread(self, thread_id, moderator):
@@ -408,6 +489,9 @@ class Store:
             )
             session.execute(delete(Thread).where(Thread.id == thread_id))  # posts, images, reports cascade
             audit(session, moderator, "delete thread", f"thread {thread_id}", found["title"][:100])
+            # thread_events has no foreign key: this row outlives the thread, and
+            # the pages that have it open learn from it that it is gone.
+            record_event(session, thread_id, "thread-delete")
             return found, paths
 
     def lock_thread(self, thread_id, locked, moderator):
@@ -428,6 +512,8 @@ class Store:
             if getattr(thread, flag) != value:
                 setattr(thread, flag, value)
                 audit(session, moderator, action, f"thread {thread_id}", thread.title[:100])
+                if flag == "locked":  # a pin changes the board page, not the thread's
+                    record_event(session, thread_id, "lock" if value else "unlock")
             return thread_dict(thread)
 
     def move_thread(self, thread_id, board_slug, moderator):
@@ -444,6 +530,7 @@ class Store:
                 details = f"{thread.board} → {board_slug}"
                 thread.board = board_slug
                 audit(session, moderator, "move thread", f"thread {thread_id}", details)
+                record_event(session, thread_id, "move")
             return thread_dict(thread)
 
     # --- moderation: reports ------------------------------------------------------------
@@ -565,6 +652,44 @@ class Store:
 
 
 # --- helpers ------------------------------------------------------------------------
+
+
+def record_event(session, thread_id, kind, post_id=None):
+    """Write one event of a thread, in the transaction of `session` (the
+    write_transaction of the change): stored with the change, or not at all.
+
+    `kind` is one of models.EVENT_KINDS; `post_id` names the post of a "post"
+    or "delete". Then the news goes out, but only once the change is committed:
+
+    - this process's sockets on the thread are woken right after the COMMIT
+      (db.after_commit: the live notifier, see live.py);
+    - on PostgreSQL, pg_notify() tells every other process too (live.py's
+      listener). PostgreSQL delivers a NOTIFY when its transaction commits,
+      and never if it rolls back: the same guarantee, from the database.
+
+    The ids of one thread's events follow the order of their COMMITs, which is
+    what lets a socket remember only "the last id I sent". On SQLite writers
+    take turns. On PostgreSQL every change of a thread first locks the thread's
+    row (FOR UPDATE, or the DELETE itself) and only then takes its event id,
+    and holds the lock until it commits: no event of a thread can take an id
+    and commit after a later one. (Without the lock, a socket could send event
+    12, and never see 11 committed a moment later.)
+
+    Once every PRUNE_EVENTS_EVERY events, those older than KEEP_EVENTS_FOR go.
+    """
+    now = _now()
+    event = ThreadEvent(thread_id=thread_id, kind=kind, post_id=post_id, created_at=now)
+    session.add(event)
+    session.flush()  # its id, now
+    if on_postgresql():
+        session.execute(select(func.pg_notify(EVENTS_CHANNEL, str(thread_id))))
+    notifier = current_app.extensions["live"]
+    after_commit(session, lambda: notifier.notify(thread_id))
+    if event.id % PRUNE_EVENTS_EVERY == 0:
+        old = delete(ThreadEvent).where(ThreadEvent.created_at < now - KEEP_EVENTS_FOR)
+        # synchronize_session=False: the session holds no old events to forget.
+        session.execute(old.execution_options(synchronize_session=False))
+
 
 
 def new_post(thread, body, image, now):

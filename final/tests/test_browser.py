@@ -313,7 +313,8 @@ def test_a_reported_image_is_deleted_by_a_moderator(page, browser, site, problem
     page.get_by_label("Details").fill("An advert, not astronomy")
     page.get_by_role("button", name="Send report").click()
     page.wait_for_url(re.compile(rf"{thread}#post-\d+$"))
-    assert "Thank you: a moderator will look at your report." in page.get_by_role("status").inner_text()
+    thanks = page.get_by_role("status").filter(has_text="Thank you")  # the live-updates line is one too
+    assert thanks.inner_text() == "Thank you: a moderator will look at your report."
 
     moderator = new_page(browser, site, problems)
     try:

@@ -113,7 +113,7 @@ def test_hidden_characters_and_folders_are_dropped_from_the_alt_text(client):
 # --- the app as a whole ------------------------------------------------------------
 
 
-def test_routes_are_the_same_as_step_11(app):
+def test_routes_are_the_same_as_step_12(app):
     rules = {}
     for rule in app.url_map.iter_rules():
         rules.setdefault(rule.rule, set()).update(rule.methods - {"HEAD", "OPTIONS"})
@@ -148,6 +148,8 @@ def test_routes_are_the_same_as_step_11(app):
         "/mod/users/<id:user_id>/role": {"POST"},
         "/mod/users/<id:user_id>/disable": {"POST"},
         "/mod/users/<id:user_id>/enable": {"POST"},
+        # Step 12: a thread page's live updates (a WebSocket).
+        "/threads/<id:thread_id>/live": {"GET"},
         # Added since: 4chan's read-only API (fourchan.py).
         "/boards.json": {"GET"},
         "/<board>/threads.json": {"GET"},

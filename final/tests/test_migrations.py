@@ -91,3 +91,35 @@ def test_0004_keeps_the_posts_and_a_downgrade_gives_them_back(migrated_app):
         upgrade()
         assert [r["thread"]["id"] for r in store.search("aphelion")[0]] == [1]
         assert store.users() == []
+
+
+def test_0005_adds_the_events_to_a_database_with_posts_and_a_downgrade_removes_them(migrated_app):
+    """0004 -> 0005 on a database with a thread in it: the thread has no events yet
+    (its page says data-last-event="0"), and its next change writes the first one.
+    0005 -> 0004 drops thread_events and nothing else."""
+    store = migrated_app.extensions["store"]
+    with migrated_app.app_context():
+        downgrade(revision="0004")
+        assert "thread_events" not in inspect(db.engine).get_table_names()
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO threads (board, title, created_at, bumped_at, bump_order, reply_count,"
+                " post_count) VALUES ('astronomy', 'Comet', '2026-01-01', '2026-01-01', 1, 0, 1)"
+            ))  # fmt: skip
+            connection.execute(text(
+                "INSERT INTO posts (thread_id, body, created_at) VALUES (1, 'Halley returns', '2026-01-01')"
+            ))  # fmt: skip
+
+        upgrade()
+        assert store.last_event_id(1) == 0
+        reply = store.add_reply(1, "perihelion soon")
+        events = store.events_after(1, 0)
+        assert [(event["kind"], event["post_id"]) for event in events] == [("post", reply["id"])]
+
+        db.session.remove()  # its read transaction would still see the table
+        downgrade(revision="0004")
+        assert "thread_events" not in inspect(db.engine).get_table_names()
+        assert [post["body"] for post in store.posts(1)] == ["Halley returns", "perihelion soon"]
+        db.session.remove()
+        upgrade()
+        assert store.last_event_id(1) == 0

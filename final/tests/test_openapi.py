@@ -114,6 +114,9 @@ def busy(*args, **kwargs):
     raise OperationalError("SELECT ...", {}, sqlite3.OperationalError("database is locked"))
 
 
+# Instead of a Store method to break: send the answer's own ETag back in If-None-Match.
+SAME_ETAG = "If-None-Match: the ETag of the same request"
+
 # (path template, method, status): the request that produces it, and what to
 # break first (a Store method that then finds the database busy), if anything.
 RESPONSES = {
@@ -124,6 +127,7 @@ RESPONSES = {
     ("/api/boards/{slug}/threads", "get", "404"): ("/api/boards/no-such-board/threads", None),
     ("/api/boards/{slug}/threads", "get", "503"): ("/api/boards/astronomy/threads", "board_page"),
     ("/api/threads/{thread_id}/posts", "get", "200"): ("/api/threads/{thread}/posts", None),
+    ("/api/threads/{thread_id}/posts", "get", "304"): ("/api/threads/{thread}/posts?after=0", SAME_ETAG),
     ("/api/threads/{thread_id}/posts", "get", "400"): ("/api/threads/{thread}/posts?page=0", None),
     ("/api/threads/{thread_id}/posts", "get", "404"): ("/api/threads/{thread}/posts?page=2", None),
     ("/api/threads/{thread_id}/posts", "get", "503"): ("/api/threads/{thread}/posts", "thread"),
@@ -145,19 +149,45 @@ def test_each_documented_response_matches_its_schema(client, monkeypatch, path, 
     thread = create_thread(client, "Saturn", "Rings tonight", image=("rings.png", imagefactory.png()))
     reply(client, thread, "A reply without an image")
     url, broken = RESPONSES[(path, method, status)]
-    if broken:
+    url, headers = url.format(thread=thread), {}
+    if broken == SAME_ETAG:
+        headers["If-None-Match"] = client.get(url).headers["ETag"]
+    elif broken:
         monkeypatch.setattr(Store, broken, busy)
-    response = client.open(url.format(thread=thread), method=method.upper())
+    response = client.open(url, method=method.upper(), headers=headers)
     assert response.status_code == int(status)
     documented = resolve(DOCUMENT["paths"][path][method]["responses"][status])
+    check_headers(documented, response)
+    if "content" not in documented:  # 304: no body at all
+        assert response.data == b""
+        return
     assert response.mimetype in documented["content"]
     schema = documented["content"][response.mimetype]["schema"]
     body = response.get_json()
     assert problems(validator_for(schema), body) == []
-    for header in documented.get("headers", {}):
-        assert header in response.headers
     if path == "/api/threads/{thread_id}/posts" and status == "200":
         assert [post["image"] is not None for post in body["posts"]] == [True, False]  # both branches
+
+
+def check_headers(documented, response):
+    """Every header the response documents is there, unless the document says
+    "required": false (the ETag of /posts comes with ?after= only)."""
+    for name, header in documented.get("headers", {}).items():
+        if header.get("required") is not False:
+            assert name in response.headers, name
+
+
+def test_the_after_answer_matches_its_schema_and_has_its_etag(client):
+    """/posts?after= (the other shape of that 200, NewPosts) and its headers."""
+    thread = create_thread(client, "Saturn", "Rings tonight", image=("rings.png", imagefactory.png()))
+    reply(client, thread, "A reply without an image")
+    response = client.get(f"/api/threads/{thread}/posts?after=0")
+    documented = resolve(DOCUMENT["paths"]["/api/threads/{thread_id}/posts"]["get"]["responses"]["200"])
+    body = response.get_json()
+    assert problems(validator_for(documented["content"]["application/json"]["schema"]), body) == []
+    assert problems(validator_for(DOCUMENT["components"]["schemas"]["NewPosts"]), body) == []
+    assert [post["image"] is not None for post in body["posts"]] == [True, False]
+    assert set(documented["headers"]) <= set(response.headers.keys())
 
 
 # --- Schemathesis: generated requests, valid and invalid --------------------------------------

@@ -1,0 +1,434 @@
+"""Live updates: new replies appear on an open thread page, with no reload.
+
+The thread page (thread.html) loads static/live.js, which opens a WebSocket to
+/threads/<id>/live. This module answers it, with flask-sock (simple-websocket
+underneath): the socket sends the page each change of the thread as it
+happens, as JSON, and the page puts it in place. Where a WebSocket cannot get
+through, live.js asks the API instead (api.py, ?after=).
+
+Where the news comes from, and how it travels:
+
+1. Every change a reader should see writes a ThreadEvent row (models.py), in
+   the same transaction as the change (store.record_event). The database, not
+   a process, is where the news lives: the site runs several worker processes
+   (gunicorn), maybe on several machines, with one database.
+2. After the COMMIT, the Notifier of the process that made the change wakes
+   that process's sockets on the thread (db.after_commit).
+3. Each socket (live_updates) then reads the thread's events after the last
+   one it sent, in one quick indexed query, sends them, and waits again: until
+   it is woken, or for LIVE_POLL_INTERVAL seconds at most. That timeout
+   brings the events of other processes within about a second.
+4. On PostgreSQL the wait is cut short everywhere: record_event also runs
+   pg_notify('chatsite_events', '<thread id>'), which PostgreSQL delivers on
+   COMMIT to every connection that LISTENs to that channel. Each worker
+   process has one such connection (Listener, below), which wakes that
+   process's Notifier. So a reply reaches every open page at once, whichever
+   process (or machine) stored it; the poll remains, as a safety net.
+
+Why does the socket send each post's HTML, and not its text? The page is made
+from the templates. The socket renders templates/_post.html, the very include
+thread.html uses for each post, so a post that arrives live is exactly what a
+reload shows, and nothing has to escape the text a second time in JavaScript.
+It is the visitors' HTML, the same for every reader: a post that arrives live
+has no moderator's Delete button, even on a moderator's page (that button sits
+outside the include, in thread.html). A moderator reloads the page to act on it.
+
+What a socket must never do:
+
+- Hold a database connection (or transaction) while it waits. A socket waits
+  for hours, and thousands may be open. Each check borrows a connection from
+  the pool (db.session), runs its query, renders, and gives the connection
+  back (db.session.remove()) before it sends anything or waits: a few
+  milliseconds per check. With 50 sockets in each of 4 workers, a new post
+  makes each worker's sockets check at once: at most the pool's size (5, plus
+  10 overflow) borrow a connection at the same moment, the others queue for
+  a millisecond. PostgreSQL sees at most 4 x 15 connections, plus 4 LISTEN ones.
+- Let a slow reader hold up the others. Each socket has its own greenlet
+  (gunicorn's gevent worker; a thread under `flask run`), and sends its own
+  messages: a page that stops reading stalls its own socket, and nothing else.
+- Trust the page. The number of sockets a process keeps is capped
+  (LIVE_SOCKETS_PER_WORKER: past it the socket is closed with 1013, and the
+  page polls the API instead); every socket is pinged each LIVE_PING_INTERVAL
+  seconds and closed when the browser does not answer; what a page sends is
+  thrown away, and a message of more than MAX_INCOMING_MESSAGE bytes closes it.
+
+WebSockets have no same-origin rule: a page on any site may open this socket.
+That is fine here, because it only tells what every visitor may read anyway.
+A socket that acted for a logged-in user would have to check the Origin header
+first (the CSRF problem, in another shape).
+
+Under gunicorn's gevent worker, gevent has "monkey-patched" the threading
+module before the app was loaded: threading.Thread starts a greenlet, and
+threading.Lock and threading.Event block only the greenlet that waits on them.
+So the same code runs under `flask run` (real threads) and under gunicorn
+(greenlets). It would not if the app were loaded before the patching (gunicorn's
+preload_app): these locks would then block the whole worker.
+"""
+
+import json
+import logging
+import socket
+import threading
+import time
+
+from flask import Blueprint, current_app, render_template, request
+from flask_sock import Sock
+from simple_websocket import ConnectionClosed
+
+from chatsite.db import db
+from chatsite.forms import id_or_zero
+from chatsite.store import EVENTS_CHANNEL, get_store
+
+bp = Blueprint("live", __name__)
+
+# The flask-sock extension; init_app() below sets it up for the app. The route
+# is attached to this module's blueprint, which create_app() registers.
+sock = Sock()
+
+# How a socket is closed: the WebSocket protocol's codes, which the browser
+# hands to live.js (event.code).
+NORMAL_CLOSURE = 1000  # done: the thread has been deleted
+POLICY_VIOLATION = 1008  # this request cannot be served: no such thread
+TRY_AGAIN_LATER = 1013  # this worker is full for now: live.js polls the API instead
+TOO_MANY_SOCKETS = "too many live connections, try again later"
+
+# The page never sends anything. A larger message than this closes the socket
+# (1009) instead of filling the server's memory.
+MAX_INCOMING_MESSAGE = 1024
+
+# The PostgreSQL listener (Listener below): how often it looks up from its
+# connection to see whether any socket is still open, and how long it waits
+# before connecting again after losing its connection (doubling each time, up
+# to the maximum). Meanwhile the sockets still check every LIVE_POLL_INTERVAL.
+LISTENER_IDLE_CHECK = 1.0
+LISTENER_RETRY_FIRST = 0.5
+LISTENER_RETRY_MAX = 30.0
+# How the listener's connection shows in PostgreSQL's pg_stat_activity.
+LISTENER_NAME = "chatsite live listener"
+
+logger = logging.getLogger(__name__)
+
+
+def init_app(app):
+    """Give the app live updates: flask-sock, its socket options, this process's
+    Notifier and, on PostgreSQL, its Listener (started with the first socket)."""
+    sock.init_app(app)
+    # flask-sock hands these to simple-websocket's Server, for each new socket.
+    # ping_interval: a "ping" every so many seconds; the socket is closed if the
+    # browser has not answered the previous one. event_class: see WakingEvent.
+    options = {"ping_interval": app.config["LIVE_PING_INTERVAL"], "max_message_size": MAX_INCOMING_MESSAGE}
+    options.update(app.config.get("SOCK_SERVER_OPTIONS", {}))
+    options["event_class"] = WakingEvent
+    app.config["SOCK_SERVER_OPTIONS"] = options
+    notifier = Notifier()
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "postgresql":
+        notifier.listener = Listener(engine, notifier)
+    app.extensions["live"] = notifier
+
+
+class Notifier:
+    """Wakes the sockets of this process that watch a thread.
+
+    Each open socket has its own threading.Event: a flag that anyone may set,
+    and that the socket's greenlet (or thread) waits for, with a timeout. Why
+    one Event per socket, rather than one threading.Condition for all?
+
+    - A Condition wakes only those waiting on it at that very moment. A socket
+      busy sending the last post when the next one is committed would miss its
+      wake-up and sleep a whole LIVE_POLL_INTERVAL. An Event stays set until
+      its own socket clears it (just before it reads): no wake-up is lost.
+    - notify(7) sets the Events of thread 7's sockets only; a Condition's
+      notify_all() would wake every socket of every thread, each to run a
+      query and find nothing.
+
+    It also counts the open sockets (LIVE_SOCKETS_PER_WORKER), and starts and
+    stops the PostgreSQL Listener: it runs while this process has sockets.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._sockets = {}  # {thread id: the set of the Events of the sockets watching it}
+        self._count = 0
+        self.listener = None  # a Listener on PostgreSQL
+
+    def join(self, thread_id, limit):
+        """A new Event for a socket that watches `thread_id`; None if `limit`
+        sockets are open already (the caller closes the socket)."""
+        with self._lock:
+            if self._count >= limit:
+                return None
+            wake_up = threading.Event()
+            self._sockets.setdefault(thread_id, set()).add(wake_up)
+            self._count += 1
+            if self.listener is not None:
+                self.listener.start()
+            return wake_up
+
+    def leave(self, thread_id, wake_up):
+        """The socket of `wake_up` is done: forget it."""
+        with self._lock:
+            watching = self._sockets[thread_id]
+            watching.discard(wake_up)
+            if not watching:
+                del self._sockets[thread_id]
+            self._count -= 1
+
+    def notify(self, thread_id):
+        """Wake every socket of this process that watches `thread_id`."""
+        with self._lock:
+            for wake_up in self._sockets.get(thread_id, ()):
+                wake_up.set()
+
+    def notify_all(self):
+        """Wake every socket of this process: each looks once for news."""
+        with self._lock:
+            for watching in self._sockets.values():
+                for wake_up in watching:
+                    wake_up.set()
+
+    @property
+    def sockets(self):
+        """How many sockets this process has open."""
+        return self._count
+
+    def release(self, listener):
+        """For the Listener: True (and it must stop) if no socket is left. Under the
+        same lock as join(), so that a socket that opens meanwhile starts it again."""
+        with self._lock:
+            if self._count:
+                return False
+            listener.running = False
+            return True
+
+
+class WakingEvent(threading.Event):
+    """The Event simple-websocket sets when a message arrives or the connection
+    closes (SOCK_SERVER_OPTIONS' event_class), which also sets `also`: the
+    socket's own Event from the Notifier. So a socket whose page has gone stops
+    waiting at once, and gives back its place, instead of noticing at its next look."""
+
+    also = None
+
+    def set(self):
+        super().set()
+        if self.also is not None:
+            self.also.set()
+
+
+@sock.route("/threads/<id:thread_id>/live", bp=bp)
+def live_updates(ws, thread_id):
+    """The WebSocket of one thread page: send the thread's events as they happen.
+
+    ?after=<event id> (the page's data-last-event): first every event after
+    that one, then each new one. Without it (or with anything but an event
+    id), only the events from now on.
+
+    This "request" lasts as long as the page is open, and Flask keeps its
+    request context all that time. The database session (db.session) belongs
+    to it: every look at the database ends with db.session.remove(), which
+    gives the connection back to the pool; the next look borrows one again.
+    """
+    try:
+        watch_thread(ws, thread_id)
+    except (ConnectionClosed, OSError):
+        pass  # the reader left (closed the tab, lost the network)
+    finally:
+        db.session.remove()
+        hang_up(ws)
+
+
+def watch_thread(ws, thread_id):
+    """Check the thread and the limit, then send the thread's events until the socket closes."""
+    try:
+        found = get_store().thread(thread_id) is not None
+        last_sent = starting_point(thread_id) if found else 0
+    finally:
+        db.session.remove()
+    if not found:
+        ws.close(reason=POLICY_VIOLATION, message="no such thread")
+        return
+    notifier = current_app.extensions["live"]
+    wake_up = notifier.join(thread_id, limit=current_app.config["LIVE_SOCKETS_PER_WORKER"])
+    if wake_up is None:
+        # Each open socket holds a greenlet and memory for as long as the page is
+        # open. Past the limit, the page is told to poll the API instead.
+        ws.close(reason=TRY_AGAIN_LATER, message=TOO_MANY_SOCKETS)
+        return
+    ws.event.also = wake_up  # a message or the close wakes the socket too (WakingEvent)
+    try:
+        send_events(ws, thread_id, last_sent, wake_up)
+    finally:
+        notifier.leave(thread_id, wake_up)
+
+
+def starting_point(thread_id):
+    """The event id to send the events after: ?after=, or else the thread's newest event."""
+    after = id_or_zero(request.args.get("after", ""))
+    if after is None:
+        return get_store().last_event_id(thread_id)
+    return after
+
+
+def send_events(ws, thread_id, last_sent, wake_up):
+    """Send the thread's new events, then wait; again and again, until the socket closes.
+
+    The Event is cleared *before* the socket looks (at the connection, then at
+    the database). A commit, or a close, that comes after that sets it again,
+    and the wait that follows returns at once: nothing slips through between
+    looking and waiting.
+    """
+    poll_interval = current_app.config["LIVE_POLL_INTERVAL"]
+    while True:
+        wake_up.clear()
+        if not ws.connected:
+            return
+        messages, last_sent = new_messages(thread_id, last_sent)
+        for message in messages:
+            ws.send(json.dumps(message))
+            if message["type"] == "thread-delete":
+                ws.close(reason=NORMAL_CLOSURE, message="this thread has been deleted")
+                return
+        throw_away_incoming(ws)
+        wake_up.wait(timeout=poll_interval)
+
+
+def new_messages(thread_id, last_sent):
+    """The messages for the thread's events after `last_sent`, and the id of the
+    newest event read. One short look at the database (two when there are new
+    posts): the connection goes back to the pool before this returns."""
+    store = get_store()
+    messages = []
+    try:
+        events = store.events_after(thread_id, last_sent)
+        posts = store.posts_by_id([event["post_id"] for event in events if event["kind"] == "post"])
+        for event in events:
+            last_sent = event["id"]
+            message = {"type": event["kind"], "event": event["id"]}
+            if event["kind"] == "post":
+                post = posts.get(event["post_id"])
+                if post is None:
+                    continue  # deleted since: its "delete" event comes next, so say nothing
+                message["id"] = post["id"]
+                # The visitor's HTML of the post: the very include thread.html uses.
+                message["html"] = render_template("_post.html", post=post)
+            elif event["kind"] == "delete":
+                message["id"] = event["post_id"]
+            elif event["kind"] == "move":
+                if event["board"] is None:
+                    continue  # the thread is gone: its "thread-delete" comes next
+                message["board"] = event["board"]
+            messages.append(message)
+    finally:
+        db.session.remove()
+    return messages, last_sent
+
+
+def throw_away_incoming(ws):
+    """The page never sends anything: whatever arrives anyway is read and dropped."""
+    while ws.receive(timeout=0) is not None:
+        pass
+
+
+def hang_up(ws):
+    """End the network connection under a socket that is done.
+
+    Werkzeug's development server (`flask run`) does not know that this
+    request became a WebSocket: when the view returns, it writes an ordinary
+    HTTP answer on the same connection, which a browser reads as a broken
+    WebSocket message (code 1006 instead of ours). So the connection is shut
+    first, and Werkzeug's answer goes nowhere. Under gunicorn, flask-sock
+    writes nothing after the socket, and this changes nothing.
+
+    Only once the other side is done, though: after our "close", a browser
+    answers with a "close" of its own, and simple-websocket's reading thread
+    (ws.thread) stops. This waits up to a second for it; a client that has not
+    answered by then is left alone (cutting it off could lose what it has not
+    read yet).
+    """
+    ws.thread.join(timeout=1)
+    if ws.thread.is_alive():
+        return
+    try:
+        ws.sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # the connection is gone already
+
+
+class Listener:
+    """PostgreSQL only: one LISTEN connection per worker process, which wakes
+    this process's sockets when any process (on any machine) commits an event.
+
+    - Started by the first socket this process opens (Notifier.join), in a
+      thread of its own (a greenlet under gunicorn's gevent worker); it stops,
+      and closes its connection, once no socket is left. A process that
+      serves no live page has no listener.
+    - Its own connection, outside the pool, in autocommit mode: LISTEN
+      counts from the moment it runs, and a notification is delivered only
+      between transactions, so a connection that sat in one would hear nothing.
+    - conn.notifies() yields each notification as it arrives. psycopg 3 waits
+      for them cooperatively under gevent (it notices the monkey-patching).
+    - The notification says which thread (its payload): the Notifier wakes
+      that thread's sockets, and they read the events from the table as
+      always. The table is still the only source of truth: a lost
+      notification only means that the poll brings the event a second later.
+    - If the connection drops (the database restarts, an administrator ends
+      it), the loss is logged and it connects again, after 0.5 s, then 1, 2,
+      4... up to 30 s. Meanwhile the sockets still look every
+      LIVE_POLL_INTERVAL. Once listening again, it wakes every socket once,
+      for what was announced while nobody listened.
+    """
+
+    def __init__(self, engine, notifier):
+        self.notifier = notifier
+        # The arguments SQLAlchemy itself would give psycopg.connect() for this
+        # database (host, port, user, password, dbname...).
+        self._connect_args = engine.dialect.create_connect_args(engine.url)
+        self.running = False
+
+    def start(self):
+        """Start listening, unless it is already. Called under the Notifier's lock."""
+        if self.running:
+            return
+        self.running = True
+        threading.Thread(target=self.run, name="chatsite-live-listener", daemon=True).start()
+
+    def run(self):
+        failures = 0
+        while True:
+            try:
+                self.listen(again=failures > 0)
+                return  # no socket left
+            except Exception as error:  # psycopg.Error: lost or refused; anything else: a bug, logged too
+                failures += 1
+                delay = min(LISTENER_RETRY_MAX, LISTENER_RETRY_FIRST * 2 ** (failures - 1))
+                if self.notifier.release(self):
+                    logger.info("Live updates: the LISTEN connection ended (%s); no socket is open.", error)
+                    return
+                logger.warning(
+                    "Live updates: lost the PostgreSQL LISTEN connection (%s); connecting again in %.1f s. "
+                    "Meanwhile each socket checks every LIVE_POLL_INTERVAL seconds.",
+                    error,
+                    delay,
+                )
+                time.sleep(delay)
+
+    def listen(self, again=False):
+        """Listen until no socket is left; raise if the connection fails.
+        `again`: after a failure (it says so in the log)."""
+        import psycopg
+
+        args, kwargs = self._connect_args
+        options = {**kwargs, "autocommit": True, "application_name": LISTENER_NAME}
+        with psycopg.connect(*args, **options) as connection:
+            connection.execute(f"LISTEN {EVENTS_CHANNEL}")
+            if again:
+                logger.warning("Live updates: listening to PostgreSQL again.")
+            self.notifier.notify_all()  # what was announced while nobody listened
+            while True:
+                for notification in connection.notifies(timeout=LISTENER_IDLE_CHECK):
+                    if notification.payload.isdigit():
+                        self.notifier.notify(int(notification.payload))
+                if self.notifier.release(self):
+                    return
