@@ -10,7 +10,10 @@ For every step folder (and final/ once it exists) this script:
    for the final app's dashboard it also stores a month of older posts, at
    chosen times, straight through the models (see add_month_of_activity);
 4. serves the app on 127.0.0.1 and photographs its pages with Chromium, logging
-   the browser in through the login form before a staff page.
+   the browser in through the login form before a staff page;
+5. for live updates (step 12 on): photographs one open thread page twice,
+   without reloading it: before a reply is posted through the app (by another
+   visitor), and once that reply has reached the page over its WebSocket.
 
 The pictures are reproducible: the apps' clock is frozen (the first post is
 made on 2025-03-14 at 19:30 UTC, each later one a minute after the one
@@ -96,6 +99,12 @@ STEP_EXTRA_PAGES = {
         "reports": [("/mod/reports", OK, STAFF)],  # the queue: two open reports
     },
 }
+# Step 12's pair, docs/img/steps/<step>-before.png and -after.png: one reader's
+# thread page, then the same page, not reloaded, once a reply posted by another
+# visitor has appeared on it (see photograph_live_pair). (address, the reply)
+LIVE_PAIRS = {
+    "12": ("/threads/{threads[2]}", "Just saw a bright one go right over the lake, with a green trail!"),
+}
 FINAL_PAGES = {
     "home": ("/", OK),
     "thread": ("/threads/{thread}", OK),
@@ -170,17 +179,19 @@ def main(wanted):
         for target in targets:
             number = target.name[:2]
             shots = {}
+            live_pair = None
             if not wanted or number in wanted:
                 if number in STEP_PAGES:
                     shots[IMG / "steps" / f"{target.name}.png"] = STEP_PAGES[number]
                 for name, candidates in STEP_EXTRA_PAGES.get(number, {}).items():
                     shots[IMG / "steps" / f"{target.name}-{name}.png"] = candidates
-                if not shots:
+                live_pair = LIVE_PAIRS.get(number)
+                if not shots and not live_pair:
                     print(f"{target.name}: no page listed in STEP_PAGES, skipped")
             if target == newest and (not wanted or "home" in wanted):
                 shots[IMG / "home.png"] = HOME_PAGE
-            if shots:
-                failures += not photograph_safely(page, target, shots)
+            if shots or live_pair:
+                failures += not photograph_safely(page, target, shots, live_pair)
         if final and (not wanted or wanted & {"final", "home"}):
             shots = {}
             if not wanted or "final" in wanted:
@@ -196,19 +207,20 @@ def main(wanted):
         sys.exit(f"screenshots: {failures} app(s) failed, see above")
 
 
-def photograph_safely(page, target, shots):
+def photograph_safely(page, target, shots, live_pair=None):
     """photograph(), but an app that crashes (say, a step being edited) only
     costs its own screenshots. Returns True if all went well."""
     try:
-        photograph(page, target, shots)
+        photograph(page, target, shots, live_pair)
     except Exception as error:  # whatever went wrong: report it and go on
         print(f"{target.name}: FAILED: {type(error).__name__}: {error}")
         return False
     return True
 
 
-def photograph(page, target, shots):
-    """Serve a fresh app for ``target`` and save one screenshot per entry of ``shots``."""
+def photograph(page, target, shots, live_pair=None):
+    """Serve a fresh app for ``target`` and save one screenshot per entry of ``shots``,
+    then the two of ``live_pair`` (LIVE_PAIRS), if given."""
     shots = {path: [Page(*candidate) for candidate in candidates] for path, candidates in shots.items()}
     with tempfile.TemporaryDirectory() as uploads:
         upload_folder = Path(uploads) / "uploads"
@@ -246,7 +258,10 @@ def photograph(page, target, shots):
                 page.screenshot(path=str(path), full_page=chosen.whole_page, animations="disabled")
                 size = path.stat().st_size // 1024
                 print(f"{target.name}: {url} -> {path.relative_to(ROOT)} ({size} KB)")
+            if live_pair:
+                photograph_live_pair(page, target, base_url, clients[False], ids, live_pair)
         finally:
+            page.goto("about:blank")  # closes a thread page's WebSocket before the server stops
             page.context.clear_cookies()  # logged out again
             server.shutdown()
             server.server_close()
@@ -305,6 +320,31 @@ def app_namespaces(app):
         if module is not None and (name == package or name.startswith(package + ".")):
             seen[id(vars(module))] = vars(module)
     return seen.values()
+
+
+# What the page's status line says once its WebSocket is open (static/live.js).
+LIVE_STATUS = "Live: new replies appear here."
+
+
+def photograph_live_pair(page, target, base_url, client, ids, live_pair):
+    """Open a thread page, wait until its WebSocket is open, and photograph it;
+    then post a reply through the app, as another visitor on another computer
+    would, wait until the reply's #post-N has appeared on the page (with no
+    reload), and photograph the same page again."""
+    address, text = live_pair
+    url = address.format(**ids)
+    page.goto(base_url + url)
+    page.get_by_role("status").filter(has_text=LIVE_STATUS).wait_for(timeout=5000)
+    before, after = (IMG / "steps" / f"{target.name}-{when}.png" for when in ("before", "after"))
+    page.screenshot(path=str(before), animations="disabled")
+    answer = post_form(client, url, f"{url}/replies", {"body": text})
+    assert answer.status_code == 303, f"{target.name}: the reply got HTTP {answer.status_code}"
+    post_id = int(re.search(r"#post-(\d+)", answer.headers["Location"])[1])
+    page.locator(f"#post-{post_id}").wait_for(timeout=5000)
+    page.screenshot(path=str(after), animations="disabled")
+    for path in (before, after):
+        size = path.stat().st_size // 1024
+        print(f"{target.name}: {url} -> {path.relative_to(ROOT)} ({size} KB)")
 
 
 def first_working_page(clients, candidates, ids):
