@@ -19,12 +19,29 @@ workers = int(os.environ.get("CHATSITE_WORKERS", 2 * multiprocessing.cpu_count()
 # to the others whenever it waits for the network. A visitor who sends a request
 # one byte at a time ("slowloris") then costs a few kilobytes, not one of a
 # handful of threads: with threads, 4 slow clients took the whole site offline.
-# The same holds for WebSockets, which stay open for as long as a page is.
+# The same holds for WebSockets (live.py), which stay open for as long as a
+# page is: gunicorn hands the connection to flask-sock (environ["gunicorn.socket"]),
+# and each socket then costs two greenlets, one for the page's request and one
+# that reads the connection.
 # psycopg 3 (PostgreSQL) cooperates with gevent by itself. SQLite's calls are
 # short and do not cooperate: while one waits for another writer (busy
 # timeout), its worker waits too, which is one more reason for several workers.
+#
+# gevent patches the standard library ("monkey-patching": sockets, threading,
+# select...) in each worker before the app is loaded, which is what makes
+# psycopg, the live sockets' locks and events, and simple-websocket's threads
+# cooperate. Hence no preload_app, and no `import chatsite` in this file: a
+# module loaded before the patching would block its whole worker.
 worker_class = "gevent"
-# How many connections one worker holds at once, slow ones included.
+# How many connections one worker holds at once, slow ones and WebSockets
+# included. The app reads the same variable: it keeps at most nine tenths of
+# them for live pages (LIVE_SOCKETS_PER_WORKER), so that a worker full of
+# sockets still answers ordinary requests. One open socket costs ~50 kB of
+# memory (the greenlets' stacks, the request, simple-websocket's buffers) and
+# one file descriptor; an idle one costs a ping every 25 s and one small query
+# a second (LIVE_POLL_INTERVAL). To hold more than ~1,000, raise this and the
+# process's limit of open files (ulimit -n; LimitNOFILE= under systemd), which
+# is often 1,024.
 worker_connections = int(os.environ.get("CHATSITE_WORKER_CONNECTIONS", 1000))
 
 bind = os.environ.get("CHATSITE_BIND", "127.0.0.1:5000")

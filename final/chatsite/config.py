@@ -129,11 +129,16 @@ def defaults(instance_path):
         # proxies, which close connections that are silent for a minute, from
         # cutting the socket.
         "LIVE_PING_INTERVAL": 25,
-        # How many sockets one worker process keeps open; past it, a new one is
-        # closed at once (1013) and its page checks the API every few seconds
-        # instead. None: WORKER_CONNECTIONS less a tenth, so that a worker full of
-        # sockets still has room for the pages, forms and API requests (see
-        # live_sockets_per_worker below and gunicorn.conf.py).
+        # How many sockets one worker process keeps open at most. Past it, a new
+        # one is closed at once (1013) and its page checks the API every few
+        # seconds instead. A gevent worker serves up to WORKER_CONNECTIONS
+        # connections at once, of every kind, and a socket is one of them for as
+        # long as its page is open. Each costs ~50 kB of memory (two greenlets,
+        # the request, simple-websocket's buffers; no compression, see live.py)
+        # and a file descriptor; it borrows a database connection only for the
+        # millisecond of each look. None: WORKER_CONNECTIONS less a tenth (900 of
+        # 1,000), so that a worker full of sockets still has room for pages,
+        # forms and the API (see live_sockets_per_worker and gunicorn.conf.py).
         "LIVE_SOCKETS_PER_WORKER": None,
         # How many connections one gunicorn worker holds at once: gunicorn.conf.py
         # reads the same variable, CHATSITE_WORKER_CONNECTIONS.

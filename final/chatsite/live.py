@@ -74,6 +74,7 @@ import time
 from flask import Blueprint, current_app, render_template, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
+from sqlalchemy.exc import SQLAlchemyError
 
 from chatsite.db import db
 from chatsite.forms import id_or_zero
@@ -89,12 +90,18 @@ sock = Sock()
 # hands to live.js (event.code).
 NORMAL_CLOSURE = 1000  # done: the thread has been deleted
 POLICY_VIOLATION = 1008  # this request cannot be served: no such thread
-TRY_AGAIN_LATER = 1013  # this worker is full for now: live.js polls the API instead
+INTERNAL_ERROR = 1011  # a bug: logged
+TRY_AGAIN_LATER = 1013  # this worker is full, or the database busy: live.js polls the API instead
 TOO_MANY_SOCKETS = "too many live connections, try again later"
 
 # The page never sends anything. A larger message than this closes the socket
 # (1009) instead of filling the server's memory.
 MAX_INCOMING_MESSAGE = 1024
+
+# How many sockets of a process may look at the database at the same moment
+# (new_messages): fewer than the connection pool holds (SQLAlchemy's default:
+# 5), so that the pages and forms always find a connection there too.
+CHECKS_AT_ONCE = 3
 
 # The PostgreSQL listener (Listener below): how often it looks up from its
 # connection to see whether any socket is still open, and how long it waits
@@ -152,6 +159,8 @@ class Notifier:
         self._sockets = {}  # {thread id: the set of the Events of the sockets watching it}
         self._count = 0
         self.listener = None  # a Listener on PostgreSQL
+        # How many sockets may look at the database at once (new_messages).
+        self.checks = threading.BoundedSemaphore(CHECKS_AT_ONCE)
 
     def join(self, thread_id, limit):
         """A new Event for a socket that watches `thread_id`; None if `limit`
@@ -180,6 +189,14 @@ class Notifier:
         with self._lock:
             for wake_up in self._sockets.get(thread_id, ()):
                 wake_up.set()
+
+    def committed(self, thread_id):
+        """This process has just committed an event of `thread_id` (store.record_event,
+        after the COMMIT). Its sockets are woken now, unless the Listener is
+        listening: it hears this commit's NOTIFY a moment later, as every
+        process does, and one wake-up per change is enough."""
+        if self.listener is None or not self.listener.listening:
+            self.notify(thread_id)
 
     def notify_all(self):
         """Wake every socket of this process: each looks once for news."""
@@ -217,6 +234,19 @@ class WakingEvent(threading.Event):
             self.also.set()
 
 
+@bp.before_request
+def without_compression():
+    """Take the browser's offer of compression (permessage-deflate) off the request,
+    before flask-sock hands it to simple-websocket, which would accept it.
+
+    Compressing a socket's messages keeps a zlib compressor for as long as the
+    socket is open, about 100 kB of memory each (measured: ~150 kB a socket with
+    it, ~50 kB without, in a gunicorn worker). The messages are a post's HTML,
+    a few hundred bytes, which compression would hardly shrink.
+    """
+    request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+
+
 @sock.route("/threads/<id:thread_id>/live", bp=bp)
 def live_updates(ws, thread_id):
     """The WebSocket of one thread page: send the thread's events as they happen.
@@ -234,9 +264,28 @@ def live_updates(ws, thread_id):
         watch_thread(ws, thread_id)
     except (ConnectionClosed, OSError):
         pass  # the reader left (closed the tab, lost the network)
+    except SQLAlchemyError as error:
+        # The database is down or too busy: the page polls the API meanwhile,
+        # and opens a socket again later (live.js).
+        current_app.logger.warning("Live updates: socket of thread %s closed, database unavailable: %s",
+                                   thread_id, error)  # fmt: skip
+        close_quietly(ws, TRY_AGAIN_LATER, "the database is busy, try again later")
+    except Exception:
+        # A bug. Flask's error page must not be written on the socket's
+        # connection (under gunicorn it would be): log it, and close properly.
+        current_app.logger.exception("Live updates: socket of thread %s failed", thread_id)
+        close_quietly(ws, INTERNAL_ERROR, "something went wrong, try again later")
     finally:
         db.session.remove()
         hang_up(ws)
+
+
+def close_quietly(ws, code, reason):
+    """Close the socket, unless it is closed already."""
+    try:
+        ws.close(reason=code, message=reason)
+    except (ConnectionClosed, OSError):
+        pass
 
 
 def watch_thread(ws, thread_id):
@@ -296,32 +345,39 @@ def send_events(ws, thread_id, last_sent, wake_up):
 
 def new_messages(thread_id, last_sent):
     """The messages for the thread's events after `last_sent`, and the id of the
-    newest event read. One short look at the database (two when there are new
-    posts): the connection goes back to the pool before this returns."""
-    store = get_store()
+    newest event read.
+
+    One query (store.events_after), on a connection borrowed from the pool and
+    given back at once, before anything is rendered or sent. At most
+    CHECKS_AT_ONCE sockets of this process do it at the same moment: when a
+    post wakes 500 sockets, they take turns (a millisecond each) for the
+    pool's connections instead of asking it for 500. Past its size, the pool
+    would open a new database connection for each and close it after: on
+    PostgreSQL, a new server process each time.
+    """
+    with current_app.extensions["live"].checks:
+        try:
+            events = get_store().events_after(thread_id, last_sent)
+        finally:
+            db.session.remove()
     messages = []
-    try:
-        events = store.events_after(thread_id, last_sent)
-        posts = store.posts_by_id([event["post_id"] for event in events if event["kind"] == "post"])
-        for event in events:
-            last_sent = event["id"]
-            message = {"type": event["kind"], "event": event["id"]}
-            if event["kind"] == "post":
-                post = posts.get(event["post_id"])
-                if post is None:
-                    continue  # deleted since: its "delete" event comes next, so say nothing
-                message["id"] = post["id"]
-                # The visitor's HTML of the post: the very include thread.html uses.
-                message["html"] = render_template("_post.html", post=post)
-            elif event["kind"] == "delete":
-                message["id"] = event["post_id"]
-            elif event["kind"] == "move":
-                if event["board"] is None:
-                    continue  # the thread is gone: its "thread-delete" comes next
-                message["board"] = event["board"]
-            messages.append(message)
-    finally:
-        db.session.remove()
+    for event in events:
+        last_sent = event["id"]
+        message = {"type": event["kind"], "event": event["id"]}
+        if event["kind"] == "post":
+            post = event["post"]
+            if post is None:
+                continue  # deleted since: its "delete" event comes next, so say nothing
+            message["id"] = post["id"]
+            # The visitor's HTML of the post: the very include thread.html uses.
+            message["html"] = render_template("_post.html", post=post)
+        elif event["kind"] == "delete":
+            message["id"] = event["post_id"]
+        elif event["kind"] == "move":
+            if event["board"] is None:
+                continue  # the thread is gone: its "thread-delete" comes next
+            message["board"] = event["board"]
+        messages.append(message)
     return messages, last_sent
 
 
@@ -385,7 +441,8 @@ class Listener:
         # The arguments SQLAlchemy itself would give psycopg.connect() for this
         # database (host, port, user, password, dbname...).
         self._connect_args = engine.dialect.create_connect_args(engine.url)
-        self.running = False
+        self.running = False  # started, and not stopped
+        self.listening = False  # ...and its LISTEN is in place
 
     def start(self):
         """Start listening, unless it is already. Called under the Notifier's lock."""
@@ -412,7 +469,11 @@ class Listener:
                     error,
                     delay,
                 )
-                time.sleep(delay)
+                self.pause(delay)
+
+    def pause(self, seconds):
+        """Wait before connecting again."""
+        time.sleep(seconds)
 
     def listen(self, again=False):
         """Listen until no socket is left; raise if the connection fails.
@@ -425,10 +486,14 @@ class Listener:
             connection.execute(f"LISTEN {EVENTS_CHANNEL}")
             if again:
                 logger.warning("Live updates: listening to PostgreSQL again.")
-            self.notifier.notify_all()  # what was announced while nobody listened
-            while True:
-                for notification in connection.notifies(timeout=LISTENER_IDLE_CHECK):
-                    if notification.payload.isdigit():
-                        self.notifier.notify(int(notification.payload))
-                if self.notifier.release(self):
-                    return
+            self.listening = True
+            try:
+                self.notifier.notify_all()  # what was announced while nobody listened
+                while True:
+                    for notification in connection.notifies(timeout=LISTENER_IDLE_CHECK):
+                        if notification.payload.isdigit():
+                            self.notifier.notify(int(notification.payload))
+                    if self.notifier.release(self):
+                        return
+            finally:
+                self.listening = False

@@ -38,9 +38,9 @@ from datetime import datetime, timedelta, timezone
 from functools import cache
 
 from flask import abort, current_app
-from sqlalchemy import Sequence, bindparam, delete, func, intersect, literal_column, select, union_all
+from sqlalchemy import Sequence, and_, bindparam, delete, func, intersect, literal_column, select, union_all
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql import column, table
 from werkzeug.exceptions import Forbidden
 
@@ -315,23 +315,33 @@ class Store:
 
     def events_after(self, thread_id, after):
         """The thread's events whose id is greater than `after`, oldest first:
-        dictionaries {"id", "kind", "post_id", "board"}. "board" is the board
-        the thread is on now (None once the thread is deleted): what a "move"
-        tells the page. One quick query, through ix_thread_events_thread_id_id."""
+        dictionaries {"id", "kind", "post_id", "board", "post"}.
+
+        "board" is the board the thread is on now (None once it is deleted):
+        what a "move" tells the page. "post" is the post of a "post" event, with
+        its image, as the thread page shows it (None once it is deleted).
+
+        One query, whatever comes back: ix_thread_events_thread_id_id finds the
+        events (most often none at all), the primary keys their thread, post
+        and image. Each open socket runs it about once a second. On PostgreSQL
+        it runs in autocommit mode: a single SELECT is consistent by itself,
+        and one round trip to the server is cheaper than three (BEGIN, SELECT,
+        ROLLBACK). It must be the first query of its session (live.py's is).
+        """
+        if on_postgresql():
+            db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         query = (
-            select(ThreadEvent.id, ThreadEvent.kind, ThreadEvent.post_id, Thread.board)
+            select(ThreadEvent.id, ThreadEvent.kind, ThreadEvent.post_id, Thread.board, Post)
             .outerjoin(Thread, Thread.id == ThreadEvent.thread_id)
+            .outerjoin(Post, and_(ThreadEvent.kind == "post", Post.id == ThreadEvent.post_id))
             .where(ThreadEvent.thread_id == thread_id, ThreadEvent.id > after)
             .order_by(ThreadEvent.id)
+            .options(joinedload(Post.image))  # in the same query, not one more
         )
-        return [dict(row) for row in db.session.execute(query).mappings()]
-
-    def posts_by_id(self, post_ids):
-        """{post id: post} for those of these posts that still exist, with their images."""
-        if not post_ids:
-            return {}
-        query = select(Post).where(Post.id.in_(post_ids)).options(selectinload(Post.image))
-        return {post.id: post_dict(post) for post in db.session.scalars(query)}
+        return [
+            {"id": id_, "kind": kind, "post_id": post_id, "board": board, "post": post and post_dict(post)}
+            for id_, kind, post_id, board, post in db.session.execute(query)
+        ]
 
     def posts_after(self, thread_id, after, limit):
         """At most `limit` posts of the thread whose id is greater than `after`,
@@ -662,10 +672,10 @@ def record_event(session, thread_id, kind, post_id=None):
     or "delete". Then the news goes out, but only once the change is committed:
 
     - this process's sockets on the thread are woken right after the COMMIT
-      (db.after_commit: the live notifier, see live.py);
-    - on PostgreSQL, pg_notify() tells every other process too (live.py's
-      listener). PostgreSQL delivers a NOTIFY when its transaction commits,
-      and never if it rolls back: the same guarantee, from the database.
+      (db.after_commit: the live Notifier, see live.py);
+    - on PostgreSQL, pg_notify() tells every process (live.py's Listener),
+      this one included. PostgreSQL delivers a NOTIFY when its transaction
+      commits, and never if it rolls back: the same guarantee, from the database.
 
     The ids of one thread's events follow the order of their COMMITs, which is
     what lets a socket remember only "the last id I sent". On SQLite writers
@@ -684,7 +694,7 @@ def record_event(session, thread_id, kind, post_id=None):
     if on_postgresql():
         session.execute(select(func.pg_notify(EVENTS_CHANNEL, str(thread_id))))
     notifier = current_app.extensions["live"]
-    after_commit(session, lambda: notifier.notify(thread_id))
+    after_commit(session, lambda: notifier.committed(thread_id))
     if event.id % PRUNE_EVENTS_EVERY == 0:
         old = delete(ThreadEvent).where(ThreadEvent.created_at < now - KEEP_EVENTS_FOR)
         # synchronize_session=False: the session holds no old events to forget.

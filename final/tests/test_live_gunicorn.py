@@ -1,0 +1,142 @@
+"""Live updates under gunicorn, the way `make serve` runs the site: the proof.
+
+Gunicorn with 4 gevent worker processes (tests/liveserver.py, final/gunicorn.conf.py),
+on SQLite and on PostgreSQL. 50 pages have one thread open (50 WebSockets, which
+the kernel hands to the 4 workers); 200 replies are posted, each through a new
+HTTP connection, so that every worker stores some of them. Every socket must
+receive all 200 "post" events, in order, none twice.
+
+How a reply stored by one worker reaches the sockets held by another:
+
+- SQLite: each socket looks at the database every LIVE_POLL_INTERVAL (1 s),
+  and at once when its own worker stores something;
+- PostgreSQL: NOTIFY, through each worker's LISTEN connection. The poll is set
+  to 30 s there, so that nothing else could bring the replies in time.
+
+It prints the time from each reply's 303 to its arrival on the 50 sockets
+(pytest -s shows it).
+"""
+
+import json
+import re
+import statistics
+import threading
+import time
+import urllib.error
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from forum import LiveBrowser, csrf_token
+from liveserver import Gunicorn
+from simple_websocket import Client, ConnectionClosed
+
+pytestmark = pytest.mark.live
+
+SOCKETS = 50
+REPLIES = 200
+POSTERS = 4  # replies sent by 4 clients at once, each through a new connection per reply
+DEADLINE = 20  # seconds for every socket to have every reply
+
+
+class Reader:
+    """One page's socket, read in a thread of its own: (arrival time, message) of each message."""
+
+    def __init__(self, url):
+        self.ws = Client.connect(url)
+        self.got = []
+        self.thread = threading.Thread(target=self.read, daemon=True)
+        self.thread.start()
+
+    def read(self):
+        while True:
+            try:
+                text = self.ws.receive(timeout=DEADLINE)
+            except ConnectionClosed:
+                return
+            if text is None:
+                return
+            self.got.append((time.monotonic(), json.loads(text)))
+
+    def close(self):
+        try:
+            self.ws.close()
+        except ConnectionClosed:
+            pass
+        self.thread.join(timeout=5)
+
+
+def post_reply(browser, token, thread_id, body):
+    """POST a reply (a new connection: urllib opens one per request); return (post id, time of the 303)."""
+    data = urllib.parse.urlencode({"body": body, "csrf_token": token}).encode()
+    try:
+        with browser.opener.open(f"{browser.base_url}/threads/{thread_id}/replies", data=data, timeout=30):
+            pytest.fail("a reply was answered without a redirect")
+    except urllib.error.HTTPError as answer:  # the 303 lands here (no redirects followed)
+        with answer:
+            assert answer.code == 303, answer.code
+            return int(re.search(r"#post-(\d+)$", answer.headers["Location"]).group(1)), time.monotonic()
+
+
+def test_50_sockets_get_all_200_replies_in_order_from_4_workers(tmp_path, database_url, monkeypatch, capsys):
+    postgresql = database_url.startswith("postgresql")
+    # %(p)s: which worker answered (its pid), in the access log.
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", "--access-logformat '%(p)s %(r)s %(s)s'")
+    settings = {"LIVE_POLL_INTERVAL": "30"} if postgresql else {}
+    started = time.monotonic()
+    with Gunicorn(tmp_path, database_url, workers=4, **settings) as server:
+        setup = LiveBrowser(server.url)
+        status, location = setup.post_form(
+            "/boards/astronomy", "/boards/astronomy/threads", {"title": "Busy night", "body": "Who is up?"}
+        )
+        assert status == 303, status
+        thread_id = int(re.search(r"/threads/(\d+)$", location).group(1))
+        _, page = setup.get(f"/threads/{thread_id}")
+        after = int(re.search(r'data-last-event="(\d+)"', page).group(1))
+        live = f"ws://{server.url.removeprefix('http://')}/threads/{thread_id}/live?after={after}"
+        readers = [Reader(live) for _ in range(SOCKETS)]
+        try:
+            posters = [LiveBrowser(server.url) for _ in range(POSTERS)]
+            tokens = [csrf_token(poster.get(f"/threads/{thread_id}")[1]) for poster in posters]
+
+            def post_share(number):
+                return [
+                    post_reply(posters[number], tokens[number], thread_id, f"Reply {n}")
+                    for n in range(number, REPLIES, POSTERS)
+                ]
+
+            posting_started = time.monotonic()
+            with ThreadPoolExecutor(max_workers=POSTERS) as pool:
+                posted = dict(answer for share in pool.map(post_share, range(POSTERS)) for answer in share)
+            posting = time.monotonic() - posting_started
+            deadline = time.monotonic() + DEADLINE
+            while time.monotonic() < deadline and any(len(reader.got) < REPLIES for reader in readers):
+                time.sleep(0.05)
+        finally:
+            for reader in readers:
+                reader.close()
+        log = server.log_file.read_text(errors="replace")
+
+    post_ids = sorted(posted)
+    assert len(post_ids) == REPLIES
+    received = [[message for _, message in reader.got] for reader in readers]
+    # Every socket: all 200, in order (ascending event ids, and post ids), none twice, nothing else.
+    assert [[m["id"] for m in messages] for messages in received] == [post_ids] * SOCKETS
+    assert {m["type"] for messages in received for m in messages} == {"post"}
+    for messages in received:
+        events = [m["event"] for m in messages]
+        assert events == sorted(set(events))
+    # The replies were stored by several workers (the pid of each POST's 303, from the access log).
+    workers = set(re.findall(r"^<(\d+)> POST /threads/\d+/replies HTTP/1.1 303$", log, re.M))
+    assert len(workers) >= 2, f"every reply went to one worker: {workers}"
+
+    delays = sorted(arrived - posted[m["id"]] for reader in readers for arrived, m in reader.got)
+    with capsys.disabled():
+        print(
+            f"\n{'PostgreSQL (poll 30 s)' if postgresql else 'SQLite (poll 1 s)'}: {REPLIES} replies from"
+            f" {len(workers)} workers in {posting:.1f} s to {SOCKETS} sockets; 303 -> socket: median"
+            f" {statistics.median(delays) * 1000:.0f} ms, 99th percentile"
+            f" {delays[int(len(delays) * 0.99)] * 1000:.0f} ms, max {delays[-1] * 1000:.0f} ms;"
+            f" whole test {time.monotonic() - started:.1f} s"
+        )
+    assert delays[-1] < 10
