@@ -37,12 +37,13 @@ What a socket must never do:
 
 - Hold a database connection (or transaction) while it waits. A socket waits
   for hours, and thousands may be open. Each check borrows a connection from
-  the pool (db.session), runs its query, renders, and gives the connection
-  back (db.session.remove()) before it sends anything or waits: a few
-  milliseconds per check. With 50 sockets in each of 4 workers, a new post
-  makes each worker's sockets check at once: at most the pool's size (5, plus
-  10 overflow) borrow a connection at the same moment, the others queue for
-  a millisecond. PostgreSQL sees at most 4 x 15 connections, plus 4 LISTEN ones.
+  the pool (db.session), runs one query, and gives the connection back
+  (db.session.remove()) before it renders, sends or waits: about a
+  millisecond. A new post wakes all of a thread's sockets at once, so at most
+  CHECKS_AT_ONCE of a process's sockets check at the same moment and the
+  others queue for their turn: 50 sockets in each of 4 workers use at most
+  4 x 3 pooled connections between them (plus one LISTEN connection per
+  worker on PostgreSQL), however many sockets there are.
 - Let a slow reader hold up the others. Each socket has its own greenlet
   (gunicorn's gevent worker; a thread under `flask run`), and sends its own
   messages: a page that stops reading stalls its own socket, and nothing else.

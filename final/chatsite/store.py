@@ -323,12 +323,12 @@ class Store:
 
         One query, whatever comes back: ix_thread_events_thread_id_id finds the
         events (most often none at all), the primary keys their thread, post
-        and image. Each open socket runs it about once a second. On PostgreSQL
-        it runs in autocommit mode: a single SELECT is consistent by itself,
-        and one round trip to the server is cheaper than three (BEGIN, SELECT,
-        ROLLBACK). It must be the first query of its session (live.py's is).
+        and image. Each open socket runs it about once a second. As the first
+        query of its session (live.py's is), on PostgreSQL, it runs in
+        autocommit mode: a single SELECT is consistent by itself, and one round
+        trip to the server is cheaper than three (BEGIN, SELECT, ROLLBACK).
         """
-        if on_postgresql():
+        if on_postgresql() and not db.session().in_transaction():
             db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         query = (
             select(ThreadEvent.id, ThreadEvent.kind, ThreadEvent.post_id, Thread.board, Post)

@@ -208,6 +208,18 @@ def test_every_change_writes_its_event_in_order_and_thread_delete_outlives_the_t
     assert store.last_event_id(999) == 0
 
 
+def test_events_can_be_read_inside_a_transaction_too(make_app):
+    """live.py reads them first thing (in autocommit mode on PostgreSQL); anyone else
+    may read them in the middle of a request's transaction."""
+    app = make_app()
+    thread_id = new_thread(In(app))
+    with app.app_context():
+        store = app.extensions["store"]
+        last = store.last_event_id(thread_id)
+        assert db.session().in_transaction()
+        assert [event["id"] for event in store.events_after(thread_id, 0)] == [last]
+
+
 def test_a_failed_change_writes_no_event_and_wakes_nobody(make_app):
     app = make_app()
     store = In(app)
@@ -403,6 +415,14 @@ def test_a_socket_that_fails_is_closed_and_logged(
     assert closed(ws) == closing
     wait_until(lambda: notifier(app).sockets == 0, within=2, what="the socket to end")
     assert any(logged in record.getMessage() for record in caplog.records)
+
+
+def test_closing_a_socket_that_is_closed_already_is_quiet():
+    class Closed:
+        def close(self, reason, message):
+            raise ConnectionClosed(1006, "")
+
+    live.close_quietly(Closed(), live.INTERNAL_ERROR, "too late")
 
 
 def test_a_client_that_never_answers_the_close_keeps_its_connection(make_app):
