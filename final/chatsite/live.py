@@ -146,50 +146,54 @@ class Notifier:
     - A Condition wakes only those waiting on it at that very moment. A socket
       busy sending the last post when the next one is committed would miss its
       wake-up and sleep a whole LIVE_POLL_INTERVAL. An Event stays set until
-      its own socket clears it (just before it reads): no wake-up is lost.
+      its own socket clears it (just before it looks): no wake-up is lost.
     - notify(7) sets the Events of thread 7's sockets only; a Condition's
-      notify_all() would wake every socket of every thread, each to run a
-      query and find nothing.
+      notify_all() would wake every socket of every thread, each to look and
+      find nothing.
 
-    It also counts the open sockets (LIVE_SOCKETS_PER_WORKER), and starts and
-    stops the PostgreSQL Listener: it runs while this process has sockets.
+    The sockets of one thread share a Feed (below). The Notifier also counts
+    the open sockets (LIVE_SOCKETS_PER_WORKER), and starts and stops the
+    PostgreSQL Listener: it runs while this process has sockets.
     """
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._sockets = {}  # {thread id: the set of the Events of the sockets watching it}
+        self._feeds = {}  # {thread id: the Feed of this process's sockets on that thread}
         self._count = 0
         self.listener = None  # a Listener on PostgreSQL
-        # How many sockets may look at the database at once (new_messages).
+        # How many Feeds may look at the database at once (new_messages).
         self.checks = threading.BoundedSemaphore(CHECKS_AT_ONCE)
 
     def join(self, thread_id, limit):
-        """A new Event for a socket that watches `thread_id`; None if `limit`
-        sockets are open already (the caller closes the socket)."""
+        """(a new Event, the thread's Feed) for a socket that watches `thread_id`;
+        None if `limit` sockets are open already (the caller closes the socket)."""
         with self._lock:
             if self._count >= limit:
                 return None
             wake_up = threading.Event()
-            self._sockets.setdefault(thread_id, set()).add(wake_up)
+            feed = self._feeds.setdefault(thread_id, Feed())
+            feed.sockets.add(wake_up)
             self._count += 1
             if self.listener is not None:
                 self.listener.start()
-            return wake_up
+            return wake_up, feed
 
     def leave(self, thread_id, wake_up):
-        """The socket of `wake_up` is done: forget it."""
+        """The socket of `wake_up` is done: forget it (and the thread's Feed with
+        the last of its sockets)."""
         with self._lock:
-            watching = self._sockets[thread_id]
-            watching.discard(wake_up)
-            if not watching:
-                del self._sockets[thread_id]
+            feed = self._feeds[thread_id]
+            feed.sockets.discard(wake_up)
+            if not feed.sockets:
+                del self._feeds[thread_id]
             self._count -= 1
 
     def notify(self, thread_id):
         """Wake every socket of this process that watches `thread_id`."""
         with self._lock:
-            for wake_up in self._sockets.get(thread_id, ()):
-                wake_up.set()
+            feed = self._feeds.get(thread_id)
+            if feed is not None:
+                feed.wake()
 
     def committed(self, thread_id):
         """This process has just committed an event of `thread_id` (store.record_event,
@@ -202,9 +206,8 @@ class Notifier:
     def notify_all(self):
         """Wake every socket of this process: each looks once for news."""
         with self._lock:
-            for watching in self._sockets.values():
-                for wake_up in watching:
-                    wake_up.set()
+            for feed in self._feeds.values():
+                feed.wake()
 
     @property
     def sockets(self):
@@ -219,6 +222,67 @@ class Notifier:
                 return False
             listener.running = False
             return True
+
+
+class Feed:
+    """The latest events of one thread, shared by this process's sockets on it.
+
+    A new post wakes every socket of its thread at once. If each of them looked
+    at the database, 500 readers of a busy thread would cost 500 queries and
+    500 renderings of the same post, in each worker, for each post. Instead,
+    the first socket to look runs the query and renders the messages, and
+    keeps them here (the newest KEEP); the others, woken by the same news, wait
+    for it (the lock) and take their messages from here. Each socket still
+    sends its own, and remembers the last event it sent.
+
+    When may a socket take the messages here rather than look itself? When the
+    newest look started after the news that woke it: after the notify that
+    set its Event (woken_at; a notify comes after its COMMIT, so that look saw
+    the change), or after its own poll interval ran out. And when the Feed
+    holds every event after the last one the socket sent (a socket opened with
+    an old ?after= looks for itself, and the Feed starts again from there).
+    """
+
+    # How many of the thread's latest events a Feed keeps.
+    KEEP = 100
+
+    def __init__(self):
+        self.sockets = set()  # the Events of the sockets that share it (the Notifier's lock guards it)
+        self.woken_at = float("-inf")  # when the latest notify for this thread came (time.monotonic())
+        self._lock = threading.Lock()  # one look at a time; the others wait for it
+        self._looked_at = float("-inf")  # when the latest look started
+        self._base = None  # the Feed holds every event after this id...
+        self._newest = None  # ...up to this one: [(event id, message or None, its JSON)]
+        self._events = []
+
+    def wake(self):
+        """Wake every socket of the thread (called under the Notifier's lock)."""
+        self.woken_at = time.monotonic()
+        for wake_up in self.sockets:
+            wake_up.set()
+
+    def news(self, last_sent, since, look):
+        """The messages (with their JSON) of the events after `last_sent`, as a look
+        at the database that started at `since` or later saw them; and the newest
+        event id seen. `look(after)` looks: [(event id, message or None, JSON)]."""
+        with self._lock:
+            holds = self._base is not None and self._base <= last_sent
+            if not holds or self._looked_at < since:
+                started = time.monotonic()
+                found = look(self._newest if holds else last_sent)
+                if holds:
+                    self._events += found
+                else:
+                    self._base, self._newest, self._events = last_sent, last_sent, found
+                if found:
+                    self._newest = found[-1][0]
+                self._looked_at = started
+            news = [(message, text) for event, message, text in self._events if event > last_sent and message]
+            newest = max(last_sent, self._newest)
+            if len(self._events) > self.KEEP:  # only now: `news` may have needed the oldest
+                self._base = self._events[-self.KEEP - 1][0]
+                del self._events[: -self.KEEP]
+        return news, newest
 
 
 class WakingEvent(threading.Event):
@@ -300,15 +364,16 @@ def watch_thread(ws, thread_id):
         ws.close(reason=POLICY_VIOLATION, message="no such thread")
         return
     notifier = current_app.extensions["live"]
-    wake_up = notifier.join(thread_id, limit=current_app.config["LIVE_SOCKETS_PER_WORKER"])
-    if wake_up is None:
+    seat = notifier.join(thread_id, limit=current_app.config["LIVE_SOCKETS_PER_WORKER"])
+    if seat is None:
         # Each open socket holds a greenlet and memory for as long as the page is
         # open. Past the limit, the page is told to poll the API instead.
         ws.close(reason=TRY_AGAIN_LATER, message=TOO_MANY_SOCKETS)
         return
+    wake_up, feed = seat
     ws.event.also = wake_up  # a message or the close wakes the socket too (WakingEvent)
     try:
-        send_events(ws, thread_id, last_sent, wake_up)
+        send_events(ws, thread_id, last_sent, wake_up, feed)
     finally:
         notifier.leave(thread_id, wake_up)
 
@@ -321,32 +386,40 @@ def starting_point(thread_id):
     return after
 
 
-def send_events(ws, thread_id, last_sent, wake_up):
+def send_events(ws, thread_id, last_sent, wake_up, feed):
     """Send the thread's new events, then wait; again and again, until the socket closes.
 
     The Event is cleared *before* the socket looks (at the connection, then at
-    the database). A commit, or a close, that comes after that sets it again,
-    and the wait that follows returns at once: nothing slips through between
-    looking and waiting.
+    the database, or at the Feed). A commit, or a close, that comes after that
+    sets it again, and the wait that follows returns at once: nothing slips
+    through between looking and waiting.
     """
     poll_interval = current_app.config["LIVE_POLL_INTERVAL"]
+    since = time.monotonic()  # a look from before this socket opened will not do
+
+    def look(after):
+        return new_messages(thread_id, after)
+
     while True:
         wake_up.clear()
         if not ws.connected:
             return
-        messages, last_sent = new_messages(thread_id, last_sent)
-        for message in messages:
-            ws.send(json.dumps(message))
+        messages, last_sent = feed.news(last_sent, since, look)
+        for message, text in messages:
+            ws.send(text)
             if message["type"] == "thread-delete":
                 ws.close(reason=NORMAL_CLOSURE, message="this thread has been deleted")
                 return
         throw_away_incoming(ws)
-        wake_up.wait(timeout=poll_interval)
+        if wake_up.wait(timeout=poll_interval):
+            since = feed.woken_at  # a look since the news that woke it (or since an earlier one)
+        else:
+            since = time.monotonic()  # the poll: a look from now on
 
 
 def new_messages(thread_id, last_sent):
-    """The messages for the thread's events after `last_sent`, and the id of the
-    newest event read.
+    """[(event id, message or None, its JSON)] for the thread's events after
+    `last_sent`, oldest first (None: an event that says nothing any more).
 
     One query (store.events_after), on a connection borrowed from the pool and
     given back at once, before anything is rendered or sent. At most
@@ -361,25 +434,26 @@ def new_messages(thread_id, last_sent):
             events = get_store().events_after(thread_id, last_sent)
         finally:
             db.session.remove()
-    messages = []
-    for event in events:
-        last_sent = event["id"]
-        message = {"type": event["kind"], "event": event["id"]}
-        if event["kind"] == "post":
-            post = event["post"]
-            if post is None:
-                continue  # deleted since: its "delete" event comes next, so say nothing
-            message["id"] = post["id"]
-            # The visitor's HTML of the post: the very include thread.html uses.
-            message["html"] = render_template("_post.html", post=post)
-        elif event["kind"] == "delete":
-            message["id"] = event["post_id"]
-        elif event["kind"] == "move":
-            if event["board"] is None:
-                continue  # the thread is gone: its "thread-delete" comes next
-            message["board"] = event["board"]
-        messages.append(message)
-    return messages, last_sent
+    return [(event["id"], *message_of(event)) for event in events]
+
+
+def message_of(event):
+    """(the message of an event, its JSON), or (None, None) for one that says nothing."""
+    message = {"type": event["kind"], "event": event["id"]}
+    if event["kind"] == "post":
+        post = event["post"]
+        if post is None:
+            return None, None  # deleted since: its "delete" event comes next, so say nothing
+        message["id"] = post["id"]
+        # The visitor's HTML of the post: the very include thread.html uses.
+        message["html"] = render_template("_post.html", post=post)
+    elif event["kind"] == "delete":
+        message["id"] = event["post_id"]
+    elif event["kind"] == "move":
+        if event["board"] is None:
+            return None, None  # the thread is gone: its "thread-delete" comes next
+        message["board"] = event["board"]
+    return message, json.dumps(message)
 
 
 def throw_away_incoming(ws):

@@ -330,17 +330,10 @@ class Store:
         """
         if on_postgresql() and not db.session().in_transaction():
             db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        query = (
-            select(ThreadEvent.id, ThreadEvent.kind, ThreadEvent.post_id, Thread.board, Post)
-            .outerjoin(Thread, Thread.id == ThreadEvent.thread_id)
-            .outerjoin(Post, and_(ThreadEvent.kind == "post", Post.id == ThreadEvent.post_id))
-            .where(ThreadEvent.thread_id == thread_id, ThreadEvent.id > after)
-            .order_by(ThreadEvent.id)
-            .options(joinedload(Post.image))  # in the same query, not one more
-        )
+        rows = db.session.execute(events_after_query(), {"thread_id": thread_id, "after": after})
         return [
             {"id": id_, "kind": kind, "post_id": post_id, "board": board, "post": post and post_dict(post)}
-            for id_, kind, post_id, board, post in db.session.execute(query)
+            for id_, kind, post_id, board, post in rows
         ]
 
     def posts_after(self, thread_id, after, limit):
@@ -767,6 +760,21 @@ def search_queries(dialect, word_count):
     # threads, so it walks ix_threads_bump_order instead.
     walk = newest_first.where((Thread.id + 0).in_(select(matching.c.thread_id)))
     return SearchQueries(count, walk, look_up)
+
+
+@cache
+def events_after_query():
+    """The SELECT of Store.events_after, built once and kept (see search_queries):
+    the sockets run it thousands of times a minute, and building it each time
+    cost more than running it."""
+    return (
+        select(ThreadEvent.id, ThreadEvent.kind, ThreadEvent.post_id, Thread.board, Post)
+        .outerjoin(Thread, Thread.id == ThreadEvent.thread_id)
+        .outerjoin(Post, and_(ThreadEvent.kind == "post", Post.id == ThreadEvent.post_id))
+        .where(ThreadEvent.thread_id == bindparam("thread_id"), ThreadEvent.id > bindparam("after"))
+        .order_by(ThreadEvent.id)
+        .options(joinedload(Post.image))  # in the same query, not one more
+    )
 
 
 def walking_is_shorter(total, threads, start, per_page):

@@ -386,8 +386,11 @@ def test_a_replay_says_nothing_of_what_is_gone_since(make_app):
     store.move_thread(thread_id, "chess", "milo")
     store.delete_thread(thread_id, "milo")
     with app.test_request_context(f"/threads/{thread_id}/live"):
-        messages, last = live.new_messages(thread_id, start)
-    assert (kinds(messages), last) == ([{"type": "thread-delete"}], store.last_event_id(thread_id))
+        looked = live.new_messages(thread_id, start)
+    assert [(kind and kind["type"], text and json.loads(text)["type"]) for _, kind, text in looked] == [
+        (None, None), (None, None), ("thread-delete", "thread-delete")
+    ]  # fmt: skip
+    assert [event_id for event_id, _, _ in looked] == [e["id"] for e in store.events_after(thread_id, start)]
 
 
 @pytest.mark.parametrize(
@@ -423,6 +426,38 @@ def test_closing_a_socket_that_is_closed_already_is_quiet():
             raise ConnectionClosed(1006, "")
 
     live.close_quietly(Closed(), live.INTERNAL_ERROR, "too late")
+
+
+def test_the_sockets_of_a_thread_share_one_look_at_the_database():
+    """Feed: the sockets woken by the same news take what the first one's look found;
+    a later notify, a socket further behind than the Feed, or its size make it look again."""
+    feed = live.Feed()
+    looked, newest = [], [3]
+
+    def look(after):
+        looked.append(after)
+        # Events with an even id say nothing (a post deleted since): None, None.
+        said = {i: ({"event": i}, str(i)) if i % 2 else (None, None) for i in range(after + 1, newest[0] + 1)}
+        return [(i, *message) for i, message in said.items()]
+
+    def ids(found):
+        news, last = found
+        return [text for _, text in news], last
+
+    woken = time.monotonic()
+    assert ids(feed.news(0, woken, look)) == (["1", "3"], 3)
+    assert ids(feed.news(1, woken, look)) == (["3"], 3)  # the same news: no look
+    assert ids(feed.news(7, woken, look)) == ([], 7)  # ahead of the Feed
+    newest[0] = 6
+    assert ids(feed.news(3, time.monotonic(), look)) == (["5"], 6)  # new news: from the newest seen
+    assert looked == [0, 3]
+    newest[0] = 250
+    news, last = feed.news(6, time.monotonic(), look)
+    assert (len(news), last, looked[-1]) == (122, 250, 6)
+    assert ids(feed.news(160, woken, look))[0][:1] == ["161"]  # among the last 100 kept: no look
+    assert looked == [0, 3, 6]
+    assert ids(feed.news(100, woken, look))[0][:1] == ["101"] and looked[-1] == 100  # further behind: looks
+    assert ids(feed.news(150, woken, look))[0][:1] == ["151"] and len(looked) == 4
 
 
 def test_a_client_that_never_answers_the_close_keeps_its_connection(make_app):

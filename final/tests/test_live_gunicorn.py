@@ -29,7 +29,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from forum import LiveBrowser, csrf_token
 from liveserver import Gunicorn
+from pgserver import database_name
 from simple_websocket import Client, ConnectionClosed
+from sqlalchemy import create_engine, text
+
+from chatsite.live import LISTENER_NAME
 
 pytestmark = pytest.mark.live
 
@@ -78,6 +82,35 @@ def post_reply(browser, token, thread_id, body):
             return int(re.search(r"#post-(\d+)$", answer.headers["Location"]).group(1)), time.monotonic()
 
 
+class Connections:
+    """PostgreSQL: the most connections the app had open to its database, and the
+    most LISTEN ones, sampled every 50 ms in a thread of its own."""
+
+    def __init__(self, database_url):
+        self.engine = create_engine(database_url)
+        self.name = database_name(database_url)
+        self.most = self.most_listening = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.sample, daemon=True)
+        self.thread.start()
+
+    def sample(self):
+        query = text(
+            "SELECT count(*), count(*) FILTER (WHERE application_name = :listener) FROM pg_stat_activity"
+            " WHERE datname = :name AND pid <> pg_backend_pid()"
+        )
+        values = {"name": self.name, "listener": LISTENER_NAME}
+        with self.engine.connect() as connection:
+            while not self.stop.wait(0.05):
+                every, listening = connection.execute(query, values).one()
+                self.most, self.most_listening = max(self.most, every), max(self.most_listening, listening)
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(timeout=5)
+        self.engine.dispose()
+
+
 def test_50_sockets_get_all_200_replies_in_order_from_4_workers(tmp_path, database_url, monkeypatch, capsys):
     postgresql = database_url.startswith("postgresql")
     # %(p)s: which worker answered (its pid), in the access log.
@@ -95,6 +128,7 @@ def test_50_sockets_get_all_200_replies_in_order_from_4_workers(tmp_path, databa
         after = int(re.search(r'data-last-event="(\d+)"', page).group(1))
         live = f"ws://{server.url.removeprefix('http://')}/threads/{thread_id}/live?after={after}"
         readers = [Reader(live) for _ in range(SOCKETS)]
+        connections = Connections(database_url) if postgresql else None
         try:
             posters = [LiveBrowser(server.url) for _ in range(POSTERS)]
             tokens = [csrf_token(poster.get(f"/threads/{thread_id}")[1]) for poster in posters]
@@ -113,6 +147,8 @@ def test_50_sockets_get_all_200_replies_in_order_from_4_workers(tmp_path, databa
             while time.monotonic() < deadline and any(len(reader.got) < REPLIES for reader in readers):
                 time.sleep(0.05)
         finally:
+            if connections:
+                connections.close()
             for reader in readers:
                 reader.close()
         log = server.log_file.read_text(errors="replace")
@@ -131,12 +167,20 @@ def test_50_sockets_get_all_200_replies_in_order_from_4_workers(tmp_path, databa
     assert len(workers) >= 2, f"every reply went to one worker: {workers}"
 
     delays = sorted(arrived - posted[m["id"]] for reader in readers for arrived, m in reader.got)
+    used = ""
+    if connections:
+        used = f"; at most {connections.most} PostgreSQL connections, {connections.most_listening} LISTENing"
     with capsys.disabled():
         print(
             f"\n{'PostgreSQL (poll 30 s)' if postgresql else 'SQLite (poll 1 s)'}: {REPLIES} replies from"
             f" {len(workers)} workers in {posting:.1f} s to {SOCKETS} sockets; 303 -> socket: median"
             f" {statistics.median(delays) * 1000:.0f} ms, 99th percentile"
-            f" {delays[int(len(delays) * 0.99)] * 1000:.0f} ms, max {delays[-1] * 1000:.0f} ms;"
+            f" {delays[int(len(delays) * 0.99)] * 1000:.0f} ms, max {delays[-1] * 1000:.0f} ms{used};"
             f" whole test {time.monotonic() - started:.1f} s"
         )
     assert delays[-1] < 10
+    if connections:
+        # One LISTEN connection per worker that holds sockets, not one per socket;
+        # and the pools' connections, not one per socket either.
+        assert 1 <= connections.most_listening <= 4
+        assert connections.most <= 4 * (5 + 10) + 4
