@@ -17,7 +17,10 @@ Where the news comes from, and how it travels:
 3. Each socket (live_updates) then reads the thread's events after the last
    one it sent, in one quick indexed query, sends them, and waits again: until
    it is woken, or for LIVE_POLL_INTERVAL seconds at most. That timeout
-   brings the events of other processes within about a second.
+   brings the events of other processes within about a second. (The sockets
+   of one thread in one process share that query and the rendering of its
+   messages: the first one woken runs it, the others take its results from
+   the thread's Feed.)
 4. On PostgreSQL the wait is cut short everywhere: record_event also runs
    pg_notify('chatsite_events', '<thread id>'), which PostgreSQL delivers on
    COMMIT to every connection that LISTENs to that channel. Each worker
@@ -36,14 +39,15 @@ outside the include, in thread.html). A moderator reloads the page to act on it.
 What a socket must never do:
 
 - Hold a database connection (or transaction) while it waits. A socket waits
-  for hours, and thousands may be open. Each check borrows a connection from
+  for hours, and thousands may be open. Each look borrows a connection from
   the pool (db.session), runs one query, and gives the connection back
   (db.session.remove()) before it renders, sends or waits: about a
-  millisecond. A new post wakes all of a thread's sockets at once, so at most
-  CHECKS_AT_ONCE of a process's sockets check at the same moment and the
-  others queue for their turn: 50 sockets in each of 4 workers use at most
-  4 x 3 pooled connections between them (plus one LISTEN connection per
-  worker on PostgreSQL), however many sockets there are.
+  millisecond. A new post wakes all of a thread's sockets at once: one of
+  them looks (Feed), and at most CHECKS_AT_ONCE looks of a process (for as
+  many threads) run at the same moment, the others queue for their turn. So
+  50 sockets in each of 4 workers use at most 4 x 3 pooled connections
+  between them (plus one LISTEN connection per worker on PostgreSQL),
+  however many sockets there are.
 - Let a slow reader hold up the others. Each socket has its own greenlet
   (gunicorn's gevent worker; a thread under `flask run`), and sends its own
   messages: a page that stops reading stalls its own socket, and nothing else.
@@ -99,7 +103,7 @@ TOO_MANY_SOCKETS = "too many live connections, try again later"
 # (1009) instead of filling the server's memory.
 MAX_INCOMING_MESSAGE = 1024
 
-# How many sockets of a process may look at the database at the same moment
+# How many looks at the database a process's sockets may run at the same moment
 # (new_messages): fewer than the connection pool holds (SQLAlchemy's default:
 # 5), so that the pages and forms always find a connection there too.
 CHECKS_AT_ONCE = 3
@@ -423,11 +427,11 @@ def new_messages(thread_id, last_sent):
 
     One query (store.events_after), on a connection borrowed from the pool and
     given back at once, before anything is rendered or sent. At most
-    CHECKS_AT_ONCE sockets of this process do it at the same moment: when a
-    post wakes 500 sockets, they take turns (a millisecond each) for the
-    pool's connections instead of asking it for 500. Past its size, the pool
-    would open a new database connection for each and close it after: on
-    PostgreSQL, a new server process each time.
+    CHECKS_AT_ONCE looks of this process run at the same moment: when posts
+    wake the sockets of 50 threads, their Feeds take turns (a millisecond
+    each) for the pool's connections instead of asking it for 50. Past its
+    size, the pool would open a new database connection for each and close it
+    after: on PostgreSQL, a new server process each time.
     """
     with current_app.extensions["live"].checks:
         try:
