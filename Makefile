@@ -82,9 +82,10 @@ docs: $(STAMP)
 screenshots: $(STAMP)
 	$(BIN)/python tools/screenshots.py
 
-## bench: time the final app's pages with 100 and 100,000 posts (see docs: Performance)
+## bench: time the final app's pages with 100 and 100,000 posts, and live updates (see docs: Performance)
 bench: $(STAMP)
 	$(BIN)/python final/bench/bench.py
+	$(BIN)/python final/bench/bench_live.py
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .ruff_cache .coverage
