@@ -36,7 +36,9 @@ from chatsite.models import ThreadEvent
 pytestmark = pytest.mark.live
 
 SLOW_POLL = {"LIVE_POLL_INTERVAL": 30}  # so that only a wake-up explains a quick arrival
-QUICK = 1.0  # seconds: "at once", with room for a busy machine
+# Seconds: "at once". Typically a few milliseconds; the room is for a busy test
+# machine, and it is still far below the 30 s poll (SLOW_POLL), which is what counts.
+QUICK = 3.0
 
 
 @pytest.fixture
@@ -260,7 +262,7 @@ def test_events_older_than_a_day_are_pruned_now_and_then(make_app, monkeypatch):
 
 
 def test_a_socket_gets_each_change_at_once_and_the_end_of_the_thread(make_app, served):
-    """post, delete, lock, unlock, move, thread-delete: each within a second with a
+    """post, delete, lock, unlock, move, thread-delete: each at once (QUICK) with a
     30 s poll (this process's notifier, or NOTIFY on PostgreSQL), then a 1000 close."""
     app = make_app(**SLOW_POLL)
     store = In(app)
@@ -275,7 +277,7 @@ def test_a_socket_gets_each_change_at_once_and_the_end_of_the_thread(make_app, s
         started = time.monotonic()
         act()
         got[name] = kinds(receive(ws, 1, within=QUICK))
-        got[name + " took < 1 s"] = time.monotonic() - started < QUICK
+        got[name + " in time"] = time.monotonic() - started < QUICK
 
     change("reply over HTTP", lambda: reply(client, thread_id, "Over <HTTP>"))
     change("delete", lambda: store.delete_post(doomed, "milo"))
@@ -292,8 +294,8 @@ def test_a_socket_gets_each_change_at_once_and_the_end_of_the_thread(make_app, s
         "unlock": [{"type": "unlock"}],
         "move": [{"type": "move", "board": "chess"}],
         "thread-delete": [{"type": "thread-delete"}],
-        **{f"{name} took < 1 s": True for name in ("reply over HTTP", "delete", "lock", "unlock", "move")},
-        "thread-delete took < 1 s": True,
+        **{f"{name} in time": True for name in ("reply over HTTP", "delete", "lock", "unlock", "move")},
+        "thread-delete in time": True,
     }
     assert ending == (1000, "this thread has been deleted")
 
