@@ -9,16 +9,22 @@ control socket. It always stops the server, and `kill()` stops it the hard way
 (SIGKILL), the way a crash or a power cut would.
 """
 
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
+from simple_websocket import Client, ConnectionClosed
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "final" / "gunicorn.conf.py"
@@ -104,3 +110,46 @@ class Gunicorn:
 
     def __exit__(self, *exc_info):
         self.stop()
+
+
+# --- Live updates under load: used by final/tests/test_live_gunicorn.py and final/bench/bench_live.py
+
+
+class Reader:
+    """One page's socket, read in a thread of its own: (arrival time, message) of each message."""
+
+    def __init__(self, url, deadline=20):
+        self.deadline = deadline  # seconds without a message before the reader gives up
+        self.ws = Client.connect(url)
+        self.got = []
+        self.thread = threading.Thread(target=self.read, daemon=True)
+        self.thread.start()
+
+    def read(self):
+        while True:
+            try:
+                text = self.ws.receive(timeout=self.deadline)
+            except ConnectionClosed:
+                return
+            if text is None:
+                return
+            self.got.append((time.monotonic(), json.loads(text)))
+
+    def close(self):
+        try:
+            self.ws.close()
+        except ConnectionClosed:
+            pass
+        self.thread.join(timeout=5)
+
+
+def post_reply(browser, token, thread_id, body):
+    """POST a reply (a new connection: urllib opens one per request); return (post id, time of the 303)."""
+    data = urllib.parse.urlencode({"body": body, "csrf_token": token}).encode()
+    try:
+        with browser.opener.open(f"{browser.base_url}/threads/{thread_id}/replies", data=data, timeout=30):
+            raise AssertionError("a reply was answered without a redirect")
+    except urllib.error.HTTPError as answer:  # the 303 lands here (no redirects followed)
+        with answer:
+            assert answer.code == 303, answer.code
+            return int(re.search(r"#post-(\d+)$", answer.headers["Location"]).group(1)), time.monotonic()

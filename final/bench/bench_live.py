@@ -28,15 +28,11 @@ Run it from the top of the repository:  make bench  (after bench.py)
 """
 
 import argparse
-import json
 import re
 import statistics
 import sys
 import tempfile
-import threading
 import time
-import urllib.error
-import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -47,7 +43,7 @@ from _pytest.outcomes import OutcomeException  # noqa: E402  (liveserver.py stop
 from bench import machine_line, timed_ms  # noqa: E402
 from databases import migrate  # noqa: E402
 from forum import LiveBrowser, csrf_token  # noqa: E402
-from liveserver import Gunicorn  # noqa: E402
+from liveserver import Gunicorn, Reader, post_reply  # noqa: E402
 from simple_websocket import Client, ConnectionClosed  # noqa: E402
 
 from chatsite import create_app  # noqa: E402
@@ -152,45 +148,6 @@ def on_postgresql(folder):
         return f"failed: {type(error).__name__}: {str(error).splitlines()[0]}"
     finally:
         server.stop()
-
-
-class Reader:
-    """One page's socket, read in a thread of its own: (arrival time, message) of each message."""
-
-    def __init__(self, url):
-        self.ws = Client.connect(url)
-        self.got = []
-        self.thread = threading.Thread(target=self.read, daemon=True)
-        self.thread.start()
-
-    def read(self):
-        while True:
-            try:
-                text = self.ws.receive(timeout=DEADLINE)
-            except ConnectionClosed:
-                return
-            if text is None:
-                return
-            self.got.append((time.monotonic(), json.loads(text)))
-
-    def close(self):
-        try:
-            self.ws.close()
-        except ConnectionClosed:
-            pass
-        self.thread.join(timeout=5)
-
-
-def post_reply(browser, token, thread_id, body):
-    """POST a reply through a new connection; return (post id, time of its 303)."""
-    data = urllib.parse.urlencode({"body": body, "csrf_token": token}).encode()
-    try:
-        with browser.opener.open(f"{browser.base_url}/threads/{thread_id}/replies", data=data, timeout=30):
-            raise AssertionError("a reply was answered without a redirect")
-    except urllib.error.HTTPError as answer:  # the 303 lands here (no redirects followed)
-        with answer:
-            assert answer.code == 303, answer.code
-            return int(re.search(r"#post-(\d+)$", answer.headers["Location"]).group(1)), time.monotonic()
 
 
 def new_thread(server):

@@ -17,20 +17,16 @@ It prints the time from each reply's 303 to its arrival on the 50 sockets
 (pytest -s shows it).
 """
 
-import json
 import re
 import statistics
 import threading
 import time
-import urllib.error
-import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from forum import LiveBrowser, csrf_token
-from liveserver import Gunicorn
+from liveserver import Gunicorn, Reader, post_reply
 from pgserver import database_name
-from simple_websocket import Client, ConnectionClosed
 from sqlalchemy import create_engine, text
 
 from chatsite.live import LISTENER_NAME
@@ -41,45 +37,6 @@ SOCKETS = 50
 REPLIES = 200
 POSTERS = 4  # replies sent by 4 clients at once, each through a new connection per reply
 DEADLINE = 20  # seconds for every socket to have every reply
-
-
-class Reader:
-    """One page's socket, read in a thread of its own: (arrival time, message) of each message."""
-
-    def __init__(self, url):
-        self.ws = Client.connect(url)
-        self.got = []
-        self.thread = threading.Thread(target=self.read, daemon=True)
-        self.thread.start()
-
-    def read(self):
-        while True:
-            try:
-                text = self.ws.receive(timeout=DEADLINE)
-            except ConnectionClosed:
-                return
-            if text is None:
-                return
-            self.got.append((time.monotonic(), json.loads(text)))
-
-    def close(self):
-        try:
-            self.ws.close()
-        except ConnectionClosed:
-            pass
-        self.thread.join(timeout=5)
-
-
-def post_reply(browser, token, thread_id, body):
-    """POST a reply (a new connection: urllib opens one per request); return (post id, time of the 303)."""
-    data = urllib.parse.urlencode({"body": body, "csrf_token": token}).encode()
-    try:
-        with browser.opener.open(f"{browser.base_url}/threads/{thread_id}/replies", data=data, timeout=30):
-            pytest.fail("a reply was answered without a redirect")
-    except urllib.error.HTTPError as answer:  # the 303 lands here (no redirects followed)
-        with answer:
-            assert answer.code == 303, answer.code
-            return int(re.search(r"#post-(\d+)$", answer.headers["Location"]).group(1)), time.monotonic()
 
 
 class Connections:
