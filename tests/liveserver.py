@@ -21,9 +21,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from forum import LiveBrowser, csrf_token
 from simple_websocket import Client, ConnectionClosed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,3 +155,46 @@ def post_reply(browser, token, thread_id, body):
         with answer:
             assert answer.code == 303, answer.code
             return int(re.search(r"#post-(\d+)$", answer.headers["Location"]).group(1)), time.monotonic()
+
+
+def start_thread(base_url):
+    """Start a thread on a running server; return (its id, the live URL that
+    follows it from its newest event, as its page's live.js would open it)."""
+    setup = LiveBrowser(base_url)
+    status, location = setup.post_form(
+        "/boards/astronomy", "/boards/astronomy/threads", {"title": "Busy night", "body": "Who is up?"}
+    )
+    assert status == 303, status
+    thread_id = int(re.search(r"/threads/(\d+)$", location).group(1))
+    _, page = setup.get(f"/threads/{thread_id}")
+    after = int(re.search(r'data-last-event="(\d+)"', page).group(1))
+    return thread_id, f"ws://{base_url.removeprefix('http://')}/threads/{thread_id}/live?after={after}"
+
+
+def fan_out(base_url, thread_id, live, sockets, replies, posters, deadline):
+    """Open `sockets` readers of `live`, post `replies` replies from `posters`
+    clients at once, and wait (at most `deadline` seconds) until every reader has
+    them all. Return (the readers, {post id: time of its 303}, seconds of posting).
+    The readers are closed; each one's .got holds what it received."""
+    readers = [Reader(live) for _ in range(sockets)]
+    try:
+        browsers = [LiveBrowser(base_url) for _ in range(posters)]
+        tokens = [csrf_token(browser.get(f"/threads/{thread_id}")[1]) for browser in browsers]
+
+        def post_share(number):
+            return [
+                post_reply(browsers[number], tokens[number], thread_id, f"Reply {n}")
+                for n in range(number, replies, posters)
+            ]
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=posters) as pool:
+            posted = dict(answer for share in pool.map(post_share, range(posters)) for answer in share)
+        posting = time.monotonic() - started
+        give_up = time.monotonic() + deadline
+        while time.monotonic() < give_up and any(len(reader.got) < replies for reader in readers):
+            time.sleep(0.05)
+    finally:
+        for reader in readers:
+            reader.close()
+    return readers, posted, posting

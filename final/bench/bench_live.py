@@ -28,12 +28,10 @@ Run it from the top of the repository:  make bench  (after bench.py)
 """
 
 import argparse
-import re
 import statistics
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -42,8 +40,8 @@ sys.path.insert(0, str(HERE.parent.parent / "tests"))  # liveserver.py, pgserver
 from _pytest.outcomes import OutcomeException  # noqa: E402  (liveserver.py stops with pytest.fail/skip)
 from bench import machine_line, timed_ms  # noqa: E402
 from databases import migrate  # noqa: E402
-from forum import LiveBrowser, csrf_token  # noqa: E402
-from liveserver import Gunicorn, Reader, post_reply  # noqa: E402
+from forum import csrf_token  # noqa: E402
+from liveserver import Gunicorn, fan_out, start_thread  # noqa: E402
 from simple_websocket import Client, ConnectionClosed  # noqa: E402
 
 from chatsite import create_app  # noqa: E402
@@ -150,44 +148,11 @@ def on_postgresql(folder):
         server.stop()
 
 
-def new_thread(server):
-    """Start a thread on a running server; return (its id, its live URL from the newest event)."""
-    setup = LiveBrowser(server.url)
-    status, location = setup.post_form(
-        "/boards/astronomy", "/boards/astronomy/threads", {"title": "Busy night", "body": "Who is up?"}
-    )
-    assert status == 303, status
-    thread_id = int(re.search(r"/threads/(\d+)$", location).group(1))
-    _, page = setup.get(f"/threads/{thread_id}")
-    after = int(re.search(r'data-last-event="(\d+)"', page).group(1))
-    return thread_id, f"ws://{server.url.removeprefix('http://')}/threads/{thread_id}/live?after={after}"
-
-
 def latency(folder, database_url):
     """Part 1: (sorted delays in seconds, replies missing, seconds of posting)."""
     with Gunicorn(folder, database_url, workers=4) as server:
-        thread_id, live = new_thread(server)
-        readers = [Reader(live) for _ in range(SOCKETS)]
-        try:
-            posters = [LiveBrowser(server.url) for _ in range(POSTERS)]
-            tokens = [csrf_token(poster.get(f"/threads/{thread_id}")[1]) for poster in posters]
-
-            def post_share(number):
-                return [
-                    post_reply(posters[number], tokens[number], thread_id, f"Reply {n}")
-                    for n in range(number, REPLIES, POSTERS)
-                ]
-
-            started = time.monotonic()
-            with ThreadPoolExecutor(max_workers=POSTERS) as pool:
-                posted = dict(answer for share in pool.map(post_share, range(POSTERS)) for answer in share)
-            posting = time.monotonic() - started
-            deadline = time.monotonic() + DEADLINE
-            while time.monotonic() < deadline and any(len(reader.got) < REPLIES for reader in readers):
-                time.sleep(0.05)
-        finally:
-            for reader in readers:
-                reader.close()
+        thread_id, live = start_thread(server.url)
+        readers, posted, posting = fan_out(server.url, thread_id, live, SOCKETS, REPLIES, POSTERS, DEADLINE)
     delays = sorted(
         arrived - posted[m["id"]] for reader in readers for arrived, m in reader.got if m.get("id") in posted
     )
@@ -248,7 +213,7 @@ def socket_memory(folder):
     with Gunicorn(folder, sqlite_url(folder, "memory"), workers=1) as server:
         children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split()
         worker = int(children[0])
-        _, live = new_thread(server)
+        _, live = start_thread(server.url)
         for _ in range(20):  # warm up: the first sockets load code, this measures the next ones
             Client.connect(live).close()
         time.sleep(1)

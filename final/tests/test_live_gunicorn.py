@@ -21,11 +21,9 @@ import re
 import statistics
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from forum import LiveBrowser, csrf_token
-from liveserver import Gunicorn, Reader, post_reply
+from liveserver import Gunicorn, fan_out, start_thread
 from pgserver import database_name
 from sqlalchemy import create_engine, text
 
@@ -75,39 +73,15 @@ def test_50_sockets_get_all_200_replies_in_order_from_4_workers(tmp_path, databa
     settings = {"LIVE_POLL_INTERVAL": "30"} if postgresql else {}
     started = time.monotonic()
     with Gunicorn(tmp_path, database_url, workers=4, **settings) as server:
-        setup = LiveBrowser(server.url)
-        status, location = setup.post_form(
-            "/boards/astronomy", "/boards/astronomy/threads", {"title": "Busy night", "body": "Who is up?"}
-        )
-        assert status == 303, status
-        thread_id = int(re.search(r"/threads/(\d+)$", location).group(1))
-        _, page = setup.get(f"/threads/{thread_id}")
-        after = int(re.search(r'data-last-event="(\d+)"', page).group(1))
-        live = f"ws://{server.url.removeprefix('http://')}/threads/{thread_id}/live?after={after}"
-        readers = [Reader(live) for _ in range(SOCKETS)]
+        thread_id, live = start_thread(server.url)
         connections = Connections(database_url) if postgresql else None
         try:
-            posters = [LiveBrowser(server.url) for _ in range(POSTERS)]
-            tokens = [csrf_token(poster.get(f"/threads/{thread_id}")[1]) for poster in posters]
-
-            def post_share(number):
-                return [
-                    post_reply(posters[number], tokens[number], thread_id, f"Reply {n}")
-                    for n in range(number, REPLIES, POSTERS)
-                ]
-
-            posting_started = time.monotonic()
-            with ThreadPoolExecutor(max_workers=POSTERS) as pool:
-                posted = dict(answer for share in pool.map(post_share, range(POSTERS)) for answer in share)
-            posting = time.monotonic() - posting_started
-            deadline = time.monotonic() + DEADLINE
-            while time.monotonic() < deadline and any(len(reader.got) < REPLIES for reader in readers):
-                time.sleep(0.05)
+            readers, posted, posting = fan_out(
+                server.url, thread_id, live, SOCKETS, REPLIES, POSTERS, DEADLINE
+            )
         finally:
             if connections:
                 connections.close()
-            for reader in readers:
-                reader.close()
         log = server.log_file.read_text(errors="replace")
 
     post_ids = sorted(posted)
