@@ -1,36 +1,41 @@
-"""Step 12: the same site as step 11, with threads that update themselves.
+"""Step 13: the same site as step 12, with a real image library for its uploads.
 
-A reader who has a thread open sees new replies appear as they are posted,
-with no reload, and sees deleted posts go, the thread locked or deleted. This
-step adds, with flask-sock and the standard library:
+Since step 06 an upload was checked by walking its headers by hand, and
+stored as it came: a 4 MB photo was a 4 MB download for every reader, it
+still held the GPS position the camera wrote into it, and a small file
+claiming 60,000 x 60,000 pixels was accepted as long as its header was well
+formed. This step lets Pillow decode, check and re-encode every image:
 
-- live.py: a WebSocket for each open thread page, /threads/<id>/live, that
-  sends the thread's news as it happens (why WebSockets: see live.py);
-- the thread_events table (schema.sql): every change writes an event in the
-  same transaction as the change (store.py, moderation.py), so that every
-  server process finds the same news, in the same order;
-- templates/_post.html: one post, used by the thread page and by the socket,
-  so that a live post is exactly what a reload shows;
-- GET /api/threads/<id>/posts?after=<post id> (api.py): the same news for a
-  page that cannot keep a socket open, with an ETag, so that "nothing new"
-  costs a 304 with no body;
-- static/live.js: the page's side, plain JavaScript: it opens the socket,
-  puts the news in place, and polls the API when the socket cannot open.
+- images.py (rewritten on Pillow): every frame is decoded, so a file that
+  does not fully decode is refused; images over MAX_IMAGE_PIXELS or
+  MAX_IMAGE_SIDE are refused from their header, before decoding (a
+  "decompression bomb"); what is stored is the pixels saved again by Pillow,
+  upright and without EXIF (no GPS position, no camera serial, no date, and
+  nothing appended to the file); each image gets a 250-pixel JPEG thumbnail;
+- videos.py (new): WebM and MP4 videos, checked by their container with the
+  standard library (never decoded or converted), the MP4's metadata boxes
+  blanked;
+- uploads.py: files are stored under the SHA-256 of their content, so the
+  same file posted twice is stored once, and removed only when no post uses
+  it any more, without a race (remove_unused_files);
+- schema.sql: the images table (which now holds videos too) gains sha256 and
+  the thumbnail's columns;
+- templates/_post.html: the file line, then the thumbnail or a video player.
 
 The modules: accounts, api, boards, config, csrf, db, errors, flood, forms,
-images, live (new), moderation, reports, search, store, uploads.
+images (rewritten), live, moderation, reports, search, store, uploads,
+videos (new).
 
-Run it from the top of the repository, as in step 11 (make an admin account
+Run it from the top of the repository, as in step 12 (make an admin account
 first if you want the moderator controls):
 
-    flask --app steps/12_live/chatsite create-user NAME --role admin
-    flask --app steps/12_live/chatsite run --debug
+    flask --app steps/13_media/chatsite create-user NAME --role admin
+    flask --app steps/13_media/chatsite run --debug
 
-then open a thread at http://127.0.0.1:5000 in two browser windows, and post a
-reply in one: it appears in the other. flask-sock works with the development
-server that `flask run` starts: it gives each connection its own thread, and
-an open socket simply keeps its thread. The database from step 11 works as it
-is: the new table is added on the first start.
+then post a photo from your phone at http://127.0.0.1:5000. The database is
+made on the first start, in this step's own instance folder. A database made
+by step 12 does not fit: its images table lacks the new columns (start again
+with `flask --app steps/13_media/chatsite init-db`).
 """
 
 import os
@@ -103,7 +108,7 @@ def create_app(test_config=None):
     # 2. instance/config.py, if there is one: the settings of one installation.
     app.config.from_pyfile("config.py", silent=True)
     # 3. Environment variables, as in step 08, e.g.
-    #    FLASK_MAX_CONTENT_LENGTH=1048576 flask --app steps/12_live/chatsite run
+    #    FLASK_MAX_CONTENT_LENGTH=1048576 flask --app steps/13_media/chatsite run
     app.config.from_prefixed_env()
     #    ... and the same names with CHATSITE_, the prefix the final app reads, so
     #    that CHATSITE_REPLY_INTERVAL=0 works for this step and for the final app.

@@ -6,6 +6,9 @@ Errors under /api/ are JSON too (see errors.py).
 Step 12: /api/threads/<id>/posts?after=<post id> answers "what is new since
 that post?", for a page whose WebSocket cannot open (static/live.js polls it
 every few seconds). Its ETag makes "nothing new" cheap: 304, no body.
+
+Step 13: a post's "image" (which may now be a video) gains "sha256" and
+"thumbnail_url"; a video has no thumbnail, width or height (null).
 """
 
 import math
@@ -159,9 +162,12 @@ def thread_json(thread):
 
 
 def post_json(post):
-    """A post, with its image (or null)."""
+    """A post, with its image or video (or null)."""
     image = post["image"]
     if image is not None:
+        thumbnail_url = None
+        if image["thumbnail_path"] is not None:
+            thumbnail_url = url_for("uploads.uploaded_file", filename=image["thumbnail_path"], _external=True)
         image = {
             "url": url_for("uploads.uploaded_file", filename=image["path"], _external=True),
             "content_type": image["content_type"],
@@ -169,6 +175,8 @@ def post_json(post):
             "width": image["width"],
             "height": image["height"],
             "original_name": image["original_name"],
+            "sha256": image["sha256"],
+            "thumbnail_url": thumbnail_url,
         }
     return {
         "id": post["id"],

@@ -12,6 +12,8 @@ thread refuses replies, and staff see the moderator controls on thread pages
 Step 12: each post is rendered by templates/_post.html, which the live socket
 uses too; the thread page tells live.js where to start (its data attributes);
 a new post wakes the thread's open sockets (live.notify_thread).
+
+Step 13: the file field takes videos too, and the forms say both limits.
 """
 
 import math
@@ -37,7 +39,7 @@ from .store import (
     refuse_reply_to_closed_thread,
     refuse_reply_to_locked_thread,
 )
-from .uploads import check_upload, max_upload_mib, saved_image
+from .uploads import check_upload, max_upload_mib, max_video_mib, saved_image
 
 bp = Blueprint("boards", __name__)
 
@@ -148,6 +150,7 @@ def render_board(board, page=1, form=None, error=None):
         max_title=MAX_TITLE_LENGTH,
         max_body=MAX_BODY_LENGTH,
         max_upload_mib=max_upload_mib(),
+        max_video_mib=max_video_mib(),
     )
 
 
@@ -161,10 +164,10 @@ def create_thread(slug):
     upload = check_upload(request.files.get("image"))
     check_title(title)
     check_body(body, required=False)
-    # The image file is written first; if storing the thread fails (or flood
-    # control refuses it: 429), it is deleted again.
+    # The file is written first; if storing the thread fails (or flood control
+    # refuses it: 429), it is removed again, unless another post uses it.
     flood_limit = {"client": client_address(), "thread_interval": current_app.config["THREAD_INTERVAL"]}
-    with saved_image(board, upload) as image:
+    with saved_image(upload) as image:
         thread = get_store().add_thread(board, title, body, image, **flood_limit)
     # Stored and committed: wake the sockets (there are none yet on a brand-new
     # thread, but this is the rule after every change; see live.py).
@@ -214,6 +217,7 @@ def render_thread(thread, form=None, error=None):
         error=error,
         max_body=MAX_BODY_LENGTH,
         max_upload_mib=max_upload_mib(),
+        max_video_mib=max_video_mib(),
     )
 
 
@@ -229,13 +233,13 @@ def create_reply(thread_id):
         refuse_reply_to_closed_thread(config["REPLY_LIMIT"])
     body = clean_text(request.form.get("body", ""))
     upload = check_upload(request.files.get("image"))
-    check_body(body, required=upload is None)  # a reply needs text, an image, or both
+    check_body(body, required=upload is None)  # a reply needs text, a file, or both
     limits = {"bump_limit": config["BUMP_LIMIT"], "reply_limit": config["REPLY_LIMIT"]}
     flood_limit = {"client": client_address(), "reply_interval": config["REPLY_INTERVAL"]}
-    # The image file is written first; if storing the reply fails (the thread
-    # filled up or was locked meanwhile, or flood control refused it), it is
-    # deleted again.
-    with saved_image(get_store().find_board(thread["board"]), upload) as image:
+    # The file is written first; if storing the reply fails (the thread filled
+    # up or was locked meanwhile, or flood control refused it), it is removed
+    # again, unless another post uses it.
+    with saved_image(upload) as image:
         post = get_store().add_reply(thread, body, image, **limits, **flood_limit)
     # Step 12: the reply is committed; the open pages of this thread get it now.
     notify_thread(thread["id"])

@@ -38,11 +38,30 @@ def defaults(instance_path):
         # The largest image we accept, in bytes. check_upload() counts the bytes of
         # the file itself, and shows the form again with a message if it is over.
         "MAX_IMAGE_SIZE": 4 * 1024 * 1024,
+        # --- Step 13: media (images.py, videos.py) ---
+        # The largest WebM or MP4 video, in bytes. Which limit applies is chosen
+        # by the file name's extension; the content must then agree with it.
+        "MAX_VIDEO_SIZE": 16 * 1024 * 1024,
         # The largest request Flask will read, everything in it together: room for a
-        # 4 MiB image plus the text fields and the headers of each part of the form.
-        # (A 4 MiB limit here would refuse an image of exactly 4 MiB.) Anything
-        # bigger is refused with 413 before it is read into the server.
-        "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+        # 16 MiB video plus 1 MiB for the text fields and the headers of each part
+        # of the form. (A 16 MiB limit here would refuse a video of exactly 16 MiB.)
+        # Anything bigger is refused with 413 before it is read into the server.
+        "MAX_CONTENT_LENGTH": 17 * 1024 * 1024,
+        # An image's size in pixels, read from its header and checked *before* it
+        # is decoded: a small file can claim 60000 x 60000 pixels (a "decompression
+        # bomb"), which would take gigabytes of memory once decoded. Each pixel
+        # costs 3 to 4 bytes while an image is decoded: 40 megapixels, about 160 MB.
+        "MAX_IMAGE_PIXELS": 40_000_000,
+        # ...and the longest side, in pixels: a strip of 1 x 30,000,000 pixels is
+        # under the pixel count, and no page could show it.
+        "MAX_IMAGE_SIDE": 10_000,
+        # Every frame of an animated GIF or WebP is decoded on the whole picture:
+        # width x height x frames, in all, checked before any frame is decoded.
+        # The decoded frames are held in memory while they are saved again.
+        "MAX_ANIMATION_PIXELS": 200_000_000,
+        # The longest side of a thumbnail, in pixels. A smaller image keeps its
+        # size: a thumbnail is never enlarged.
+        "THUMBNAIL_SIZE": 250,
         # Text fields (not files) are held in memory. 64 KiB is plenty for a
         # 5000-character message (UTF-8 uses at most 4 bytes a character) and stops
         # someone from filling the server's memory with one giant field.

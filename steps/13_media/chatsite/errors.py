@@ -93,10 +93,10 @@ def too_large_explanation():
     config = current_app.config
     limit = config["MAX_CONTENT_LENGTH"]
     if request.content_length is not None and request.content_length > limit:
-        image_limit = mib(config["MAX_IMAGE_SIZE"])
+        image_limit, video_limit = mib(config["MAX_IMAGE_SIZE"]), mib(config["MAX_VIDEO_SIZE"])
         return (
             f"That request was larger than {mib(limit)} MiB in all (images can be up to {image_limit} MiB). "
-            "Nothing was posted."
+            f"Videos can be up to {video_limit} MiB. Nothing was posted."
         )
     # MAX_FORM_MEMORY_SIZE (one text field too long) or MAX_FORM_PARTS (too many parts).
     return "That form had a text field longer than this site accepts, or too many parts. Nothing was posted."

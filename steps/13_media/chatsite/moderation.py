@@ -20,6 +20,10 @@ Step 12: a change that readers of the thread see (a post or the thread
 deleted, the thread locked, unlocked or moved) also writes its event in that
 transaction (store.record_event), and wakes the thread's open sockets after
 the COMMIT (live.notify_thread). Pinning shows on the board page only: no event.
+
+Step 13: several posts may share one file (uploads.py names files by their
+content), so deleting a post removes its file only if no other post uses it
+(uploads.remove_unused_files).
 """
 
 import math
@@ -35,7 +39,7 @@ from .errors import show_own_description
 from .forms import FormError, clean_text, requested_page
 from .live import notify_thread
 from .store import LARGEST_ID, get_store, record_event
-from .uploads import delete_image_files
+from .uploads import remove_unused_files
 
 # url_prefix: "/reports" below answers at /mod/reports.
 bp = Blueprint("moderation", __name__, url_prefix="/mod")
@@ -140,10 +144,19 @@ def log():
 
 
 # --- Deleting posts and threads ----------------------------------------------------------
-# The database rows go first, the image files after the COMMIT. The other way
-# round, a transaction that fails (the database is busy: 503) would leave a post
-# that is still there, pointing at a file that is gone. A file left behind by a
+# The database rows go first, the files after the COMMIT. The other way round,
+# a transaction that fails (the database is busy: 503) would leave a post that
+# is still there, pointing at a file that is gone. A file left behind by a
 # failed delete only takes up space; a post without its image is broken.
+# Step 13: a file goes only if no other post uses it, a question asked and
+# answered in a transaction of its own (uploads.remove_unused_files).
+
+# The file of a post, for remove_unused_files: NULL in every column for a post without one.
+POST_WITH_FILE = (
+    "SELECT posts.id, posts.thread_id, posts.body, posts.is_opening,"
+    " images.sha256, images.path, images.thumbnail_path"
+    " FROM posts LEFT JOIN images ON images.post_id = posts.id"
+)
 
 
 @bp.post("/posts/<int:post_id>/delete")
@@ -152,12 +165,7 @@ def delete_post(post_id):
     """Delete one post, its image and its reports; fix its thread's counts."""
     db = get_db()
     with write_transaction(db):
-        post = row_or_404(
-            db,
-            "SELECT posts.id, posts.thread_id, posts.body, posts.is_opening, images.path"
-            " FROM posts LEFT JOIN images ON images.post_id = posts.id WHERE posts.id = ?",
-            post_id,
-        )
+        post = row_or_404(db, POST_WITH_FILE + " WHERE posts.id = ?", post_id)
         # ON DELETE CASCADE (schema.sql) deletes its image's row and its reports too.
         db.execute("DELETE FROM posts WHERE id = ?", (post_id,))
         # The thread's counts: every post counts in post_count, only replies in
@@ -170,7 +178,7 @@ def delete_post(post_id):
         log_action(db, "delete post", f"post {post_id} in thread {post['thread_id']}", post["body"][:100])
         record_event(db, post["thread_id"], "delete", post_id)
     notify_thread(post["thread_id"])
-    delete_image_files([post["path"]] if post["path"] else [])
+    remove_unused_files([dict(post)] if post["path"] else [])
     # Back where the moderator was (the reports page sends next=/mod/reports), or the thread.
     next_page = request.form.get("next", "")
     if is_local_path(next_page):
@@ -185,12 +193,8 @@ def delete_thread(thread_id):
     db = get_db()
     with write_transaction(db):
         thread = row_or_404(db, "SELECT id, board, title FROM threads WHERE id = ?", thread_id)
-        rows = db.execute(
-            "SELECT images.path FROM images JOIN posts ON posts.id = images.post_id"
-            " WHERE posts.thread_id = ?",
-            (thread_id,),
-        )
-        image_paths = [row["path"] for row in rows]
+        query = POST_WITH_FILE + " WHERE posts.thread_id = ? AND images.path IS NOT NULL"
+        files = [dict(row) for row in db.execute(query, (thread_id,))]
         # ON DELETE CASCADE: the posts go with the thread, and their images' rows
         # and reports with the posts.
         db.execute("DELETE FROM threads WHERE id = ?", (thread_id,))
@@ -199,7 +203,7 @@ def delete_thread(thread_id):
         # after its thread, so the sockets still open on the thread learn of it.
         record_event(db, thread_id, "thread-delete")
     notify_thread(thread_id)
-    delete_image_files(image_paths)
+    remove_unused_files(files)
     return redirect(url_for("boards.show_board", slug=thread["board"]), code=303)
 
 
@@ -263,8 +267,8 @@ def unpin_thread(thread_id):
 def move_thread(thread_id):
     """Move a thread to another board (the form's `board`: a slug).
 
-    Its images stay where they are on disk: their paths are in the database,
-    and the folder name was only ever a way to spread the files out.
+    Its files stay where they are on disk: their names come from their content,
+    not from the board (a file may belong to posts on several boards).
     """
     new_board = get_store().find_board(request.form.get("board", ""))
     if new_board is None:

@@ -1,10 +1,11 @@
--- The site's tables: threads, their posts, the posts' images; (since step 11)
--- the staff's accounts, readers' reports, the moderators' log and the marks
--- that flood control counts; and (new in step 12) the events of each thread
--- that the live pages are told about.
+-- The site's tables: threads, their posts, the posts' images (and, new in
+-- step 13, videos, with the images' thumbnails and the SHA-256 of each file);
+-- (since step 11) the staff's accounts, readers' reports, the moderators' log
+-- and the marks that flood control counts; and (since step 12) the events of
+-- each thread that the live pages are told about.
 --
 -- db.py runs this file when the app starts and finds the tables missing, and
--- `flask --app steps/12_live/chatsite init-db` runs it after deleting
+-- `flask --app steps/13_media/chatsite init-db` runs it after deleting
 -- everything. "IF NOT EXISTS" makes it harmless to run on a database that
 -- already has its tables: nothing is changed, nothing is lost.
 --
@@ -66,19 +67,38 @@ CREATE TABLE IF NOT EXISTS posts (
 -- A thread page: this thread's posts, oldest (lowest id) first.
 CREATE INDEX IF NOT EXISTS posts_by_thread ON posts (thread_id, id);
 
--- At most one image per post, so the post's id is the image's id too.
+-- At most one file per post, so the post's id is the file's id too. The table
+-- keeps its name from step 06, but since step 13 it holds videos too.
 CREATE TABLE IF NOT EXISTS images (
     post_id INTEGER PRIMARY KEY REFERENCES posts (id) ON DELETE CASCADE,
-    -- Where the file is, inside the upload folder: "astronomy/2026/11/<random>.png".
+    -- Step 13: the SHA-256 of the stored bytes, in hexadecimal: the file's name.
+    -- Several posts may show the same file, so several rows may have the same
+    -- sha256; the file is removed only when no row has it any more
+    -- (uploads.remove_unused_files).
+    sha256 TEXT NOT NULL,
+    -- Where the file is, inside the upload folder: "3f/3f9a...c1.jpg".
     -- The database keeps the description; the bytes stay in a file.
     path TEXT NOT NULL,
     content_type TEXT NOT NULL,
-    width INTEGER NOT NULL,
-    height INTEGER NOT NULL,
+    -- In pixels, after turning the image upright. NULL for a video: knowing
+    -- its size would mean decoding it.
+    width INTEGER,
+    height INTEGER,
+    -- The stored bytes (after re-encoding), not the bytes that were sent.
     size INTEGER NOT NULL,
-    -- The sender's file name, cleaned (uploads.display_name): the alt text.
-    original_name TEXT NOT NULL
+    -- The sender's file name, cleaned (uploads.display_name): shown on the
+    -- post, and the image's alt text.
+    original_name TEXT NOT NULL,
+    -- The thumbnail beside the file, "3f/3f9a...c1.thumb.jpg", and its size in
+    -- pixels: the page shows it. All three NULL for a video.
+    thumbnail_path TEXT,
+    thumbnail_width INTEGER,
+    thumbnail_height INTEGER
 );
+
+-- "Is this file still used?" (uploads.remove_unused_files) finds the rows
+-- with a sha256 at once, however many images there are.
+CREATE INDEX IF NOT EXISTS images_by_sha256 ON images (sha256);
 
 -- --- Step 11: accounts, reports, the moderators' log, flood control ---------------
 

@@ -19,8 +19,16 @@ of a thread page should see at once writes an event, in the same transaction
 as the change (record_event). The live pages (live.py) and the API's
 ?after= answer (api.py) read them.
 
-"image" is None or {"path", "content_type", "size", "width", "height",
-"original_name"}. Times are datetimes in UTC, as before.
+Step 13: a post's file (an image or, now, a video) is stored under the
+SHA-256 of its content, so several posts may share one file. Inside the
+transaction that stores a post, after its row, _insert_post makes sure the
+file is there (uploads.write_missing_files): the uploader's half of the
+race-free rule in uploads.remove_unused_files.
+
+"image" is None or {"sha256", "path", "content_type", "size", "width",
+"height", "original_name", "thumbnail_path", "thumbnail_width",
+"thumbnail_height"}: width, height and the thumbnail's are None for a video.
+Times are datetimes in UTC, as before.
 
 Two rules hold for every query in this file:
 
@@ -43,6 +51,7 @@ from flask import abort, current_app
 
 from . import flood
 from .db import get_db, write_transaction
+from .uploads import write_missing_files
 
 # SQLite stores whole numbers in 8 bytes: none is larger than this. Python's
 # are unlimited, and sqlite3 raises OverflowError for a bigger one, so an id
@@ -54,8 +63,8 @@ LARGEST_ID = 2**63 - 1
 # (None) in those columns if it has none.
 POSTS_WITH_IMAGES = (
     "SELECT posts.id, posts.thread_id, posts.body, posts.created_at,"
-    " images.path, images.content_type, images.size, images.width, images.height,"
-    " images.original_name"
+    " images.sha256, images.path, images.content_type, images.size, images.width, images.height,"
+    " images.original_name, images.thumbnail_path, images.thumbnail_width, images.thumbnail_height"
     " FROM posts LEFT JOIN images ON images.post_id = posts.id"
 )
 
@@ -297,18 +306,29 @@ class Store:
         )
         if image is not None:
             db.execute(
-                "INSERT INTO images (post_id, path, content_type, width, height, size, original_name)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO images (post_id, sha256, path, content_type, width, height, size, original_name,"
+                " thumbnail_path, thumbnail_width, thumbnail_height)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     cursor.lastrowid,
+                    image["sha256"],
                     image["path"],
                     image["content_type"],
                     image["width"],
                     image["height"],
                     image["size"],
                     image["original_name"],
+                    image["thumbnail_path"],
+                    image["thumbnail_width"],
+                    image["thumbnail_height"],
                 ),
             )
+            # Step 13: our row now keeps the file from being removed (no other
+            # writer can run until we COMMIT). But a moderator's delete may have
+            # removed it between our writing it and this transaction: if so, it
+            # is written again, from the bytes in memory. See the race-free rule
+            # in uploads.remove_unused_files.
+            write_missing_files(image)
         return cursor.lastrowid
 
     # --- Events (step 12) ---------------------------------------------------------------
@@ -425,12 +445,16 @@ def post_dict(row):
     image = None
     if row["path"] is not None:
         image = {
+            "sha256": row["sha256"],
             "path": row["path"],
             "content_type": row["content_type"],
             "size": row["size"],
             "width": row["width"],
             "height": row["height"],
             "original_name": row["original_name"],
+            "thumbnail_path": row["thumbnail_path"],
+            "thumbnail_width": row["thumbnail_width"],
+            "thumbnail_height": row["thumbnail_height"],
         }
     return {
         "id": row["id"],
