@@ -9,6 +9,12 @@ fail there: that proves the test checks the new idea and not something older.
 These runs are strict xfails, so a test that passes on the previous step turns
 the suite red.
 
+A behaviour that a later step deliberately replaces ends with
+``@pytest.mark.until("12")``: the test runs on steps up to 12 only (final/
+counts as step 99, so it never runs there), and a test marked
+``since("13")`` checks what replaced it. Step 06 stored an upload's bytes
+as they came; step 13 stores what Pillow re-encodes, for instance.
+
 Instructor mode grades one app:
 ``CHATSITE_APP=path/to/app.py CHATSITE_STEP=04 pytest tests`` runs every test up
 to step 04 against that file, or against a package folder from step 09 on
@@ -22,9 +28,15 @@ from collections import Counter
 
 import pytest
 from forum import serving
-from targets import load_app, selected_targets, step_targets
+from targets import FINAL_NUMBER, load_app, selected_targets, step_targets
 
 INSTRUCTOR_MODE = bool(os.environ.get("CHATSITE_APP"))
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "until(step): the last step (e.g. \"12\") whose behaviour the test checks"
+    )
 
 
 def pytest_generate_tests(metafunc):
@@ -34,10 +46,12 @@ def pytest_generate_tests(metafunc):
     if marker is None:
         raise pytest.UsageError(f"{metafunc.function.__name__} needs @pytest.mark.since(...)")
     since = int(marker.args[0])
+    until = metafunc.definition.get_closest_marker("until")
+    last = int(until.args[0]) if until else FINAL_NUMBER
     params = [
         pytest.param(target, id=target.name)
         for target in selected_targets()
-        if target.number >= since
+        if since <= target.number <= last
     ]
     if not INSTRUCTOR_MODE:
         previous = [t for t in step_targets() if t.number == since - 1]

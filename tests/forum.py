@@ -14,6 +14,8 @@ every step keeps (and that a student's app must keep too, see "For instructors")
   ``for`` its ``id``, or around it) and ``q``; if a form carries a hidden
   ``csrf_token`` field (the final app does), it is sent back like a browser would;
 - uploaded images are ``<img src="/uploads/...">`` with alt, width and height;
+  from step 13 that image is a thumbnail inside a link (``<a href="/uploads/...">``)
+  to the full image (``full_image_urls_in``);
 - from step 11: staff accounts are made with ``flask create-user NAME --role ROLE``,
   the login form (``/login``) has the fields ``username``, ``password``, a hidden
   ``next`` and ``csrf_token``, and staff pages are under ``/mod/``.
@@ -319,6 +321,22 @@ def image_urls_in(html):
     return [img.get("src") for img in page(html).images() if img.get("src", "").startswith("/uploads/")]
 
 
+def full_image_urls_in(html):
+    """The addresses of the full uploaded images a page shows, one per image.
+
+    Until step 12 the <img> is the image itself; from step 13 it is a thumbnail,
+    and the link around it leads to the full image. So: the link around an
+    uploaded <img> when it points into /uploads/, else the <img>'s own address."""
+    urls = []
+    for img in page(html).images():
+        if not img.get("src", "").startswith("/uploads/"):
+            continue
+        link = next((node for node in img.ancestors() if node.tag == "a"), None)
+        href = link.get("href", "") if link is not None else ""
+        urls.append(href if href.startswith("/uploads/") else img.get("src"))
+    return urls
+
+
 def page(html):
     """Parse a page (a str, or a response of Flask's test client)."""
     if hasattr(html, "get_data"):
@@ -353,10 +371,19 @@ def every_post(get_json, thread_id):
 
 
 def stored_files(upload_folder):
-    """Every file under the upload folder (an empty list if it does not exist)."""
+    """Every file under the upload folder (an empty list if it does not exist):
+    images, videos and (from step 13) their thumbnails."""
     if not upload_folder.exists():
         return []
     return sorted(path for path in upload_folder.rglob("*") if path.is_file())
+
+
+THUMBNAIL_SUFFIX = ".thumb.jpg"  # from step 13, beside each stored image
+
+
+def stored_uploads(upload_folder):
+    """The stored images and videos themselves, without their thumbnails: one per upload."""
+    return [path for path in stored_files(upload_folder) if not path.name.endswith(THUMBNAIL_SUFFIX)]
 
 
 @contextlib.contextmanager

@@ -1,8 +1,10 @@
 """Real image files, and hostile fakes, for the tests.
 
-Everything is built with the standard library (struct and zlib), so the tests
-need no image library. Each valid image here has been checked to display in
-Chromium. The *_SIZE constants give each image's (width, height).
+The images of steps 06-12 are built with the standard library (struct and
+zlib) alone; from step 13 Pillow builds the camera-like photos and animations
+(the hostile files are still made by hand: a library would refuse to write
+them). Each valid image here has been checked to display in Chromium. The
+*_SIZE constants give each image's (width, height).
 """
 
 import base64
@@ -145,3 +147,253 @@ def png_with_script_appended() -> bytes:
 def gif_header_with_script() -> bytes:
     """The GIF magic bytes followed by a script, not a GIF at all."""
     return b"GIF89a<script>alert(1)</script>;"
+
+
+# --- Step 13: files that only a real decoder tells apart ----------------------------
+#
+# Pillow builds the camera-like photos and the animation (it is a dependency
+# from step 13 on, see pyproject.toml); the hostile files are still made by
+# hand, because what makes them hostile is exactly the bytes a library would
+# refuse to write.
+
+BOMB_SIZE = (60000, 60000)  # the default size of png_bomb() and gif_bomb()
+PHOTO_SIZE = (60, 40)  # jpeg_with_exif(): as stored by the camera, before its orientation
+ANIMATION_DURATIONS = (100, 200, 300)  # ms per frame of animated_gif()
+ANIMATION_SIZE = (8, 6)
+
+# What a camera writes about its owner: where, with what and when the photo was taken.
+CAMERA_SERIAL = "SN-0042-SECRET"
+TAKEN_AT = "2019:07:14 21:04:00"
+GPS_LATITUDE = (51.0, 28.0, 38.0)  # Greenwich
+MP4_LOCATION = b"+51.4779-000.0015+046.000/"  # ISO 6709, as phones write it in a ©xyz box
+MP4_TRACK_SECRET = b"Owner: Alice Example, phone serial 1234567890"
+
+
+def _pillow_bytes(image, format, **options):
+    import io
+
+    buffer = io.BytesIO()
+    image.save(buffer, format, **options)
+    return buffer.getvalue()
+
+
+def jpeg_with_exif(width: int = PHOTO_SIZE[0], height: int = PHOTO_SIZE[1], orientation: int = 6) -> bytes:
+    """A camera-like JPEG: its left half red, its right half blue, with EXIF that
+    gives away a GPS position, the camera's serial number and the date, and the
+    orientation tag (6: "turn 90° clockwise to show it upright", as a phone held
+    upright writes it). Shown upright, the red half is on top.
+    """
+    from PIL import ExifTags, Image
+
+    image = Image.new("RGB", (width, height), (0, 0, 255))
+    image.paste((255, 0, 0), (0, 0, width // 2, height))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    exif[ExifTags.Base.DateTime] = TAKEN_AT
+    exif[ExifTags.Base.Make] = "Example Camera Co."
+    details = exif.get_ifd(ExifTags.IFD.Exif)
+    details[ExifTags.Base.BodySerialNumber] = CAMERA_SERIAL
+    details[ExifTags.Base.DateTimeOriginal] = TAKEN_AT
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
+    gps[ExifTags.GPS.GPSLatitude] = GPS_LATITUDE
+    gps[ExifTags.GPS.GPSLongitudeRef] = "W"
+    gps[ExifTags.GPS.GPSLongitude] = (0.0, 0.0, 5.0)
+    return _pillow_bytes(image, "JPEG", exif=exif, quality=95, subsampling=0)
+
+
+HUGE_EXIF_TEXT = "HUGE-EXIF-" * 6000  # 60,000 characters: nearly all a JPEG segment can hold
+
+
+def jpeg_with_huge_exif() -> bytes:
+    """A valid 3x2 JPEG whose EXIF block (one APP1 segment) is about 60 KB of description."""
+    from PIL import ExifTags, Image
+
+    exif = Image.Exif()
+    exif[ExifTags.Base.ImageDescription] = HUGE_EXIF_TEXT
+    return _pillow_bytes(Image.new("RGB", JPEG_SIZE, (200, 200, 200)), "JPEG", exif=exif)
+
+
+def png_bomb(width: int = BOMB_SIZE[0], height: int = BOMB_SIZE[1]) -> bytes:
+    """A decompression bomb: a well-formed PNG (every chunk and CRC right) whose
+    header claims width x height pixels (3.6 billion by default, about 10 GB once
+    decoded) with a few bytes of pixel data. A header check alone accepts it."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        PNG_SIGNATURE
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(bytes(64)))
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+def gif_bomb(width: int = BOMB_SIZE[0], height: int = BOMB_SIZE[1]) -> bytes:
+    """A well-formed GIF whose logical screen is width x height, holding one 1x1
+    frame: a decoder makes a canvas of the screen's size."""
+    screen = struct.pack("<HHBBB", width, height, 0x80, 0, 0)  # 2-colour table
+    colours = bytes([37, 99, 235, 255, 255, 255])
+    descriptor = b"\x2c" + struct.pack("<HHHHB", 0, 0, 1, 1, 0)
+    codes = [4, 0, 5]  # clear, colour 0, end (3-bit codes)
+    bits = sum(code << (3 * i) for i, code in enumerate(codes))
+    lzw = bits.to_bytes(2, "little")
+    pixels = b"\x02" + bytes([len(lzw)]) + lzw + b"\x00"
+    return b"GIF89a" + screen + colours + descriptor + pixels + b"\x3b"
+
+
+def png_partly_decodable(width: int = 64, height: int = 64) -> bytes:
+    """A PNG whose structure is perfect (IHDR, IDAT, IEND, every CRC right) but whose
+    compressed pixel data stops after half of the rows: only decoding finds out."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    rows = b"".join(b"\x00" + bytes([n % 256, 99, 235]) * width for n in range(height))
+    compressed = zlib.compress(rows, 0)  # stored blocks: cutting them leaves a readable half
+    return (
+        PNG_SIGNATURE
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", compressed[: len(compressed) // 2])
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+def png_with_corrupt_pixels(width: int = 16, height: int = 16) -> bytes:
+    """A PNG with a perfect structure whose pixel data is not zlib at all."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        PNG_SIGNATURE
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", b"\x78\x9c" + b"\xff" * 40)
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+PNG_TEXT = b"Author\x00Alice Example, 12 Sky Lane"
+
+
+def png_with_text() -> bytes:
+    """A valid 4x3 PNG with a tEXt chunk (before its pixels) naming its author and address."""
+    image = png()
+    header_end = 8 + 25  # the signature, then the IHDR chunk (12 + 13 bytes)
+    return image[:header_end] + _png_chunk(b"tEXt", PNG_TEXT) + image[header_end:]
+
+
+POLYGLOT_HTML = b"<html><body><script>alert(document.cookie)</script></body></html>"
+
+
+def gif_html_polyglot() -> bytes:
+    """A valid GIF with an HTML page after its trailer: an image to an image viewer,
+    a page with a script to a browser that sniffs it as HTML."""
+    return gif() + POLYGLOT_HTML
+
+
+def animated_gif(
+    size: tuple[int, int] = ANIMATION_SIZE, durations: tuple[int, ...] = ANIMATION_DURATIONS
+) -> bytes:
+    """An animated GIF that loops for ever: one frame per duration (ms), red, green, blue, ..."""
+    from PIL import Image
+
+    colours = [(255, 0, 0), (0, 160, 0), (0, 0, 255), (255, 200, 0)]
+    frames = [Image.new("RGB", size, colours[n % len(colours)]) for n in range(len(durations))]
+    return _pillow_bytes(
+        frames[0], "GIF", save_all=True, append_images=frames[1:], duration=list(durations), loop=0
+    )
+
+
+def picture(width: int, height: int, format: str = "JPEG") -> bytes:
+    """A picture of width x height in ``format`` (a Pillow format name: JPEG, PNG,
+    GIF, WEBP): a grey gradient, which compresses about like a photo."""
+    from PIL import Image
+
+    image = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    return _pillow_bytes(image, format)
+
+
+# --- Step 13: videos (WebM, MP4), made by hand ------------------------------------
+
+
+def _ebml_size(size: int) -> bytes:
+    """An EBML variable-length size: 1 byte below 127, else the 8-byte form."""
+    if size < 0x7F:
+        return bytes([0x80 | size])
+    return b"\x01" + size.to_bytes(7, "big")
+
+
+def _ebml(element_id: bytes, payload: bytes) -> bytes:
+    return element_id + _ebml_size(len(payload)) + payload
+
+
+def webm(doctype: bytes = b"webm", total_bytes: int | None = None) -> bytes:
+    """A minimal WebM: the EBML header (DocType ``doctype``), then a Segment with an
+    Info element, padded with a Void element to ``total_bytes`` if given."""
+    header = _ebml(
+        b"\x1a\x45\xdf\xa3",
+        _ebml(b"\x42\x86", b"\x01")  # EBMLVersion 1
+        + _ebml(b"\x42\xf7", b"\x01")  # EBMLReadVersion 1
+        + _ebml(b"\x42\xf2", b"\x04")  # EBMLMaxIDLength 4
+        + _ebml(b"\x42\xf3", b"\x08")  # EBMLMaxSizeLength 8
+        + _ebml(b"\x42\x82", doctype)  # DocType
+        + _ebml(b"\x42\x87", b"\x04")  # DocTypeVersion 4
+        + _ebml(b"\x42\x85", b"\x02"),  # DocTypeReadVersion 2
+    )
+    info = _ebml(b"\x15\x49\xa9\x66", _ebml(b"\x2a\xd7\xb1", (1_000_000).to_bytes(3, "big")))
+    segment_id = b"\x18\x53\x80\x67"
+    if total_bytes is None:
+        return header + segment_id + _ebml_size(len(info)) + info
+    # header, segment id and 8-byte size, info, then a Void element (id EC, 8-byte size).
+    padding = total_bytes - len(header) - 12 - len(info) - 9
+    if padding < 0:
+        raise ValueError(f"a WebM needs at least {total_bytes - padding} bytes")
+    content = info + b"\xec\x01" + padding.to_bytes(7, "big") + bytes(padding)
+    return header + segment_id + b"\x01" + len(content).to_bytes(7, "big") + content
+
+
+def _box(box_type: bytes, payload: bytes) -> bytes:
+    """One MP4 box: its 32-bit size (header included), its type, its payload."""
+    return struct.pack(">I", 8 + len(payload)) + box_type + payload
+
+
+def _private_box(box_type: bytes, payload: bytes, blanked: bool) -> bytes:
+    """A udta or meta box, or, blanked, a free box of the same size full of zeros."""
+    return _box(b"free", bytes(len(payload))) if blanked else _box(box_type, payload)
+
+
+def mp4(
+    brand: bytes = b"isom",
+    total_bytes: int | None = None,
+    blanked: bool = False,
+    with_mdat: bool = True,
+) -> bytes:
+    """A minimal MP4 (ISO base media file): ftyp (major brand ``brand``), moov and mdat.
+
+    The moov holds what a phone writes about where and by whom a video was made:
+    a udta box with a ©xyz location, and in its one trak a meta box and another udta.
+    ``blanked=True`` gives the file as it must be stored: each of those boxes
+    turned into a ``free`` box of the same size with zeros inside, every other
+    byte (and so every offset) unchanged. The mdat is padded to ``total_bytes``.
+    """
+    location = _box(b"\xa9xyz", struct.pack(">HH", len(MP4_LOCATION), 0x15C7) + MP4_LOCATION)
+    track = _box(
+        b"trak",
+        _box(b"tkhd", bytes(84))
+        + _private_box(b"meta", bytes(4) + _box(b"hdlr", bytes(25)) + MP4_TRACK_SECRET, blanked)
+        + _private_box(b"udta", _box(b"\xa9cmt", MP4_TRACK_SECRET), blanked),
+    )
+    movie = _box(b"moov", _box(b"mvhd", bytes(100)) + track + _private_box(b"udta", location, blanked))
+    file_type = _box(b"ftyp", brand + struct.pack(">I", 0x200) + b"isomiso2avc1mp41")
+    start = file_type + movie
+    if not with_mdat:
+        return start
+    frames = b"\x00\x00\x00\x10" + b"not a real frame"
+    if total_bytes is not None:
+        if total_bytes < len(start) + 8 + len(frames):
+            raise ValueError("too small for an MP4")
+        frames += bytes(total_bytes - len(start) - 8 - len(frames))
+    return start + _box(b"mdat", frames)
+
+
+def mp4_truncated() -> bytes:
+    """An MP4 cut short: its last box (mdat) says it is longer than what is left."""
+    return mp4()[:-6]
+
+
+def video_with_wrong_signature() -> bytes:
+    """Neither WebM nor MP4: an AVI (RIFF) header, as someone might rename to .webm or .mp4."""
+    return b"RIFF" + struct.pack("<I", 200) + b"AVI LIST" + bytes(200)
