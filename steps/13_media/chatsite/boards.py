@@ -164,8 +164,8 @@ def create_thread(slug):
     upload = check_upload(request.files.get("image"))
     check_title(title)
     check_body(body, required=False)
-    # The file is written first; if storing the thread fails (or flood control
-    # refuses it: 429), it is removed again, unless another post uses it.
+    # The file is written in the transaction that stores the thread (uploads.py).
+    # If storing fails (or flood control refuses it: 429), nothing stays behind.
     flood_limit = {"client": client_address(), "thread_interval": current_app.config["THREAD_INTERVAL"]}
     with saved_image(upload) as image:
         thread = get_store().add_thread(board, title, body, image, **flood_limit)
@@ -236,9 +236,9 @@ def create_reply(thread_id):
     check_body(body, required=upload is None)  # a reply needs text, a file, or both
     limits = {"bump_limit": config["BUMP_LIMIT"], "reply_limit": config["REPLY_LIMIT"]}
     flood_limit = {"client": client_address(), "reply_interval": config["REPLY_INTERVAL"]}
-    # The file is written first; if storing the reply fails (the thread filled
-    # up or was locked meanwhile, or flood control refused it), it is removed
-    # again, unless another post uses it.
+    # The file is written in the transaction that stores the reply (uploads.py).
+    # If storing fails (the thread filled up or was locked meanwhile, or flood
+    # control refused it), nothing stays behind.
     with saved_image(upload) as image:
         post = get_store().add_reply(thread, body, image, **limits, **flood_limit)
     # Step 12: the reply is committed; the open pages of this thread get it now.

@@ -98,6 +98,13 @@ def inspect_image(data, expected_kind, max_pixels, max_side, max_animation_pixel
             # structure, without decoding them.
             frame_count = 1 if kind == "jpeg" else getattr(image, "n_frames", 1)
             check_animation_cap(image.size, frame_count, max_animation_pixels)
+            # Every chunk of a PNG carries a checksum, and the file must end with
+            # an IEND chunk: verify() checks them without decoding (for the other
+            # formats it does nothing). Decoding alone would accept a PNG cut
+            # short just after its last row of pixels. verify() uses up the
+            # opened image, so it is opened again for decoding.
+            image.verify()
+            image = Image.open(BytesIO(data), formats=PILLOW_FORMATS)
             # 3. Decode every frame, turned upright.
             frames = decode_frames(image, frame_count, max_pixels, max_side)
         except BOMB_ERRORS:

@@ -21,9 +21,9 @@ as the change (record_event). The live pages (live.py) and the API's
 
 Step 13: a post's file (an image or, now, a video) is stored under the
 SHA-256 of its content, so several posts may share one file. Inside the
-transaction that stores a post, after its row, _insert_post makes sure the
-file is there (uploads.write_missing_files): the uploader's half of the
-race-free rule in uploads.remove_unused_files.
+transaction that stores a post, after its row, _insert_post writes the file
+if it is not there yet (uploads.write_missing_files): the uploader's half of
+the race-free rule in uploads.remove_unused_files.
 
 "image" is None or {"sha256", "path", "content_type", "size", "width",
 "height", "original_name", "thumbnail_path", "thumbnail_width",
@@ -323,11 +323,12 @@ class Store:
                     image["thumbnail_height"],
                 ),
             )
-            # Step 13: our row now keeps the file from being removed (no other
-            # writer can run until we COMMIT). But a moderator's delete may have
-            # removed it between our writing it and this transaction: if so, it
-            # is written again, from the bytes in memory. See the race-free rule
-            # in uploads.remove_unused_files.
+            # Step 13: now that our row is in, write the file (and thumbnail)
+            # unless another post's upload already did. From here to the COMMIT
+            # no other writer can run, so no moderator's delete can remove the
+            # file in between; and a delete that ran just before us found no
+            # row, removed the file, and we write it again. See the race-free
+            # rule in uploads.remove_unused_files.
             write_missing_files(image)
         return cursor.lastrowid
 

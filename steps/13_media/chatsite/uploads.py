@@ -10,8 +10,8 @@ removed only when no post uses it any more (remove_unused_files).
 The blueprint has one page, /uploads/<path>, which serves a stored file.
 The boards blueprint calls check_upload() and saved_image() when a form
 carries a file; store.py calls write_missing_files() inside the transaction
-that stores the post; moderation.py calls remove_unused_files() after it
-deletes posts.
+that stores the post, which is where the files are written; moderation.py
+calls remove_unused_files() after it deletes posts.
 """
 
 import hashlib
@@ -72,6 +72,9 @@ def check_upload(upload):
 
 def check_image(data, kind_by_name):
     """An image, decoded and re-encoded by images.inspect_image (see there); FormError if refused."""
+    video = videos.inspect_video(data)
+    if video is not None:  # "The file name says PNG, but it is a WEBM video."
+        raise FormError(f"The file name says {kind_by_name.upper()}, but it is a {video[0].upper()} video.")
     config = current_app.config
     try:
         return images.inspect_image(
@@ -112,12 +115,12 @@ def kind_for_filename(filename):
     return None
 
 
-def save_upload(upload):
-    """Store a checked upload as uploads/<ab>/<sha256>.<ext> (and its thumbnail
-    beside it, <sha256>.thumb.jpg); describe it, as store.py stores it.
+def describe_upload(upload):
+    """What store.py stores about a checked upload: where its file goes,
+    uploads/<ab>/<sha256>.<ext>, and its thumbnail's, <sha256>.thumb.jpg beside it.
 
-    "files" holds the bytes of each file, so that store.py can write a file
-    again if a moderator's delete removed it meanwhile (remove_unused_files).
+    "files" holds the bytes of each file: store.py writes them inside the
+    transaction that stores the post (write_missing_files).
     """
     sha256 = upload["sha256"]
     # The first two hex digits are a folder: no folder holds more than about
@@ -128,7 +131,7 @@ def save_upload(upload):
     if upload["thumbnail"] is not None:
         thumbnail_path = f"{sha256[:2]}/{sha256}.thumb.jpg"
         files[thumbnail_path] = upload["thumbnail"]
-    image = {
+    return {
         "sha256": sha256,
         "path": path,
         "content_type": FILE_TYPES[upload["kind"]]["content_type"],
@@ -141,24 +144,29 @@ def save_upload(upload):
         "thumbnail_height": upload["thumbnail_height"],
         "files": files,
     }
-    write_missing_files(image)
-    return image
 
 
 def write_missing_files(image):
     """Write each of the image's files that is not in the upload folder yet.
 
-    A file that is already there holds exactly these bytes (its name is their
-    SHA-256): another post stored the same picture. Each file is written under
-    a temporary name of its own, then renamed: the rename is all-or-nothing, so
-    no half-written file ever appears under the real name, even when two
-    visitors post the same picture at the same moment.
+    store.py calls this inside the write transaction that stores the post,
+    right after the post's row: the uploader's half of the race-free rule
+    (remove_unused_files). A file that is already there holds exactly these
+    bytes (its name is their SHA-256): another post stored the same picture.
+
+    Each file is written under a temporary name of its own, then renamed: the
+    rename is all-or-nothing, so no half-written file ever appears under the
+    real name. Writing holds the database's write lock for the few
+    milliseconds it takes; in return, a post that is refused or cannot be
+    stored (a busy database: 503) has written nothing at all.
     """
     folder = Path(current_app.config["UPLOAD_FOLDER"])
     for relative_path, content in image["files"].items():
         target = folder / relative_path
         if target.exists():
             continue
+        # saved_image() removes the files again if the post is not stored after all.
+        image["wrote_files"] = True
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f"{target.name}.{uuid.uuid4().hex}.part")
         try:
@@ -171,21 +179,22 @@ def write_missing_files(image):
 
 @contextmanager
 def saved_image(upload):
-    """Save a checked upload (or nothing, for None) while the block stores its post.
+    """Describe a checked upload (or nothing, for None) while the block stores its post.
 
         with saved_image(upload) as image:
             post = get_store().add_reply(thread, body, image)
 
-    The file is written first, outside the post's transaction (writing 16 MiB
-    there would keep every other writer waiting). If storing the post then
-    fails (the database is busy, the thread was locked meanwhile...), the file
-    is removed again, unless another post uses it: remove_unused_files.
+    The files are written inside the post's transaction (write_missing_files).
+    If the post then fails to be stored after all (its transaction is rolled
+    back), the files it wrote are removed again, unless another post uses
+    them: remove_unused_files. A post refused before that point (the thread
+    was locked meanwhile, flood control, a busy database) wrote nothing.
     """
-    image = save_upload(upload) if upload else None
+    image = describe_upload(upload) if upload else None
     try:
         yield image
     except BaseException:
-        if image is not None:
+        if image is not None and image.get("wrote_files"):
             remove_unused_files([image])
         raise
 
@@ -195,7 +204,8 @@ def remove_unused_files(images_of_posts):
 
     `images_of_posts` are dicts with "sha256", "path" and "thumbnail_path", of
     posts that were just deleted (moderation.py) or could not be stored
-    (saved_image). Their rows must already be gone, COMMITted.
+    (saved_image). Their rows must already be gone: deleted and COMMITted, or
+    never stored.
 
     The race-free rule. A file may belong to several posts, so it goes only
     when no row of `images` has its sha256 any more. The danger is the moment
@@ -209,7 +219,8 @@ def remove_unused_files(images_of_posts):
       so no row can be added between them;
     - the uploader (store.py), inside its own write transaction, after
       inserting its row, makes sure the files are there (write_missing_files),
-      writing them again from the bytes it holds if a deleter removed them.
+      writing them from the bytes it holds if they are missing, even if a
+      deleter removed them a moment before.
 
     Whichever goes first, the other sees its work: if the deleter goes first,
     the uploader finds the file missing and writes it again; if the uploader
