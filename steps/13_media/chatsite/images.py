@@ -26,6 +26,7 @@ Bad input gives ImageRefused, with a message for the uploader, never any
 other exception.
 """
 
+import struct
 import warnings
 from io import BytesIO
 
@@ -46,8 +47,19 @@ PILLOW_FORMATS = [info["pillow_format"] for info in IMAGE_TYPES.values()]
 # What Pillow may raise for a broken or hostile file: OSError for a broken
 # stream ("image file is truncated"), SyntaxError for a broken header,
 # ValueError, EOFError for a file cut short, and a few more from deep inside
-# the decoders. Every one of them is "not a complete image", never a 500.
-PILLOW_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError, MemoryError)
+# its readers (struct.error: a record shorter than it should be). Every one
+# of them is "not a complete image", never a 500.
+PILLOW_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    TypeError,
+    KeyError,
+    struct.error,
+    MemoryError,
+)
 
 # Pillow's own limit on pixels: an image over it is a "decompression bomb".
 BOMB_ERRORS = (Image.DecompressionBombError, Image.DecompressionBombWarning)
@@ -72,7 +84,7 @@ def inspect_image(data, expected_kind, max_pixels, max_side, max_animation_pixel
     """Decode, check and re-encode an upload that should be an `expected_kind` image.
 
     Returns a dict: "kind", "data" (the bytes to store: re-encoded by Pillow),
-    "width", "height" (after turning it upright), "frames", and "thumbnail"
+    "width", "height" (after turning it upright), and "thumbnail"
     (JPEG bytes) with "thumbnail_width" and "thumbnail_height".
     Raises ImageRefused, with a message for the uploader, for anything else.
     """
@@ -107,22 +119,21 @@ def inspect_image(data, expected_kind, max_pixels, max_side, max_animation_pixel
             image = Image.open(BytesIO(data), formats=PILLOW_FORMATS)
             # 3. Decode every frame, turned upright.
             frames = decode_frames(image, frame_count, max_pixels, max_side)
+            # 4. Only the pixels we decoded are stored, and a thumbnail of the first frame.
+            stored = encode(frames, kind, loop)
+            thumbnail = make_thumbnail(frames[0]["pixels"], thumbnail_size)
         except BOMB_ERRORS:
             # Over Pillow's own limit, which Image.open() checks before it
             # tells us the size: ask for the size alone, for the message.
             raise ImageRefused(too_many_pixels_message(size_in_header(data), max_pixels, max_side)) from None
         except PILLOW_ERRORS:
             raise ImageRefused("This file is not a complete PNG, JPEG, GIF or WebP image.") from None
-    # 4. Only the pixels we decoded are stored, and a thumbnail of the first frame.
-    stored = encode(frames, kind, loop)
-    thumbnail = make_thumbnail(frames[0]["pixels"], thumbnail_size)
     width, height = frames[0]["pixels"].size
     return {
         "kind": kind,
         "data": stored,
         "width": width,
         "height": height,
-        "frames": len(frames),
         "thumbnail": encode_jpeg(thumbnail, THUMBNAIL_QUALITY),
         "thumbnail_width": thumbnail.width,
         "thumbnail_height": thumbnail.height,
