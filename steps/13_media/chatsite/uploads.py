@@ -72,6 +72,7 @@ def check_upload(upload):
 
 def check_image(data, kind_by_name):
     """An image, decoded and re-encoded by images.inspect_image (see there); FormError if refused."""
+    # A video under an image's name: say what it really is.
     video = videos.inspect_video(data)
     if video is not None:  # "The file name says PNG, but it is a WEBM video."
         raise FormError(f"The file name says {kind_by_name.upper()}, but it is a {video[0].upper()} video.")
