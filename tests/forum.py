@@ -337,6 +337,45 @@ def full_image_urls_in(html):
     return urls
 
 
+# --- formatted posts (step 14 on) ----------------------------------------------
+#
+# From step 14 a post's body is escaped, then given exactly three kinds of markup
+# (formatting.py): <a class="quote-link" href="..."> for >>N, <span class="quote">
+# for a line that starts with ">", and <a href="..." rel="nofollow ugc noopener">
+# for a web address. The tests compare everything inside the body with that.
+
+QUOTE_LINK = "quote-link"
+WEB_LINK_REL = "nofollow ugc noopener"
+
+
+def post_body(html, post_id):
+    """The body of post ``post_id`` on a page (its element of class post-body), or None."""
+    post = page(html).find_by_id(f"post-{post_id}")
+    if post is None:
+        return None
+    return next((e for e in post.descendants() if "post-body" in e.get("class", "").split()), None)
+
+
+def markup(element):
+    """Every element inside ``element``, in order, as (tag, attributes, text)."""
+    return [(node.tag, node.attrs, node.text()) for node in element.descendants()]
+
+
+def quote_link(post_id, href):
+    """A >>N link, as markup() gives it."""
+    return ("a", {"class": QUOTE_LINK, "href": href}, f">>{post_id}")
+
+
+def web_link(url):
+    """A web address made a link, as markup() gives it."""
+    return ("a", {"href": url, "rel": WEB_LINK_REL}, url)
+
+
+def quote_line(text):
+    """A line that starts with ">", as markup() gives it."""
+    return ("span", {"class": "quote"}, text)
+
+
 def page(html):
     """Parse a page (a str, or a response of Flask's test client)."""
     if hasattr(html, "get_data"):

@@ -8,12 +8,14 @@ import pytest
 from forum import (
     create_thread,
     field_labels,
+    full_image_urls_in,
     image_urls_in,
     page,
     post_form,
     post_ids,
     reply,
     stored_files,
+    stored_uploads,
     thread_ids_on_board,
 )
 
@@ -41,7 +43,21 @@ REFUSED_UPLOADS = [
 
 
 def image_urls(client, thread_id):
+    """The addresses of the images a thread page shows (from step 13: their thumbnails)."""
     return image_urls_in(client.get(f"/threads/{thread_id}"))
+
+
+def full_image_urls(client, thread_id):
+    """The addresses of the full images a thread page shows (or links to, from step 13)."""
+    return full_image_urls_in(client.get(f"/threads/{thread_id}"))
+
+
+def request_limit_says(app):
+    """The start of what a 413 says about MAX_CONTENT_LENGTH, with the app's own limits
+    (5 and 4 MiB until step 12; step 13 makes room for videos: 17 MiB)."""
+    mib = 1024 * 1024
+    limit, image_limit = app.config["MAX_CONTENT_LENGTH"] // mib, app.config["MAX_IMAGE_SIZE"] // mib
+    return f"That request was larger than {limit} MiB in all (images can be up to {image_limit} MiB"
 
 
 def test_forms_have_a_labelled_image_field(client):
@@ -57,21 +73,39 @@ def test_forms_have_a_labelled_image_field(client):
 
 @pytest.mark.parametrize(("filename", "make", "content_type", "size"), VALID_IMAGES)
 def test_reply_with_image_is_shown_and_served(client, filename, make, content_type, size):
+    """The image is shown with its name as alt text and its size (these small images are
+    never enlarged, so from step 13 their thumbnails have the same size), and served with
+    its type and nosniff."""
     thread_id = create_thread(client)
     data = make()
     assert reply(client, thread_id, "Look!", image=(filename, data)).status_code == 303
-    [url] = image_urls(client, thread_id)
+    [url] = full_image_urls(client, thread_id)
     served = client.get(url)
     assert served.status_code == 200
     assert served.mimetype == content_type
     assert served.headers["X-Content-Type-Options"] == "nosniff"
-    assert served.data == data
-    [image] = [img for img in page(client.get(f"/threads/{thread_id}")).images() if img.get("src") == url]
+    [src] = image_urls(client, thread_id)
+    [image] = [img for img in page(client.get(f"/threads/{thread_id}")).images() if img.get("src") == src]
     assert image.get("alt") == filename
     assert (image.get("width"), image.get("height")) == (str(size[0]), str(size[1]))
 
 
+@pytest.mark.until("12")
+@pytest.mark.parametrize(("filename", "make", "content_type", "size"), VALID_IMAGES)
+def test_the_stored_image_is_the_uploaded_file_byte_for_byte(client, filename, make, content_type, size):
+    """Until step 12 an accepted image is stored as it came. Step 13 stores what Pillow
+    decoded and saved again instead (test_13_media: only the pixels are stored)."""
+    thread_id = create_thread(client)
+    data = make()
+    assert reply(client, thread_id, "Look!", image=(filename, data)).status_code == 303
+    [url] = full_image_urls(client, thread_id)
+    assert client.get(url).data == data
+
+
+@pytest.mark.until("12")
 def test_image_is_stored_under_a_generated_name_in_board_year_month(client, upload_folder):
+    """Until step 12: uploads/<board>/<year>/<month>/<random>.png. Step 13 names a file
+    after the SHA-256 of its content (test_13_media: files are stored under their sha256)."""
     thread_id = create_thread(client)
     reply(client, thread_id, image=("../../my holiday.png", imagefactory.png()))
     [stored] = stored_files(upload_folder)
@@ -85,8 +119,8 @@ def test_two_uploads_with_the_same_name_do_not_clash(client, upload_folder):
     thread_id = create_thread(client)
     reply(client, thread_id, image=("same.png", imagefactory.png(2, 2)))
     reply(client, thread_id, image=("same.png", imagefactory.png(3, 3)))
-    assert len(stored_files(upload_folder)) == 2
-    assert len(set(image_urls(client, thread_id))) == 2
+    assert len(stored_uploads(upload_folder)) == 2
+    assert len(set(full_image_urls(client, thread_id))) == 2
 
 
 def test_reply_with_only_an_image_is_accepted(client):
@@ -114,7 +148,7 @@ def test_no_file_chosen_is_just_a_text_reply(client, upload_folder):
 def test_new_thread_can_start_with_an_image(client, upload_folder):
     thread_id = create_thread(client, body="", image=("start.gif", imagefactory.gif()))
     assert len(image_urls(client, thread_id)) == 1
-    assert len(stored_files(upload_folder)) == 1
+    assert len(stored_uploads(upload_folder)) == 1
 
 
 @pytest.mark.parametrize(("filename", "content", "message"), REFUSED_UPLOADS)
@@ -153,8 +187,9 @@ def test_an_image_of_exactly_4_mib_is_accepted(client):
     thread_id = create_thread(client)
     big = imagefactory.png_of_size(4 * MIB)
     assert reply(client, thread_id, "big one", image=("big.png", big)).status_code == 303
-    [url] = image_urls(client, thread_id)
-    assert client.get(url).data == big
+    [url] = full_image_urls(client, thread_id)
+    served = client.get(url)
+    assert (served.status_code, served.mimetype) == (200, "image/png")
 
 
 @pytest.mark.parametrize(("size", "shown"), [(4 * MIB + 1, "4.1"), (4 * MIB + MIB // 2, "4.5")])
@@ -169,13 +204,14 @@ def test_an_image_over_4_mib_is_refused_with_the_form_again(client, upload_folde
     assert len(post_ids(client, thread_id)) == 1
 
 
-def test_a_request_over_5_mib_gets_a_friendly_413(client, upload_folder):
+def test_a_request_over_max_content_length_gets_a_friendly_413(app, client, upload_folder):
+    """5 MiB until step 12, 17 MiB from step 13 (room for a 16 MiB video)."""
     thread_id = create_thread(client)
-    huge = imagefactory.png_of_size(5 * MIB + 1)
+    huge = imagefactory.png_of_size(app.config["MAX_CONTENT_LENGTH"] + 1)
     response = reply(client, thread_id, "huge one", image=("huge.png", huge))
     assert response.status_code == 413
     html = response.get_data(as_text=True)
-    assert "That request was larger than 5 MiB in all (images can be up to 4 MiB)." in html
+    assert request_limit_says(app) in html
     assert "Nothing was posted." in html
     assert stored_files(upload_folder) == []
     assert len(post_ids(client, thread_id)) == 1
@@ -202,7 +238,7 @@ def test_size_limits_are_configurable(app, client, upload_folder):
     assert "at most 1 MiB" in response.get_data(as_text=True)
     response = reply(client, thread_id, image=("large.png", imagefactory.png_of_size(2 * MIB + 10)))
     assert response.status_code == 413
-    assert "larger than 2 MiB in all (images can be up to 1 MiB)" in response.get_data(as_text=True)
+    assert "larger than 2 MiB in all (images can be up to 1 MiB" in response.get_data(as_text=True)
     assert stored_files(upload_folder) == []
 
 
@@ -244,14 +280,15 @@ def test_a_reply_with_an_image_to_a_full_thread_stores_nothing(app, client, uplo
     app.config["REPLY_LIMIT"] = 1
     thread_id = create_thread(client)
     assert reply(client, thread_id, "the last one", image=("last.png", imagefactory.png())).status_code == 303
-    [last_image] = stored_files(upload_folder)
+    [last_image] = stored_uploads(upload_folder)
+    files = stored_files(upload_folder)
     before = post_ids(client, thread_id)
     fields = {"body": "one too many"}
     image = ("late.png", imagefactory.png(5, 5))
     response = post_form(client, "/boards/astronomy", f"/threads/{thread_id}/replies", fields, image)
     assert response.status_code == 403
     assert post_ids(client, thread_id) == before
-    assert stored_files(upload_folder) == [last_image]
+    assert stored_files(upload_folder) == files
 
 
 def test_uploads_are_cached_for_a_year_and_only_for_this_site(client):

@@ -44,11 +44,16 @@ def test_get_on_a_post_only_route_is_405(client):
     assert "POST" in allowed and "GET" not in allowed
 
 
-def test_oversized_request_shows_the_413_page(client, upload_folder):
+def test_oversized_request_shows_the_413_page(app, client, upload_folder):
+    """One byte over MAX_CONTENT_LENGTH (5 MiB until step 12, 17 MiB from step 13)."""
+    mib = 1024 * 1024
+    limit, image_limit = app.config["MAX_CONTENT_LENGTH"], app.config["MAX_IMAGE_SIZE"]
     thread_id = create_thread(client)
-    huge = imagefactory.png_of_size(5 * 1024 * 1024 + 1)
+    huge = imagefactory.png_of_size(limit + 1)
     response = reply(client, thread_id, "huge", image=("huge.png", huge))
-    assert_error_page(response, 413, "larger than 5 MiB in all (images can be up to 4 MiB)")
+    assert_error_page(
+        response, 413, f"larger than {limit // mib} MiB in all (images can be up to {image_limit // mib} MiB"
+    )
     assert stored_files(upload_folder) == []
 
 

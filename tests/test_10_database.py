@@ -25,6 +25,7 @@ from forum import (
     reply,
     serving,
     stored_files,
+    stored_uploads,
     thread_ids_on_board,
 )
 from targets import reload_app
@@ -119,7 +120,7 @@ def test_a_busy_database_answers_503_stores_nothing_and_works_again_afterwards(a
     # The lock is gone: the same post goes through.
     assert reply(client, thread_id, "Anyone there?", image=picture).status_code == 303
     assert len(post_ids(client, thread_id)) == len(posts_before) + 1
-    assert len(stored_files(upload_folder)) == 1
+    assert len(stored_uploads(upload_folder)) == 1
 
 
 def test_writers_in_parallel_on_one_database_store_every_reply_once(app):
