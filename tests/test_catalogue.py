@@ -1,4 +1,4 @@
-"""Bad input, proven: a catalogue of hostile or broken requests across steps 03-11.
+"""Bad input, proven: a catalogue of hostile or broken requests across steps 03-14.
 
 Every case goes through the same check (`run_case`):
 
@@ -21,23 +21,33 @@ from forum import (
     create_thread,
     create_user,
     csrf_token,
-    image_urls_in,
+    full_image_urls_in,
     log_in,
     login_redirect_next,
+    markup,
     page,
+    post_body,
     post_form,
     post_ids,
+    quote_line,
+    quote_link,
     reply,
     staff_client,
     stored_files,
     thread_ids_on_board,
     user_id,
+    web_link,
 )
 from markupsafe import escape
 
-FOUR_MIB = 4 * 1024 * 1024
-FIVE_MIB = 5 * 1024 * 1024
-STORED_NAME = re.compile(r"[0-9a-f]{32}\.(png|jpg|gif|webp)")
+MIB = 1024 * 1024
+FOUR_MIB = 4 * MIB
+# A random name (steps 06-12), or the SHA-256 of the content and a thumbnail beside it (13 on).
+STORED_NAME = re.compile(
+    r"[0-9a-f]{32}\.(png|jpg|gif|webp)|[0-9a-f]{64}\.(png|jpg|gif|webp|webm|mp4|thumb\.jpg)"
+)
+NOT_AN_IMAGE = "This file is not a complete PNG, JPEG, GIF or WebP image."
+NOT_A_VIDEO = "This file is not a complete WebM or MP4 video."
 
 
 @dataclass
@@ -143,6 +153,34 @@ def upload_of_total_size(total):
         return multipart(token, {"body": "sized"}, ("sized.png", imagefactory.png_of_size(total - overhead)))
 
     return build
+
+
+def request_at_the_limit(extra=0):
+    """A reply whose whole request body is the app's MAX_CONTENT_LENGTH + ``extra`` bytes
+    (5 MiB until step 12; 17 MiB from step 13, room for a 16 MiB video)."""
+
+    def send(client, thread_id):
+        total = client.application.config["MAX_CONTENT_LENGTH"] + extra
+        return raw_multipart(upload_of_total_size(total))(client, thread_id)
+
+    return send
+
+
+def says_the_request_limit(client, response, thread_id):
+    """The 413 names the app's own limits: the request's, and an image's."""
+    config = client.application.config
+    limit, image_limit = config["MAX_CONTENT_LENGTH"] // MIB, config["MAX_IMAGE_SIZE"] // MIB
+    text = response.get_data(as_text=True)
+    assert f"larger than {limit} MiB in all (images can be up to {image_limit} MiB" in text
+
+
+def formatted_reply(typed):
+    """A reply whose body is ``typed``, with {op} the id of the thread's opening post."""
+
+    def send(client, thread_id):
+        return reply(client, thread_id, typed.format(op=post_ids(client, thread_id)[0]))
+
+    return send
 
 
 def login(username, password=PASSWORD, user=None):
@@ -292,11 +330,42 @@ def alt_text_is(text):
     return check
 
 
-def image_served_safely(client, response, thread_id):
-    [url] = image_urls_in(client.get(f"/threads/{thread_id}"))
-    served = client.get(url)
-    assert served.mimetype == "image/png"
-    assert served.headers["X-Content-Type-Options"] == "nosniff"
+def served_safely_as(content_type, without=None):
+    """The full image is served as ``content_type`` with nosniff, and (from step 13,
+    which stores only the pixels) without the bytes ``without``."""
+
+    def check(client, response, thread_id):
+        [url] = full_image_urls_in(client.get(f"/threads/{thread_id}"))
+        served = client.get(url)
+        assert served.mimetype == content_type
+        assert served.headers["X-Content-Type-Options"] == "nosniff"
+        if without is not None:
+            assert without not in served.data
+
+    return check
+
+
+image_served_safely = served_safely_as("image/png")
+
+
+def videos_are_accepted(client, response, thread_id):
+    """The 400 came from the empty file, not from videos being refused: a real one goes through."""
+    assert reply(client, thread_id, image=("clip.mp4", imagefactory.mp4())).status_code == 303
+
+
+def renders_as(*expected):
+    """The new post's body holds exactly this markup (forum.quote_link, quote_line,
+    web_link; {op}: the opening post's id), and nothing else."""
+
+    def check(client, response, thread_id):
+        post_id = int(re.search(r"#post-(\d+)$", response.headers["Location"]).group(1))
+        op = post_ids(client, thread_id)[0]
+        html = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+        wanted = [(tag, {k: v.format(op=op) for k, v in attrs.items()}, text.format(op=op))
+                  for tag, attrs, text in expected]
+        assert markup(post_body(html, post_id)) == wanted
+
+    return check
 
 
 def short_alt_text(client, response, thread_id):
@@ -317,7 +386,7 @@ def search_finds_the_target(client, response, thread_id):
 def uploads_are_served(client, response, thread_id):
     """The 404 came from the escaping path, not from a missing upload route."""
     reply(client, thread_id, image=("ok.png", imagefactory.png()))
-    [url] = image_urls_in(client.get(f"/threads/{thread_id}"))
+    [url] = full_image_urls_in(client.get(f"/threads/{thread_id}"))
     assert client.get(url).status_code == 200
 
 
@@ -376,6 +445,8 @@ DROP_TABLE = "x'); DROP TABLE threads; --"
 OR_TRUE = "' OR 1=1 --"
 
 WRONG = "Wrong username or password."
+
+QUOTE_OP = quote_link("{op}", "#post-{op}")  # >>{op}, the thread's opening post
 
 CASES = {
     "03": [
@@ -486,10 +557,10 @@ CASES = {
         Case("image one byte over 4 MiB",
              new_reply(image=("big.png", imagefactory.png_of_size(FOUR_MIB + 1))), 400,
              says="Images can be at most 4 MiB; this one is 4.1 MiB."),
-        Case("request of exactly 5 MiB, its image over 4 MiB", raw_multipart(upload_of_total_size(FIVE_MIB)),
-             400, says="at most 4 MiB"),
-        Case("request one byte over 5 MiB", raw_multipart(upload_of_total_size(FIVE_MIB + 1)), 413,
-             says="larger than 5 MiB in all (images can be up to 4 MiB)"),
+        Case("request of exactly MAX_CONTENT_LENGTH, its image over 4 MiB", request_at_the_limit(), 400,
+             says="at most 4 MiB"),
+        Case("request one byte over MAX_CONTENT_LENGTH", request_at_the_limit(1), 413,
+             then=says_the_request_limit),
         Case("text field of 100 KiB",
              raw_multipart(lambda token: multipart(token, {"body": "x" * 100 * 1024})), 413,
              says="a text field longer than this site accepts"),
@@ -510,8 +581,8 @@ CASES = {
         Case("POST to a GET-only route gets the error page", post("/boards/astronomy"), 405,
              says="Back to all boards"),
         Case("unknown board gets the error page", get("/boards/nope"), 404, says="Back to all boards"),
-        Case("oversized request gets the error page",
-             raw_multipart(upload_of_total_size(FIVE_MIB + 1)), 413, says="Back to all boards"),
+        Case("oversized request gets the error page", request_at_the_limit(1), 413,
+             says="Back to all boards"),
     ],
     "08": [
         Case("non-integer thread id in the API", get("/api/threads/abc/posts"), 404, then=json_error(404)),
@@ -565,6 +636,49 @@ CASES = {
              then=anonymous),
         Case("forged session: an id nobody has", forged_session(999), 200, says="Staff login",
              then=anonymous),
+    ],
+    "13": [
+        Case("pixel bomb PNG (60000 x 60000 in 88 bytes)",
+             new_reply(image=("bomb.png", imagefactory.png_bomb())), 400, says="60000"),
+        Case("pixel bomb GIF (a 60000 x 60000 screen)",
+             new_reply(image=("bomb.gif", imagefactory.gif_bomb())), 400, says="60000"),
+        Case("PNG whose pixel data stops halfway",
+             new_reply(image=("half.png", imagefactory.png_partly_decodable())), 400, says=NOT_AN_IMAGE),
+        Case("PNG whose pixel data is not zlib",
+             new_reply(image=("bad.png", imagefactory.png_with_corrupt_pixels())), 400, says=NOT_AN_IMAGE),
+        Case("JPEG with 60 KB of EXIF", new_reply(image=("exif.jpg", imagefactory.jpeg_with_huge_exif())),
+             303, stores=True, then=served_safely_as("image/jpeg", without=b"HUGE-EXIF-")),
+        Case("GIF with an HTML page appended (polyglot)",
+             new_reply(image=("poly.gif", imagefactory.gif_html_polyglot())), 303, stores=True,
+             then=served_safely_as("image/gif", without=b"<html>")),
+        Case("video with a wrong signature (AVI named .webm)",
+             new_reply(image=("v.webm", imagefactory.video_with_wrong_signature())), 400, says=NOT_A_VIDEO),
+        Case("Matroska named .webm", new_reply(image=("v.webm", imagefactory.webm(doctype=b"matroska"))), 400,
+             says=NOT_A_VIDEO),
+        Case("MP4 with a QuickTime brand", new_reply(image=("v.mp4", imagefactory.mp4(brand=b"qt  "))), 400,
+             says=NOT_A_VIDEO),
+        Case("MP4 whose last box runs past the end", new_reply(image=("v.mp4", imagefactory.mp4_truncated())),
+             400, says=NOT_A_VIDEO),
+        Case("0-byte video", new_reply(image=("v.mp4", b"")), 400, says="The file is empty",
+             then=videos_are_accepted),
+    ],
+    # Each body quotes the opening post ({op}) too: the link proves the formatting ran,
+    # and the rest of the body must add nothing more.
+    "14": [
+        Case(">> then a script", formatted_reply("as >>{op} said\n>><script>alert(1)</script>"), 303,
+             stores=True, then=renders_as(QUOTE_OP, quote_line(">><script>alert(1)</script>"))),
+        Case(">>N then an attribute", formatted_reply('see >>{op}" onmouseover="alert(1)'), 303, stores=True,
+             then=renders_as(QUOTE_OP)),
+        Case("javascript: URL", formatted_reply("as >>{op} said javascript:alert(1)"), 303, stores=True,
+             then=renders_as(QUOTE_OP)),
+        Case("URL with & and trailing punctuation", formatted_reply("as >>{op} said: https://example.com/?a=1&b=2)."),
+             303, stores=True, then=renders_as(QUOTE_OP, web_link("https://example.com/?a=1&b=2"))),
+        Case("nested quotes", formatted_reply("as >>{op} said\n>> > nested\n> > > deeper"), 303, stores=True,
+             then=renders_as(QUOTE_OP, quote_line(">> > nested"), quote_line("> > > deeper"))),
+        Case(">> of a post that does not exist", formatted_reply("as >>{op} said, not >>999999"), 303,
+             stores=True, then=renders_as(QUOTE_OP)),
+        Case("2,480 >> in a row", formatted_reply("as >>{op} said " + ">>" * 2480), 303, stores=True,
+             then=renders_as(QUOTE_OP)),
     ],
 }
 
@@ -648,6 +762,18 @@ def test_board_page_input(case, client, upload_folder):
 @pytest.mark.since("11")
 @cases("11")
 def test_moderation_input(case, client, upload_folder):
+    run_case(case, client, upload_folder)
+
+
+@pytest.mark.since("13")
+@cases("13")
+def test_media_input(case, client, upload_folder):
+    run_case(case, client, upload_folder)
+
+
+@pytest.mark.since("14")
+@cases("14")
+def test_formatting_input(case, client, upload_folder):
     run_case(case, client, upload_folder)
 
 
