@@ -13,7 +13,12 @@ For every step folder (and final/ once it exists) this script:
    the browser in through the login form before a staff page;
 5. for live updates (step 12 on): photographs one open thread page twice,
    without reloading it: before a reply is posted through the app (by another
-   visitor), and once that reply has reached the page over its WebSocket.
+   visitor), and once that reply has reached the page over its WebSocket;
+6. for media (step 13 on): posts a thread with a camera-like photo (a JPEG
+   drawn with Pillow, with EXIF) and a short WebM video (its frames drawn with
+   Pillow and put in a WebM container by webm_video); for formatting (step 14
+   on): a thread whose replies quote each other with >>N, with the ids the
+   app gave the posts.
 
 The pictures are reproducible: the apps' clock is frozen (the first post is
 made on 2025-03-14 at 19:30 UTC, each later one a minute after the one
@@ -29,6 +34,7 @@ Needs Debian's Chromium at /usr/bin/chromium (`apt-get install chromium`).
 
 import datetime as _datetime
 import importlib
+import io
 import itertools
 import re
 import struct
@@ -92,6 +98,11 @@ class Page(NamedTuple):
 
 
 STAFF, WHOLE_PAGE = True, True
+VISITOR = False
+# Steps 13 and 14: a thread with a photo and a video (MEDIA_DEMO), and one whose
+# replies quote each other (QUOTE_DEMO), each photographed whole.
+STEP_PAGES["13"] = [("/threads/{media_thread}", OK, VISITOR, WHOLE_PAGE)]
+STEP_PAGES["14"] = [("/threads/{quote_thread}", OK, VISITOR, WHOLE_PAGE)]
 # More pictures of a step, saved as docs/img/steps/<step>-<name>.png.
 STEP_EXTRA_PAGES = {
     "11": {
@@ -122,6 +133,12 @@ PRETTY_JSON = """() => {
   pre.style.cssText = "margin: 16px; font-size: 15px; white-space: pre-wrap;";
   document.querySelector(".json-formatter-container")?.remove();
 }"""
+
+# A video player shows a spinner until its first frame is there (step 13 on).
+VIDEOS_READY = (
+    "() => [...document.querySelectorAll('video')]"
+    ".every(video => video.readyState >= 2 && video.networkState !== video.NETWORK_LOADING)"
+)
 
 # The demo conversation: (board, title, body, replies). A reply is its text, or
 # (text, True) to attach the demo picture (only from step 06 on).
@@ -160,6 +177,38 @@ DEMO = [
 # Step 10 shows the second page of a board, so that board needs more than the
 # 50 threads of one page: (board, how many more threads to start there).
 MORE_THREADS = {"10": ("python", 50)}
+
+# Step 13 on: a thread whose replies carry a photo and a video. A reply is
+# (text, the file's name, the function that makes its bytes).
+MEDIA_FROM = 13
+MEDIA_DEMO = (
+    "astronomy",
+    "Full Moon tonight: photos and clips",
+    "Post what your camera caught. Phone photos welcome, tripods optional.",
+    [
+        ("Through the 8-inch, phone held to the eyepiece. Look at those craters.", "moon.jpg", "demo_photo"),
+        ("A four-second timelapse of it climbing over the roofs.", "moonrise.webm", "demo_video"),
+    ],
+)
+# Step 14 on: a thread whose replies answer each other. {op} is the opening
+# post's id, {r1}, {r2}, ... the replies' ids as the app gives them, and
+# {other} the opening post of the first DEMO thread (another thread).
+QUOTES_FROM = 14
+QUOTE_DEMO = (
+    "astronomy",
+    "Which eyepiece for Jupiter?",
+    "My 6-inch Dobsonian came with a 25 mm eyepiece. What should I buy first to see "
+    "Jupiter's cloud belts?",
+    [
+        ">>{op}\nA 10 mm Plössl: 120× on that telescope. The belts and the Great Red Spot "
+        "show well on a steady night.",
+        ">>{op}\n> What should I buy first\nA 2× Barlow lens. It doubles every eyepiece you "
+        "own: one purchase, two new magnifications.",
+        ">>{r1} >>{r2}\nBoth work. I did what >>{r1} says and never regretted it. Where the "
+        "moons are tonight: https://en.wikipedia.org/wiki/Moons_of_Jupiter",
+        "Same telescope as in >>{other}, by the way: a very good first choice.",
+    ],
+)
 
 
 def main(wanted):
@@ -254,6 +303,7 @@ def photograph(page, target, shots, live_pair=None):
                 answer = page.goto(base_url + url)
                 if "json" in answer.headers.get("content-type", ""):
                     page.evaluate(PRETTY_JSON)
+                show_videos(page)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(path), full_page=chosen.whole_page, animations="disabled")
                 size = path.stat().st_size // 1024
@@ -347,6 +397,22 @@ def photograph_live_pair(page, target, base_url, client, ids, live_pair):
         print(f"{target.name}: {url} -> {path.relative_to(ROOT)} ({size} KB)")
 
 
+def show_videos(page):
+    """Let each video player of the page (step 13 on) show its first frame.
+
+    Chromium decodes a video's first frame only once the player has been in
+    view: scroll to each one, wait until its frame is there and its spinner
+    gone, then back to the top for the screenshot."""
+    videos = page.locator("video")
+    if not videos.count():
+        return
+    for index in range(videos.count()):
+        videos.nth(index).scroll_into_view_if_needed()
+    page.wait_for_function(VIDEOS_READY, timeout=10_000)
+    page.wait_for_timeout(3000)  # the frame painted, the spinner faded out
+    page.evaluate("() => window.scrollTo(0, 0)")
+
+
 def first_working_page(clients, candidates, ids):
     """The first candidate that the app answers with the expected status: (its
     address, the candidate), or None. ``clients``: a test client for visitors
@@ -397,7 +463,51 @@ def add_demo_content(app, target):
     for number in range(1, count + 1):
         fields = {"title": f"Question number {number}", "body": "Short question, short answer?"}
         post_form(client, f"/boards/{board}", f"/boards/{board}/threads", fields)
+    if not target.is_final and target.number >= MEDIA_FROM:
+        ids["media_thread"] = add_media_demo(client, target)
+    if not target.is_final and target.number >= QUOTES_FROM:
+        ids["quote_thread"] = add_quote_demo(client, target, ids)
     return ids
+
+
+def start_thread(client, target, board, title, body):
+    """Start a thread through the board's form; return its id."""
+    answer = post_form(client, f"/boards/{board}", f"/boards/{board}/threads", {"title": title, "body": body})
+    assert answer.status_code == 303, f"{target.name}: a new thread got HTTP {answer.status_code}"
+    return int(re.search(r"/threads/(\d+)", answer.headers["Location"])[1])
+
+
+def post_reply(client, target, thread_id, text, upload=None):
+    """Reply through the thread's form; return the new post's id."""
+    url = f"/threads/{thread_id}"
+    answer = post_form(client, url, f"{url}/replies", {"body": text}, upload)
+    assert answer.status_code == 303, f"{target.name}: a reply got HTTP {answer.status_code}"
+    return int(re.search(r"#post-(\d+)", answer.headers["Location"])[1])
+
+
+def first_post_id(client, thread_id):
+    """The id of a thread's opening post, read from its page (id="post-N")."""
+    return int(re.search(r'id="post-(\d+)"', client.get(f"/threads/{thread_id}").get_data(as_text=True))[1])
+
+
+def add_media_demo(client, target):
+    """Post MEDIA_DEMO: a thread, then its replies with their files. Returns its id."""
+    board, title, body, replies = MEDIA_DEMO
+    thread_id = start_thread(client, target, board, title, body)
+    for text, filename, make in replies:
+        post_reply(client, target, thread_id, text, (filename, globals()[make]()))
+    return thread_id
+
+
+def add_quote_demo(client, target, ids):
+    """Post QUOTE_DEMO, each reply's {names} filled with the ids the app gave the
+    posts before it. Returns the thread's id."""
+    board, title, body, replies = QUOTE_DEMO
+    thread_id = start_thread(client, target, board, title, body)
+    known = {"op": first_post_id(client, thread_id), "other": first_post_id(client, ids["thread"])}
+    for number, text in enumerate(replies, 1):
+        known[f"r{number}"] = post_reply(client, target, thread_id, text.format(**known))
+    return thread_id
 
 
 # The staff of the demo (steps 11 on): an admin, made the way a site's owner makes
@@ -562,6 +672,86 @@ def demo_png(width=240, height=160):
         + chunk(b"IDAT", zlib.compress(bytes(rows), 9))
         + chunk(b"IEND", b"")
     )
+
+
+def demo_photo(width=1600, height=1067):
+    """A camera-like JPEG (Pillow): the full Moon over a night sky, with the EXIF
+    block a phone writes (make, model, date, GPS position), which step 13 strips."""
+    from PIL import Image, ImageDraw, ImageFilter
+
+    sky = Image.linear_gradient("L").resize((width, height)).point(lambda v: 10 + v // 6)
+    photo = Image.merge("RGB", (sky.point(lambda v: v // 2), sky.point(lambda v: v * 2 // 3), sky))
+    draw = ImageDraw.Draw(photo)
+    for star in range(140):  # the same stars every time: no random numbers
+        x, y = (star * 7919) % width, (star * 104729) % (height * 2 // 3)
+        draw.point((x, y), fill=(235, 235, 255))
+    cx, cy, r = width * 3 // 5, height * 2 // 5, height // 4
+    draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(228, 226, 214))
+    craters = [(-0.35, -0.30, 0.22), (0.20, -0.40, 0.15), (0.30, 0.10, 0.28), (-0.25, 0.30, 0.18),
+               (0.05, 0.55, 0.10), (-0.55, 0.05, 0.12)]  # fmt: skip
+    for dx, dy, size in craters:
+        x, y, s = cx + dx * r, cy + dy * r, size * r
+        draw.ellipse((x - s, y - s, x + s, y + s), fill=(196, 194, 184))
+    draw.rectangle((0, height * 5 // 6, width, height), fill=(8, 10, 16))  # the roofs
+    photo = photo.filter(ImageFilter.GaussianBlur(2))
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0x0132] = "Phonemaker", "Phone 15", "2025:03:14 21:04:09"
+    gps = exif.get_ifd(0x8825)
+    gps.update({1: "N", 2: (52.0, 22.0, 12.6), 3: "E", 4: (4.0, 53.0, 42.1)})  # a street in Amsterdam
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", quality=92, exif=exif)
+    return buffer.getvalue()
+
+
+def demo_video(width=480, height=270, frames=8, frame_ms=500):
+    """A short WebM video: the Moon rising over roofs, frames drawn with Pillow.
+
+    A lossy WebP is one VP8 key frame, and VP8 is a codec WebM carries, so each
+    frame is saved as a WebP and its VP8 data put into a minimal WebM container:
+    the EBML header (DocType "webm"), then a Segment with its Info, one video
+    Track, and one Cluster of SimpleBlocks. Chromium plays it."""
+    from PIL import Image, ImageDraw
+
+    def element(ident, payload):  # an EBML element: id, size (8 bytes), content
+        return ident + b"\x01" + len(payload).to_bytes(7, "big") + payload
+
+    def number(ident, value, length=4):
+        return element(ident, value.to_bytes(length, "big"))
+
+    blocks = b""
+    for frame in range(frames):
+        picture = Image.new("RGB", (width, height), (14, 22, 52))
+        draw = ImageDraw.Draw(picture)
+        y = height - 100 - frame * 16
+        draw.ellipse((width // 2 - 34, y - 34, width // 2 + 34, y + 34), fill=(236, 226, 190))
+        draw.rectangle((0, height - 50, width, height), fill=(6, 8, 14))
+        webp = io.BytesIO()
+        picture.save(webp, "WEBP", quality=80)
+        data = webp.getvalue()
+        assert data[12:16] == b"VP8 ", "Pillow wrote a WebP without a plain VP8 frame"
+        vp8 = data[20 : 20 + struct.unpack("<I", data[16:20])[0]]
+        # SimpleBlock: track 1, its time in ms from the cluster's, "key frame".
+        blocks += element(b"\xa3", b"\x81" + struct.pack(">h", frame * frame_ms) + b"\x80" + vp8)
+    header = element(
+        b"\x1a\x45\xdf\xa3",
+        number(b"\x42\x86", 1) + number(b"\x42\xf7", 1) + number(b"\x42\xf2", 4) + number(b"\x42\xf3", 8)
+        + element(b"\x42\x82", b"webm") + number(b"\x42\x87", 2) + number(b"\x42\x85", 2),
+    )  # fmt: skip
+    info = element(
+        b"\x15\x49\xa9\x66",
+        number(b"\x2a\xd7\xb1", 1_000_000)  # times in milliseconds
+        + element(b"\x44\x89", struct.pack(">d", frames * frame_ms))  # the duration
+        + element(b"\x4d\x80", b"Chat Site screenshots") + element(b"\x57\x41", b"Chat Site screenshots"),
+    )
+    video = element(b"\xe0", number(b"\xb0", width) + number(b"\xba", height))
+    track = element(  # number 1, a video (type 1), VP8
+        b"\xae",
+        number(b"\xd7", 1) + number(b"\x73\xc5", 1) + number(b"\x83", 1, 1)
+        + element(b"\x86", b"V_VP8") + video,
+    )  # fmt: skip
+    cluster = element(b"\x1f\x43\xb6\x75", number(b"\xe7", 0) + blocks)  # starts at time 0
+    segment = info + element(b"\x16\x54\xae\x6b", track) + cluster
+    return header + element(b"\x18\x53\x80\x67", segment)
 
 
 class QuietHandler(WSGIRequestHandler):

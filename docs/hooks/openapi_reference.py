@@ -121,6 +121,8 @@ class Reference:
         if "anyOf" in schema or "oneOf" in schema:
             return " or ".join(self.type_of(option) for option in schema.get("anyOf", schema.get("oneOf")))
         kind = schema.get("type", "any")
+        if isinstance(kind, list):  # OpenAPI 3.1 allows several: ["integer", "null"]
+            kind = " or ".join(kind)
         if kind == "array":
             return f"array of {self.type_of(schema.get('items', {}))}"
         words = [kind]
