@@ -165,15 +165,18 @@ def thread_json(thread):
 
 
 def post_json(post):
-    """A post, with its image (or null)."""
+    """A post, with its image or video (or null)."""
     image = post["image"]
     if image is not None:
         image = {
-            "url": url_for("uploads.uploaded_file", filename=image["path"], _external=True),
+            "url": upload_url(image["path"]),
+            # null for a video, and for an image stored before the site made thumbnails
+            "thumbnail_url": upload_url(image["thumbnail_path"]) if image["thumbnail_path"] else None,
             "content_type": image["content_type"],
             "size": image["size"],
-            "width": image["width"],
+            "width": image["width"],  # null for a video
             "height": image["height"],
+            "sha256": image["sha256"],  # null for a file stored before the site kept it
             "original_name": image["original_name"],
         }
     return {
@@ -183,6 +186,11 @@ def post_json(post):
         "created_at": iso_time(post["created_at"]),
         "image": image,
     }
+
+
+def upload_url(path):
+    """The full address of an uploaded file."""
+    return url_for("uploads.uploaded_file", filename=path, _external=True)
 
 
 def post_with_html(post):

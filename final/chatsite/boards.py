@@ -120,6 +120,7 @@ def form_limits():
         "max_title": MAX_TITLE_LENGTH,
         "max_body": MAX_BODY_LENGTH,
         "max_upload_mib": uploads.max_upload_mib(),
+        "max_video_mib": uploads.max_video_mib(),
     }
 
 
@@ -149,8 +150,8 @@ def create_thread(slug):
     upload = uploads.check_upload(request.files.get("image"))
     check_title(title)
     check_body(body, required=False)
-    # The image file is written first; if storing the thread then fails, it goes again.
-    with uploads.saved_image(board["slug"], upload) as image:
+    # The file is written first; if storing the thread then fails, it goes again.
+    with uploads.saved_image(upload) as image:
         thread = get_store().add_thread(board["slug"], title, body, image)
     uploads.keep_board_within_budget(board["slug"])
     # 303 See Other: "the post worked, now GET this page". Reloading the thread
@@ -208,7 +209,7 @@ def create_reply(thread_id):
     body = clean_text(request.form.get("body", ""))
     upload = uploads.check_upload(request.files.get("image"))
     check_body(body, required=upload is None)  # a reply needs text, an image, or both
-    with uploads.saved_image(thread["board"], upload) as image:
+    with uploads.saved_image(upload) as image:
         # The store checks the limit again, inside its transaction: two replies
         # racing for the last place cannot both get it.
         post = get_store().add_reply(thread["id"], body, image, **limits)

@@ -60,10 +60,25 @@ def defaults(instance_path):
         # The largest image we accept, in bytes: check_upload() counts the file's own
         # bytes, and shows the form again with a message if it is over.
         "MAX_IMAGE_SIZE": 4 * 1024 * 1024,
-        # The largest request, everything in it together: room for a 4 MiB image plus
-        # the text fields and each part's headers (a 4 MiB limit here would refuse an
-        # image of exactly 4 MiB). Anything bigger is refused with 413 before it is read.
-        "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+        # The largest WebM or MP4 video, in bytes (videos are not transcoded: what
+        # is sent is what is served).
+        "MAX_VIDEO_SIZE": 16 * 1024 * 1024,
+        # The largest request, everything in it together: room for a 16 MiB video plus
+        # the text fields and each part's headers (a 16 MiB limit here would refuse a
+        # video of exactly 16 MiB). Anything bigger is refused with 413 before it is read.
+        "MAX_CONTENT_LENGTH": 17 * 1024 * 1024,
+        # Decompression bombs: a small file can claim a huge image, which would take
+        # gigabytes of memory to decode. Images are refused, from their header and
+        # before any decoding, over this many pixels (width x height: 40 megapixels,
+        # ~160 MB decoded) or this many pixels on either side...
+        "MAX_IMAGE_PIXELS": 40_000_000,
+        "MAX_IMAGE_SIDE": 10_000,
+        # ...and animated GIFs and WebPs over this many pixels in all their frames
+        # together (width x height x frames).
+        "MAX_ANIMATION_PIXELS": 200_000_000,
+        # The longest side of an image's thumbnail (the pages show thumbnails, and
+        # link to the full image), in pixels. Small images are never enlarged.
+        "THUMBNAIL_SIZE": 250,
         # Text fields (not files) are held in memory. 64 KiB is plenty for a
         # 5000-character message (UTF-8 uses at most 4 bytes a character).
         "MAX_FORM_MEMORY_SIZE": 64 * 1024,

@@ -83,9 +83,10 @@ def too_large_explanation():
     config = current_app.config
     if isinstance(request.environ.get("chatsite.body_error"), RequestEntityTooLarge):
         limit, image_limit = uploads.mib(config["MAX_CONTENT_LENGTH"]), uploads.mib(config["MAX_IMAGE_SIZE"])
+        video_limit = uploads.mib(config["MAX_VIDEO_SIZE"])
         return (
-            f"That request was larger than {limit} MiB in all (images can be up to {image_limit} MiB). "
-            "Nothing was posted."
+            f"That request was larger than {limit} MiB in all (images can be up to {image_limit} MiB, "
+            f"videos up to {video_limit} MiB). Nothing was posted."
         )
     # MAX_FORM_MEMORY_SIZE (one text field too long) or MAX_FORM_PARTS (too many parts).
     return "That form had a text field longer than this site accepts, or too many parts. Nothing was posted."

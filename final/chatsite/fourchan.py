@@ -9,7 +9,7 @@ addresses with the same shapes, field names and types:
     /<board>/catalog.json           every thread's opening post and last replies
     /<board>/thread/<no>.json       one thread, all its posts
     /<board>/archive.json           the numbers of the closed threads
-    /<board>/<tim><ext>             an image; /<board>/<tim>s.jpg its "thumbnail"
+    /<board>/<tim><ext>             an image or video; /<board>/<tim>s.jpg its thumbnail
 
 Numbers (see docs: "Use existing 4chan tools"). On 4chan a thread's number is
 its opening post's number. Here threads and posts have ids of their own, and a
@@ -58,8 +58,9 @@ bp = Blueprint("fourchan", __name__, cli_group=None)
 # A title-only thread's number is above every post id: TITLE_ONLY + its thread id.
 MAX_ID = 2**31 - 1
 TITLE_ONLY = 2**31
-# Thumbnails fit in a square of this many pixels, as on 4chan: the opening post's
-# are larger than the replies'.
+# Images stored before the site made thumbnails (migration 0006) are their own
+# thumbnail, shown at most this many pixels on a side, as on 4chan: the opening
+# post's larger than the replies'. The others have a real one (THUMBNAIL_SIZE).
 OPENING_POST_THUMBNAIL = 250
 REPLY_THUMBNAIL = 125
 # How many of each thread's newest replies the catalog shows (4chan shows 5).
@@ -155,9 +156,9 @@ def boards():
             "ws_board": 1,  # every board here is "work safe"
             "per_page": THREADS_PER_PAGE,
             "pages": pages,
-            "max_filesize": config["MAX_CONTENT_LENGTH"],
-            # No WebM videos here: 0 says none can be posted.
-            "max_webm_filesize": 0,
+            "max_filesize": config["MAX_IMAGE_SIZE"],
+            "max_webm_filesize": config["MAX_VIDEO_SIZE"],
+            # Videos are checked by size only: 0, no limit on how long they play.
             "max_webm_duration": 0,
             "max_comment_chars": MAX_BODY_LENGTH,
             "bump_limit": config["BUMP_LIMIT"],
@@ -247,9 +248,10 @@ def archive(board):
 
 @bp.get("/<board>/<fourchan_file:name>")
 def image_file(board, name):
-    """An image: /<board>/<tim><ext>. And its thumbnail, /<board>/<tim>s.jpg, which
-    for now is the image itself, in its own type (the site makes no thumbnails yet;
-    tn_w and tn_h give the size to show it at)."""
+    """An image or video: /<board>/<tim><ext>. And an image's thumbnail,
+    /<board>/<tim>s.jpg: the JPEG the site made (or, for an image stored before
+    it made thumbnails, the image itself, in its own type; tn_w and tn_h give
+    the size to show it at). A video has no thumbnail: 404."""
     found = re.fullmatch(r"([0-9]+)(s?)(\.[A-Za-z0-9]+)", name)
     tim, thumbnail, extension = found.groups()
     post_id = parse_number(tim)
@@ -257,7 +259,9 @@ def image_file(board, name):
     if image is None or image[0] != board:
         abort(404)
     path = image[1]["path"]
-    if extension != (".jpg" if thumbnail else PurePosixPath(path).suffix):
+    if thumbnail:
+        path = image[1]["thumbnail_path"] or (path if image[1]["width"] is not None else None)
+    if path is None or extension != (".jpg" if thumbnail else PurePosixPath(path).suffix):
         abort(404)
     return uploads.uploaded_file(path)
 
@@ -349,8 +353,7 @@ def post_json(post, resto, thumbnail_box):
         fields["ext"] = PurePosixPath(image["path"]).suffix
         fields["filename"] = str(escape(name.stem if name.suffix else name.name))
         fields["fsize"] = image["size"]
-        fields["w"], fields["h"] = image["width"], image["height"]
-        fields["tn_w"], fields["tn_h"] = thumbnail_size(image["width"], image["height"], thumbnail_box)
+        fields.update(dimensions(image, thumbnail_box))
         if image["md5"]:  # None for images stored before migration 0003
             fields["md5"] = image["md5"]
     return fields
@@ -371,6 +374,18 @@ def comment_html(body):
     """A post's text as HTML: escaped as the pages escape it (Jinja uses the same
     markupsafe.escape), with each line break a <br>, as on 4chan."""
     return str(escape(body)).replace("\n", "<br>")
+
+
+def dimensions(image, thumbnail_box):
+    """w, h, tn_w and tn_h of a post's file. 4chan's API has them for every file,
+    "any integer": a video (no size known, no thumbnail) gets 0 for each."""
+    if image["width"] is None:
+        return {"w": 0, "h": 0, "tn_w": 0, "tn_h": 0}
+    if image["thumbnail_path"]:
+        tn_w, tn_h = image["thumbnail_width"], image["thumbnail_height"]
+    else:  # stored before migration 0006: shown scaled down
+        tn_w, tn_h = thumbnail_size(image["width"], image["height"], thumbnail_box)
+    return {"w": image["width"], "h": image["height"], "tn_w": tn_w, "tn_h": tn_h}
 
 
 def thumbnail_size(width, height, box):

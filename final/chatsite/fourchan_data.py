@@ -18,8 +18,8 @@ from sqlalchemy.orm import selectinload
 
 from chatsite.db import db, write_transaction
 from chatsite.images import md5_base64
-from chatsite.models import IMAGE_FIELDS, Image, Post, Thread
-from chatsite.store import post_dict, thread_dict
+from chatsite.models import Image, Post, Thread
+from chatsite.store import image_dict, post_dict, thread_dict
 
 
 def has_opening_post(thread):
@@ -130,7 +130,7 @@ def image_of_post(post_id):
     if row is None:
         return None
     board, image = row
-    return board, {field: getattr(image, field) for field in IMAGE_FIELDS}
+    return board, image_dict(image)
 
 
 def fill_missing_md5(upload_folder, batch_size=100):

@@ -1,36 +1,282 @@
-"""Check uploaded images by looking at their bytes.
+"""Check uploaded images by decoding them with Pillow, then store only what we decoded.
 
 An upload is judged by its *content*, never by its file name or the
 Content-Type the browser sent: the uploader chooses both, so both can lie.
-"cat.png" sent as image/png may really be HTML or SVG with a <script> in it.
-So inspect_image walks the structure of the file itself (headers only, no
-decoding) and only accepts a complete PNG, JPEG, GIF or WebP with a real size.
-Every read is bounds-checked: bad input gives None, never an exception.
+Reading a file's header is not enough either: a header can promise
+60,000 x 60,000 pixels (3.6 billion, ~10 GB of memory once decoded: a
+"decompression bomb") in a few hundred bytes, and a file whose header is
+perfect can be cut short or garbage after it. So process_image:
+
+1. reads the size from the header only, and refuses an image over
+   MAX_IMAGE_PIXELS or MAX_IMAGE_SIDE (or an animation over
+   MAX_ANIMATION_PIXELS, all its frames together) before decoding anything;
+2. opens it with Image.open(..., formats=[...]): only our four decoders,
+   never any other of Pillow's (each one is code an attacker could aim at);
+   Pillow's own DecompressionBombWarning is turned into an error, a second
+   line behind our cap;
+3. decodes every pixel of every frame: a file that does not fully decode is
+   refused (never a 500);
+4. re-encodes it: what is stored is only the pixels we decoded, with the
+   photo's orientation applied. No EXIF (GPS position, camera serial,
+   date), no comments or text chunks, nothing appended after the image (an
+   HTML page glued to a GIF, a "polyglot", is simply not copied);
+5. makes its thumbnail, a JPEG at most THUMBNAIL_SIZE pixels on a side.
+
+Any refusal is an ImageRefused, whose message is shown to the person.
 """
 
 import base64
 import hashlib
 import os
 import struct
+import warnings
+from dataclasses import dataclass
+from io import BytesIO
+
+from PIL import (
+    GifImagePlugin,
+    Image,
+    ImageOps,
+    ImageSequence,
+    JpegImagePlugin,
+    PngImagePlugin,
+    WebPImagePlugin,
+)
 
 IMAGE_TYPES = {
-    "png": {"content_type": "image/png", "extensions": (".png",)},
-    "jpeg": {"content_type": "image/jpeg", "extensions": (".jpg", ".jpeg")},
-    "gif": {"content_type": "image/gif", "extensions": (".gif",)},
-    "webp": {"content_type": "image/webp", "extensions": (".webp",)},
+    "png": {"content_type": "image/png", "extensions": (".png",), "format": "PNG"},
+    "jpeg": {"content_type": "image/jpeg", "extensions": (".jpg", ".jpeg"), "format": "JPEG"},
+    "gif": {"content_type": "image/gif", "extensions": (".gif",), "format": "GIF"},
+    "webp": {"content_type": "image/webp", "extensions": (".webp",), "format": "WEBP"},
+}
+# The only decoders Pillow may use on an upload.
+PILLOW_FORMATS = [info["format"] for info in IMAGE_TYPES.values()]
+
+# Pillow's reader of each kind: header_of uses it to read the size without
+# decoding (Image.open does the same, then checks the size against Pillow's
+# own limit, which would refuse a bomb before we could say how big it is).
+HEADER_READERS = {
+    "png": PngImagePlugin.PngImageFile,
+    "jpeg": JpegImagePlugin.JpegImageFile,
+    "gif": GifImagePlugin.GifImageFile,
+    "webp": WebPImagePlugin.WebPImageFile,
 }
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# What a broken file raises somewhere inside Pillow. Any of them is the same
+# answer for the person: this is not a complete image.
+DECODING_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error)
+
+NOT_AN_IMAGE = "This file is not a complete PNG, JPEG, GIF or WebP image."
+
+# How the stored files are encoded. JPEG and WebP lose a little at each
+# encoding; 90 keeps photos sharp. Thumbnails are small: 85 is plenty.
+QUALITY = 90
+THUMBNAIL_QUALITY = 85
 
 
-def inspect_image(data: bytes) -> tuple[str, int, int] | None:
-    """Return (kind, width, height) if `data` is a complete image, else None."""
-    checks = {"png": _png_size, "jpeg": _jpeg_size, "gif": _gif_size, "webp": _webp_size}
-    for kind, size_of in checks.items():
-        size = size_of(data)
-        if size is not None:
-            return kind, size[0], size[1]
+class ImageRefused(ValueError):
+    """The upload is not an image we store; str(error) says why, for the person."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The settings process_image obeys (config.py: MAX_IMAGE_PIXELS and the others)."""
+
+    max_pixels: int
+    max_side: int
+    max_animation_pixels: int
+    thumbnail_size: int
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(
+            config["MAX_IMAGE_PIXELS"],
+            config["MAX_IMAGE_SIDE"],
+            config["MAX_ANIMATION_PIXELS"],
+            config["THUMBNAIL_SIZE"],
+        )
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    """What process_image made of an upload: the bytes to store and their thumbnail."""
+
+    kind: str
+    data: bytes
+    width: int
+    height: int
+    thumbnail: bytes
+    thumbnail_width: int
+    thumbnail_height: int
+
+
+def kind_of(data: bytes) -> str | None:
+    """The kind the first bytes ("magic numbers") claim, or None: a first guess,
+    which says nothing about the rest of the file."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
     return None
+
+
+def header_of(data: bytes) -> tuple[str, int, int, int] | None:
+    """(kind, width, height, frames) from the image's header, without decoding any
+    pixels; None if the header is not one of our four kinds' or is broken."""
+    kind = kind_of(data)
+    if kind is None:
+        return None
+    try:
+        with HEADER_READERS[kind](BytesIO(data)) as image:
+            width, height = image.size
+            return kind, width, height, getattr(image, "n_frames", 1)
+    except DECODING_ERRORS:
+        return None
+
+
+def process_image(data: bytes, limits: Limits) -> ProcessedImage:
+    """Check an upload by decoding all of it, and re-encode it; see the top of this file.
+    Raises ImageRefused with the reason."""
+    header = header_of(data)
+    if header is None:
+        raise ImageRefused(NOT_AN_IMAGE)
+    kind, width, height, frames = header
+    if kind == "jpeg":
+        # One picture. (A phone's "MPO" JPEG carries more, a depth map or a
+        # second eye, after the first: only the first is kept.)
+        frames = 1
+    check_size(width, height, frames, limits)
+    with warnings.catch_warnings():
+        # Pillow only warns about an image over its own limit (Image.MAX_IMAGE_PIXELS),
+        # up to twice that: here that is an error too.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            # Every chunk of a PNG carries a checksum, and the file must end with its
+            # IEND chunk: verify() checks them without decoding (for the other
+            # formats it does nothing). Decoding alone would accept a PNG cut
+            # short just after its last row of pixels. It uses the image up.
+            with Image.open(BytesIO(data), formats=[IMAGE_TYPES[kind]["format"]]) as image:
+                image.verify()
+            with Image.open(BytesIO(data), formats=[IMAGE_TYPES[kind]["format"]]) as image:
+                return reencode(image, kind, frames, limits)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ImageRefused(too_many_pixels(width, height, limits)) from None
+        except DECODING_ERRORS:
+            raise ImageRefused(NOT_AN_IMAGE) from None
+
+
+def check_size(width, height, frames, limits):
+    """Refuse an image too large to decode safely, from its header's numbers alone."""
+    if width * height > limits.max_pixels or max(width, height) > limits.max_side:
+        raise ImageRefused(too_many_pixels(width, height, limits))
+    if frames > 1 and width * height * frames > limits.max_animation_pixels:
+        raise ImageRefused(
+            f"This animation is {width} × {height} pixels and {frames} frames; animations can be at most "
+            f"{megapixels(limits.max_animation_pixels)} megapixels, all frames together."
+        )
+
+
+def too_many_pixels(width, height, limits):
+    return (
+        f"This image is {width} × {height} pixels; images can be at most "
+        f"{megapixels(limits.max_pixels)} megapixels and {limits.max_side} pixels on a side."
+    )
+
+
+def megapixels(pixels):
+    """40_000_000 is "40", 2_500_000 is "2.5"."""
+    return f"{pixels / 1_000_000:g}"
+
+
+def reencode(image, kind, frames, limits):
+    """Decode every frame of an open image, then encode what was decoded again:
+    the stored file (without metadata) and the thumbnail."""
+    if frames > 1:
+        # Decoded here one frame at a time (and again as they are written: save_all
+        # reads them itself), so that a broken frame is refused before anything else.
+        # Each frame's duration (and a GIF's disposal) is known once it is loaded.
+        durations, disposals = [], []
+        for frame in ImageSequence.Iterator(image):
+            frame.load()
+            durations.append(frame.info.get("duration", 0))
+            disposals.append(getattr(frame, "disposal_method", 0))
+        stored = encode_animation(image, kind, durations, disposals)
+        image.seek(0)
+        first_frame = image.copy()
+    else:
+        image.load()
+        # The camera's orientation tag applied to the pixels: the photo is upright
+        # without it, so it can go with the rest of the EXIF data.
+        first_frame = ImageOps.exif_transpose(image)
+        stored = encode_still(first_frame, kind, image.info)
+    thumbnail = make_thumbnail(first_frame, limits.thumbnail_size)
+    return ProcessedImage(
+        kind=kind,
+        data=stored,
+        width=first_frame.width,
+        height=first_frame.height,
+        thumbnail=thumbnail.getvalue(),
+        thumbnail_width=thumbnail.width,
+        thumbnail_height=thumbnail.height,
+    )
+
+
+def encode_still(image, kind, original_info):
+    """One picture, in its own format, with nothing of the original's metadata but
+    its colour profile (colour, not privacy) and which colour is transparent."""
+    image.info = {key: original_info[key] for key in ("transparency",) if key in original_info}
+    options = {}
+    if "icc_profile" in original_info and kind != "gif":
+        options["icc_profile"] = original_info["icc_profile"]
+    if kind in ("jpeg", "webp"):
+        options["quality"] = QUALITY
+    output = BytesIO()
+    image.save(output, IMAGE_TYPES[kind]["format"], **options)
+    return output.getvalue()
+
+
+def encode_animation(image, kind, durations, disposals):
+    """Every frame again, with each frame's duration, the loop count and (GIF) how
+    each frame is cleared: the animation survives, its metadata does not."""
+    image.seek(0)
+    options = {"save_all": True, "duration": durations}
+    if "loop" in image.info:
+        options["loop"] = image.info["loop"]
+    if kind == "gif":
+        # comment=b"": an empty comment stops Pillow copying the original's.
+        options.update(disposal=disposals, comment=b"")
+    elif kind == "webp":
+        options["quality"] = QUALITY
+    output = BytesIO()
+    image.save(output, IMAGE_TYPES[kind]["format"], **options)
+    return output.getvalue()
+
+
+class Thumbnail(BytesIO):
+    """A thumbnail's JPEG bytes, and its size."""
+
+    width = height = 0
+
+
+def make_thumbnail(picture, size):
+    """The picture at most `size` pixels on its longest side (never enlarged), as
+    a JPEG. JPEG has no transparency: transparent parts are shown on white."""
+    small = picture.copy()
+    small.thumbnail((size, size))
+    if small.mode in ("RGBA", "LA", "PA") or (small.mode == "P" and "transparency" in small.info):
+        rgba = small.convert("RGBA")
+        small = Image.new("RGB", rgba.size, "white")
+        small.paste(rgba, mask=rgba.getchannel("A"))
+    elif small.mode not in ("RGB", "L"):
+        small = small.convert("RGB")
+    output = Thumbnail()
+    small.save(output, "JPEG", quality=THUMBNAIL_QUALITY)
+    output.width, output.height = small.size
+    return output
 
 
 def kind_for_filename(filename: str) -> str | None:
@@ -46,129 +292,3 @@ def md5_base64(data: bytes) -> str:
     """The MD5 of the bytes as 4chan's API writes it: the 16-byte digest in base64
     (24 characters). Clients use it to recognise a file, not to secure anything."""
     return base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode("ascii")
-
-
-def _png_size(data):
-    """Walk the chunks (length, type, data, CRC) from IHDR to IEND."""
-    if not data.startswith(PNG_SIGNATURE):
-        return None
-    size = None
-    pos = 8
-    while pos + 12 <= len(data):
-        length, chunk_type = struct.unpack(">I4s", data[pos : pos + 8])
-        end = pos + 12 + length
-        if end > len(data):  # chunk runs past the end: a truncated or faked file
-            return None
-        if size is None:  # the first chunk must be the header, IHDR
-            if chunk_type != b"IHDR" or length != 13:
-                return None
-            size = struct.unpack(">II", data[pos + 8 : pos + 16])
-            if size[0] == 0 or size[1] == 0:
-                return None
-        if chunk_type == b"IEND":
-            return size  # bytes after IEND are harmless when served as image/png + nosniff
-        pos = end
-    return None  # never reached IEND: the file is cut short
-
-
-def _jpeg_size(data):
-    """Walk the segments (0xFF, marker, 2-byte length, data) up to the frame header."""
-    if not data.startswith(b"\xff\xd8"):  # SOI, "start of image"
-        return None
-    pos = 2
-    while pos < len(data) and data[pos] == 0xFF:
-        while pos < len(data) and data[pos] == 0xFF:  # skip fill bytes
-            pos += 1
-        if pos >= len(data):
-            return None
-        marker = data[pos]
-        pos += 1
-        if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # standalone: no length
-            continue
-        if marker in (0xD8, 0xD9):  # a second start, or the end before any frame
-            return None
-        if pos + 2 > len(data):
-            return None
-        (length,) = struct.unpack(">H", data[pos : pos + 2])
-        if length < 2 or pos + length > len(data):  # segment runs past the end
-            return None
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            if length < 7:  # a SOFn "start of frame": precision, height, width
-                return None
-            height, width = struct.unpack(">HH", data[pos + 3 : pos + 7])
-            # The image data must be followed by EOI, or the file is truncated.
-            if width == 0 or height == 0 or data.find(b"\xff\xd9", pos + length) == -1:
-                return None
-            return width, height
-        pos += length
-    return None  # ran off the end, or found garbage instead of a marker
-
-
-def _gif_size(data):
-    """Walk every block up to the trailer, so text dressed as a GIF is refused."""
-    if data[:6] not in (b"GIF87a", b"GIF89a") or len(data) < 13:
-        return None
-    width, height, flags = struct.unpack("<HHB", data[6:11])
-    if width == 0 or height == 0:
-        return None
-    pos = 13 + _gif_colour_table_size(flags)
-    frames = 0
-    while pos is not None and pos < len(data):
-        block = data[pos]
-        if block == 0x3B:  # trailer: the end of the file
-            return (width, height) if frames else None
-        if block == 0x21:  # extension: a label byte, then sub-blocks
-            pos = _skip_sub_blocks(data, pos + 2)
-        elif block == 0x2C and pos + 10 <= len(data):  # image descriptor
-            pos += 10 + _gif_colour_table_size(data[pos + 9])
-            pos = _skip_sub_blocks(data, pos + 1)  # +1: the LZW code size byte
-            frames += 1
-        else:
-            return None
-    return None  # ran off the end before the trailer
-
-
-def _gif_colour_table_size(flags):
-    """The size in bytes of the colour table announced by these flags."""
-    if flags & 0x80:
-        return 3 * 2 ** ((flags & 0x07) + 1)
-    return 0
-
-
-def _skip_sub_blocks(data, pos):
-    """Return the position after a chain of GIF sub-blocks, or None if cut short."""
-    while pos < len(data):
-        block_size = data[pos]
-        pos += 1 + block_size
-        if block_size == 0:
-            return pos
-    return None
-
-
-def _webp_size(data):
-    """Check the RIFF container, then read the size from the first chunk."""
-    if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
-        return None
-    riff_size = int.from_bytes(data[4:8], "little")
-    if 8 + riff_size > len(data):  # the file is shorter than it says: truncated
-        return None
-    chunk_type = data[12:16]
-    chunk_size = int.from_bytes(data[16:20], "little")
-    body = data[20 : 20 + chunk_size]
-    # Every first chunk needs 10 bytes of header, and must fit inside the file.
-    if chunk_size < 10 or 20 + chunk_size > 8 + riff_size:
-        return None
-    if chunk_type == b"VP8 " and body[3:6] == b"\x9d\x01\x2a":  # lossy
-        width, height = struct.unpack("<HH", body[6:10])
-        width, height = width & 0x3FFF, height & 0x3FFF
-    elif chunk_type == b"VP8L" and body[0] == 0x2F:  # lossless
-        bits = int.from_bytes(body[1:5], "little")
-        width, height = (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-    elif chunk_type == b"VP8X":  # extended: the canvas size
-        width = int.from_bytes(body[4:7], "little") + 1
-        height = int.from_bytes(body[7:10], "little") + 1
-    else:
-        return None
-    if width == 0 or height == 0:
-        return None
-    return width, height

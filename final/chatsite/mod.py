@@ -16,7 +16,6 @@ and answers 303 too: two moderators clicking at once is not an error.
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from chatsite import uploads
 from chatsite.accounts import add_user, admin_required, local_path
 from chatsite.charts import dashboard_charts
 from chatsite.forms import (
@@ -105,8 +104,7 @@ def delete_post(post_id):
     deleted = get_store().delete_post(post_id, moderator())
     if deleted is None:
         abort(404)
-    thread, paths = deleted
-    uploads.delete_files(paths)  # now that the database no longer refers to them
+    thread, _paths = deleted  # its files went with it (unless another post uses them)
     back = local_path(request.form.get("next", ""))
     return redirect(back or url_for("boards.show_thread", thread_id=thread["id"]), code=303)
 
@@ -118,8 +116,7 @@ def delete_thread(thread_id):
     deleted = get_store().delete_thread(thread_id, moderator())
     if deleted is None:
         abort(404)
-    thread, paths = deleted
-    uploads.delete_files(paths)
+    thread, _paths = deleted
     return redirect(url_for("boards.show_board", slug=thread["board"]), code=303)
 
 

@@ -110,22 +110,35 @@ class Post(db.Model):
 
 
 class Image(db.Model):
-    """What we know of an uploaded image; the bytes are a file in UPLOAD_FOLDER."""
+    """What we know of an uploaded image or video; the bytes are files in UPLOAD_FOLDER.
+
+    (The table kept its name when videos came: a video is a row here too, with
+    no width, height or thumbnail.) Files are named by their content, so posts
+    with the same file share it: see uploads.py."""
 
     __tablename__ = "images"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), unique=True)
-    # Where the file is, inside UPLOAD_FOLDER: "<board>/<YYYY>/<MM>/<random>.png".
-    path: Mapped[str] = mapped_column(String(255), unique=True)
+    # The SHA-256 (hex) of the stored bytes; None for files stored before
+    # migration 0006. Indexed: "does any post still use this file?"
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Where the file is, inside UPLOAD_FOLDER: "<sha[:2]>/<sha>.png" (before 0006,
+    # "<board>/<YYYY>/<MM>/<random>.png"). Not unique: posts share files.
+    path: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(40))
-    size: Mapped[int] = mapped_column(Integer)
-    width: Mapped[int] = mapped_column(Integer)
-    height: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)  # of the stored bytes
+    width: Mapped[int | None] = mapped_column(Integer)  # None for a video
+    height: Mapped[int | None] = mapped_column(Integer)
     original_name: Mapped[str] = mapped_column(String(200))
     # Base64 of the MD5 of the bytes (24 characters), as 4chan's API gives it; None for
     # images stored before migration 0003 (until `flask fill-md5` reads their files).
     md5: Mapped[str | None] = mapped_column(String(24))
+    # The JPEG thumbnail, "<sha[:2]>/<sha>.thumb.jpg", and its size; None for a
+    # video, and for images stored before migration 0006 (pages show those whole).
+    thumbnail_path: Mapped[str | None] = mapped_column(String(255))
+    thumbnail_width: Mapped[int | None] = mapped_column(Integer)
+    thumbnail_height: Mapped[int | None] = mapped_column(Integer)
 
     post: Mapped[Post] = relationship(back_populates="image")
 
@@ -243,4 +256,7 @@ EVENT_KINDS = ("post", "delete", "lock", "unlock", "move", "thread-delete")
 THREAD_FIELDS = (
     "id", "board", "title", "created_at", "bumped_at", "reply_count", "post_count", "locked", "pinned",
 )  # fmt: skip
-IMAGE_FIELDS = ("path", "content_type", "size", "width", "height", "original_name", "md5")
+IMAGE_FIELDS = (
+    "sha256", "path", "content_type", "size", "width", "height", "original_name", "md5",
+    "thumbnail_path", "thumbnail_width", "thumbnail_height",
+)  # fmt: skip

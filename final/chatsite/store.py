@@ -11,8 +11,15 @@ lived in memory (views and templates did not change when the storage did):
     user:   {"id", "username", "role", "created_at", "disabled"}
     audit entry: {"id", "created_at", "username", "action", "target", "details"}
 
-"image" is None or {"path", "content_type", "size", "width", "height",
-"original_name", "md5"}. Times are aware datetimes in UTC.
+"image" is None or {"sha256", "path", "content_type", "size", "width", "height",
+"original_name", "md5", "thumbnail_path", "thumbnail_width", "thumbnail_height"}
+(models.Image; a video has no width, height or thumbnail). Times are aware
+datetimes in UTC.
+
+Uploaded files are named by their content and shared by the posts that have
+the same file (files.py): the store writes a post's file back if it went
+missing, and removes a file once no post uses it, both race-free (see
+keep_files and Store.remove_unused_files).
 
 Safe under many workers: every write is one transaction (db.write_transaction),
 so a reply and its thread's bump are stored together or not at all, and no
@@ -44,6 +51,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql import column, table
 from werkzeug.exceptions import Forbidden
 
+from chatsite import files
 from chatsite.db import after_commit, db, write_transaction
 from chatsite.models import (
     IMAGE_FIELDS,
@@ -247,6 +255,7 @@ class Store:
                 session.add(opening_post)
                 thread.post_count = 1
             session.flush()  # the database gives the thread (and its post) an id now
+            keep_files(session, image)
             if opening_post is not None:
                 # Nobody can have the thread open yet, but its page starts from
                 # this event (data-last-event), like after any other post.
@@ -300,6 +309,7 @@ class Store:
                 thread.bumped_at = now
                 thread.bump_order = next_bump_order()
             session.flush()
+            keep_files(session, image)
             record_event(session, thread_id, "post", post.id)
             return post_dict(post)
 
@@ -359,10 +369,11 @@ class Store:
 
         `max_threads`: how many threads a board keeps; `max_upload_bytes`: how
         many bytes of images. Returns the paths (inside UPLOAD_FOLDER) of the
-        deleted threads' images: the caller deletes those files once this
-        transaction is committed, never before (a failed delete keeps its files).
+        deleted threads' images. Their files go once this transaction is
+        committed, never before (a failed delete keeps its files), and only
+        those no other post uses (remove_unused_files).
         """
-        removed_paths = []
+        removed = []
         with write_transaction() as session:
             # Pinned threads go last, after every other one (the board's index, read forwards).
             oldest_first = (
@@ -379,21 +390,49 @@ class Store:
             for thread_id in session.scalars(oldest_first).all():
                 if count <= max_threads and used <= max_upload_bytes:
                     break
-                images = session.execute(
-                    select(Image.path, Image.size).join(Post, Image.post_id == Post.id).where(
-                        Post.thread_id == thread_id
-                    )
-                ).all()
+                images = images_of_thread(session, thread_id)
                 session.execute(delete(Thread).where(Thread.id == thread_id))  # posts and images cascade
                 record_event(session, thread_id, "thread-delete")
-                removed_paths += [path for path, _ in images]
-                used -= sum(size for _, size in images)
+                removed += images
+                used -= sum(image["size"] for image in images)
                 count -= 1
-        return removed_paths
+        self.remove_unused_files(removed)
+        return [image["path"] for image in removed]
 
     def image_paths(self):
-        """Every stored image's path, as a set (for `flask prune-uploads`)."""
-        return set(db.session.scalars(select(Image.path)))
+        """Every stored file's path, thumbnails included, as a set (for `flask prune-uploads`)."""
+        rows = db.session.execute(select(Image.path, Image.thumbnail_path))
+        return {path for row in rows for path in row if path}
+
+    def remove_unused_files(self, images):
+        """Delete the files of these images (store's image dictionaries) that no
+        post uses any more: the other half of keep_files.
+
+        Files are shared (files.py), so "is this SHA-256 still used?" and the
+        unlink must not race with a new post of the same file, which could find
+        the file there, store its row, and lose the file to us a moment later.
+        So both run inside one write transaction that holds each SHA-256's lock
+        (lock_file): on SQLite, BEGIN IMMEDIATE already lets one writer in at a
+        time; on PostgreSQL, pg_advisory_xact_lock(key of the SHA-256), which
+        the uploader's transaction takes too, after inserting its row. Either
+        the uploader goes first, and we see its committed row and keep the file;
+        or we go first, and the uploader, its turn come, finds the file gone
+        and writes it again from memory. The query runs after the locks are
+        taken, so it sees every row committed before them.
+
+        Files stored before migration 0006 (no SHA-256) belong to their one post:
+        they go at once. Call this once the rows are deleted and committed.
+        """
+        shared = sorted({image["sha256"] for image in images if image["sha256"]})
+        files.remove(path for image in images if not image["sha256"] for path in files.paths_of(image))
+        if not shared:
+            return
+        with write_transaction() as session:
+            for sha256 in shared:  # always in the same order: two deleters never wait for each other
+                lock_file(session, sha256)
+            used = set(session.scalars(select(Image.sha256).where(Image.sha256.in_(shared)).distinct()))
+            unused = [image for image in images if image["sha256"] and image["sha256"] not in used]
+            files.remove(path for image in unused for path in files.paths_of(image))
 
     # --- search -------------------------------------------------------------------
 
@@ -447,12 +486,12 @@ class Store:
     def delete_post(self, post_id, moderator):
         """Delete a post, with its image's row and its reports; return (its thread
         as it is now, the paths of its image files), or None for an unknown post.
+        Its files go too, unless another post uses them (remove_unused_files).
 
         The thread counts one post less, and one reply less unless the post was
         its opening post (see fourchan_data.has_opening_post: a thread has one post
         more than replies while its opening post, its first post, is there).
-        The search indexes forget the post (see migration 0004). The caller
-        deletes the files once this is committed (uploads.delete_files).
+        The search indexes forget the post (see migration 0004).
         """
         with write_transaction() as session:
             thread_id = session.scalar(select(Post.thread_id).where(Post.id == post_id))
@@ -467,7 +506,7 @@ class Store:
                 return None
             first_post_id = session.scalar(select(func.min(Post.id)).where(Post.thread_id == thread_id))
             was_opening_post = thread.post_count > thread.reply_count and post.id == first_post_id
-            paths = [post.image.path] if post.image else []
+            images = [image_dict(post.image)] if post.image else []
             details = post.body[:100]
             session.execute(delete(Post).where(Post.id == post_id))  # its image and reports cascade
             thread.post_count -= 1
@@ -475,27 +514,27 @@ class Store:
                 thread.reply_count -= 1
             audit(session, moderator, "delete post", f"post {post_id} in thread {thread_id}", details)
             record_event(session, thread_id, "delete", post_id)
-            return thread_dict(thread), paths
+            found = thread_dict(thread)
+        self.remove_unused_files(images)
+        return found, [image["path"] for image in images]
 
     def delete_thread(self, thread_id, moderator):
         """Delete a thread with all its posts, images and reports; return (the
-        thread as it was, the paths of its image files), or None."""
+        thread as it was, the paths of its image files), or None. The files go
+        too, unless another post uses them (remove_unused_files)."""
         with write_transaction() as session:
             thread = session.get(Thread, thread_id, with_for_update=True)
             if thread is None:
                 return None
             found = thread_dict(thread)
-            paths = list(
-                session.scalars(
-                    select(Image.path).join(Post, Image.post_id == Post.id).where(Post.thread_id == thread_id)
-                )
-            )
+            images = images_of_thread(session, thread_id)
             session.execute(delete(Thread).where(Thread.id == thread_id))  # posts, images, reports cascade
             audit(session, moderator, "delete thread", f"thread {thread_id}", found["title"][:100])
             # thread_events has no foreign key: this row outlives the thread, and
             # the pages that have it open learn from it that it is gone.
             record_event(session, thread_id, "thread-delete")
-            return found, paths
+        self.remove_unused_files(images)
+        return found, [image["path"] for image in images]
 
     def lock_thread(self, thread_id, locked, moderator):
         """Lock (True) or unlock (False) a thread; return it, or None."""
@@ -699,8 +738,38 @@ def new_post(thread, body, image, now):
     """A new post for `thread`, with its image's description if it has one."""
     post = Post(thread=thread, body=body, created_at=now)
     if image:
-        post.image = Image(**{field: image[field] for field in IMAGE_FIELDS})
+        post.image = Image(**{field: image.get(field) for field in IMAGE_FIELDS})
     return post
+
+
+def keep_files(session, image):
+    """The uploader's half of Store.remove_unused_files: with the new post's row
+    inserted (not yet committed), take the file's lock and write its files
+    (image["contents"]: {path: bytes}, see uploads.describe_upload) unless they
+    are there: another post has the same file, and a deleter cannot remove it
+    now. image["wrote_files"] says whether it wrote any (uploads.saved_image).
+
+    The files are written here, inside the transaction, and not before it: a
+    post that cannot be stored (a locked thread, a busy database) has written
+    nothing. It holds the write lock for the few milliseconds of the writing."""
+    if image and image.get("contents"):
+        lock_file(session, image["sha256"])
+        image["wrote_files"] = files.write_missing(image["contents"])
+
+
+def lock_file(session, sha256):
+    """PostgreSQL: take the lock of this SHA-256's file until the transaction ends
+    (pg_advisory_xact_lock, keyed on the first 64 bits of the SHA-256). SQLite:
+    nothing to do, a write transaction is the only one."""
+    if on_postgresql():
+        key = int.from_bytes(bytes.fromhex(sha256[:16]), "big", signed=True)
+        session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def images_of_thread(session, thread_id):
+    """The image dictionaries of a thread's posts."""
+    query = select(Image).join(Post, Image.post_id == Post.id).where(Post.thread_id == thread_id)
+    return [image_dict(image) for image in session.scalars(query)]
 
 
 def next_bump_order():
@@ -913,9 +982,14 @@ def thread_dict(thread):
     return {field: getattr(thread, field) for field in THREAD_FIELDS}
 
 
+def image_dict(image):
+    """An image row as a dictionary (see the top of this file)."""
+    return {field: getattr(image, field) for field in IMAGE_FIELDS}
+
+
 def post_dict(post):
     """A post row as a dictionary, with its image's description or None."""
-    image = {field: getattr(post.image, field) for field in IMAGE_FIELDS} if post.image else None
+    image = image_dict(post.image) if post.image else None
     return {
         "id": post.id,
         "thread_id": post.thread_id,

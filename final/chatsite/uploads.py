@@ -1,34 +1,47 @@
-"""Image uploads: check the bytes, store under a made-up name, serve them back."""
+"""Uploads: check the bytes, store them under their SHA-256, serve them back.
 
+An image is decoded and re-encoded by Pillow (images.py), a video's container
+is checked (videos.py); either way what is stored is named by the SHA-256 of
+the stored bytes (files.py), and shared by every post with the same file.
+"""
+
+import hashlib
 import math
-import os
 import time
-import uuid
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import PurePosixPath
 
 import click
 from flask import Blueprint, abort, current_app, send_from_directory
+from sqlalchemy.exc import SQLAlchemyError
 
-from chatsite import images
+from chatsite import files, images, videos
 from chatsite.forms import FormError, has_hidden_characters, has_visible_character
 from chatsite.store import get_store
 
 # cli_group=None: its command is `flask prune-uploads`, not `flask uploads prune-uploads`.
 bp = Blueprint("uploads", __name__, url_prefix="/uploads", cli_group=None)
 
-# An uploaded file never changes (a new image gets a new name), so browsers and
-# proxies may keep it for a year without asking again.
+# An uploaded file never changes (its name is its content's SHA-256), so browsers
+# and proxies may keep it for a year without asking again.
 IMMUTABLE_FOR_A_YEAR = 365 * 24 * 60 * 60
 # `flask prune-uploads` leaves files younger than this alone: their post may
 # still be on its way into the database.
 UPLOAD_GRACE_SECONDS = 60 * 60
 
+# What each kind of file is, for the forms' checks and for serving it.
+MEDIA_TYPES = {**images.IMAGE_TYPES, **videos.VIDEO_TYPES}
+
+UNKNOWN_EXTENSION = "Only PNG, JPEG, GIF and WebP images and WebM and MP4 videos can be uploaded."
+
 
 def check_upload(upload):
     """Check the form's file field. Return None when no file was chosen, or a dict
-    with the file's bytes and what we found in them. Raise FormError if refused."""
+    with the bytes to store and what we found in them. Raise FormError if refused.
+
+    In this order: a name, some bytes, not too big (MAX_IMAGE_SIZE for an
+    image's name, MAX_VIDEO_SIZE for a video's), a kind we take, and then the
+    content: it must be what its name says, and complete."""
     if upload is None:
         return None
     data = upload.read()
@@ -38,66 +51,112 @@ def check_upload(upload):
         raise FormError("The file has no name. Please choose an image file.")
     if not data:
         raise FormError("The file is empty. Please choose an image file.")
-    if len(data) > current_app.config["MAX_IMAGE_SIZE"]:
-        limit = current_app.config["MAX_IMAGE_SIZE"]
-        raise FormError(f"Images can be at most {mib(limit)} MiB; this one is {mib(len(data))} MiB.")
-    kind_by_name = images.kind_for_filename(upload.filename)
-    if kind_by_name is None:
-        raise FormError("Only PNG, JPEG, GIF and WebP images can be uploaded.")
+    video_kind = videos.kind_for_filename(upload.filename)
+    what, setting = ("Videos", "MAX_VIDEO_SIZE") if video_kind else ("Images", "MAX_IMAGE_SIZE")
+    limit = current_app.config[setting]
+    if len(data) > limit:
+        raise FormError(f"{what} can be at most {mib(limit)} MiB; this one is {mib(len(data))} MiB.")
     # The name and the Content-Type are chosen by the sender, so we trust only the bytes.
-    found = images.inspect_image(data)
-    if found is None:
-        raise FormError("This file is not a complete PNG, JPEG, GIF or WebP image.")
-    kind, width, height = found
-    if kind != kind_by_name:
-        raise FormError(f"The file name says {kind_by_name.upper()}, but it is a {kind.upper()} image.")
-    return {"data": data, "kind": kind, "width": width, "height": height, "name": upload.filename}
+    if video_kind:
+        return check_video(data, video_kind, upload.filename)
+    image_kind = images.kind_for_filename(upload.filename)
+    if image_kind is None:
+        raise FormError(UNKNOWN_EXTENSION)
+    return check_image(data, image_kind, upload.filename)
 
 
-def save_image(board_slug, upload):
-    """Store a checked upload as <UPLOAD_FOLDER>/<board>/<YYYY>/<MM>/<random name>;
-    return the description of the image that the post keeps."""
-    now = datetime.now(timezone.utc)
-    relative_folder = f"{board_slug}/{now:%Y}/{now:%m}"
-    folder = Path(current_app.config["UPLOAD_FOLDER"]) / relative_folder
-    folder.mkdir(parents=True, exist_ok=True)
-    # A name we make up: never the sender's, which could be "../app.py" or clash
-    # with someone else's "photo.jpg". uuid4 gives 122 random bits.
-    extension = images.IMAGE_TYPES[upload["kind"]]["extensions"][0]
-    name = uuid.uuid4().hex + extension
-    # Write under a temporary name, then rename: the rename is all-or-nothing, so
-    # no half-written image ever appears under the real name.
-    temporary = folder / (name + ".part")
+def check_image(data, kind_by_name, filename):
+    """Decode and re-encode an image (images.process_image)."""
+    refuse_other_kind(data, kind_by_name)
     try:
-        temporary.write_bytes(upload["data"])
-        os.replace(temporary, folder / name)
-    except OSError:
-        temporary.unlink(missing_ok=True)
-        raise
+        image = images.process_image(data, images.Limits.from_config(current_app.config))
+    except images.ImageRefused as refused:
+        raise FormError(str(refused)) from None
     return {
-        "path": f"{relative_folder}/{name}",
-        "content_type": images.IMAGE_TYPES[upload["kind"]]["content_type"],
-        "size": len(upload["data"]),
-        "width": upload["width"],
-        "height": upload["height"],
-        "md5": images.md5_base64(upload["data"]),  # for the 4chan-compatible API
-        "original_name": display_name(upload["name"], upload["kind"]),
+        "kind": image.kind,
+        "data": image.data,
+        "width": image.width,
+        "height": image.height,
+        "thumbnail": image.thumbnail,
+        "thumbnail_width": image.thumbnail_width,
+        "thumbnail_height": image.thumbnail_height,
+        "name": filename,
     }
 
 
-@contextmanager
-def saved_image(board_slug, upload):
-    """Store a checked upload (or nothing, for None) while the block stores its post.
+def check_video(data, kind_by_name, filename):
+    """Check a video's container (videos.inspect_video); an MP4 loses its metadata."""
+    refuse_other_kind(data, kind_by_name)
+    found = videos.inspect_video(data)
+    if found is None:
+        raise FormError(videos.NOT_A_VIDEO)
+    kind, stored = found
+    return {"kind": kind, "data": stored, "width": None, "height": None, "thumbnail": None, "name": filename}
 
-    Yields the image's description, or None. If the block fails (the post could
-    not be stored), the file is removed again: no file without a post.
+
+def refuse_other_kind(data, kind_by_name):
+    """FormError if the first bytes say another kind than the name:
+    "The file name says MP4, but it is a PNG image." """
+    kind = images.kind_of(data) or videos.kind_of(data)
+    if kind is not None and kind != kind_by_name:
+        raise FormError(f"The file name says {kind_by_name.upper()}, but it is a {describe(kind)}.")
+
+
+def describe(kind):
+    """"PNG image", "WEBM video"."""
+    return f"{kind.upper()} {'video' if kind in videos.VIDEO_TYPES else 'image'}"
+
+
+def describe_upload(upload):
+    """The description of a checked upload that its post keeps: its files are
+    <UPLOAD_FOLDER>/<sha[:2]>/<sha>.<ext> (and an image's thumbnail beside it).
+
+    "contents" ({path: bytes}) goes to the store, which writes the files inside
+    the post's transaction, unless they are there already (store.keep_files)."""
+    data = upload["data"]
+    sha256 = hashlib.sha256(data).hexdigest()
+    info = MEDIA_TYPES[upload["kind"]]
+    image = {
+        "sha256": sha256,
+        "path": files.content_path(sha256, info["extensions"][0]),
+        "content_type": info["content_type"],
+        "size": len(data),
+        "width": upload["width"],
+        "height": upload["height"],
+        "md5": images.md5_base64(data),  # for the 4chan-compatible API
+        "original_name": display_name(upload["name"], upload["kind"]),
+        "thumbnail_path": None,
+        "thumbnail_width": None,
+        "thumbnail_height": None,
+    }
+    image["contents"] = {image["path"]: data}
+    if upload["thumbnail"] is not None:
+        image["thumbnail_path"] = files.thumbnail_path(sha256)
+        image["thumbnail_width"] = upload["thumbnail_width"]
+        image["thumbnail_height"] = upload["thumbnail_height"]
+        image["contents"][image["thumbnail_path"]] = upload["thumbnail"]
+    return image
+
+
+@contextmanager
+def saved_image(upload):
+    """Describe a checked upload (or nothing, for None) while the block stores its post.
+
+    Yields the image's description, or None. The store writes its files in the
+    post's transaction (store.keep_files). If the post then fails to be stored
+    after all, the files it wrote go again, unless another post uses them: no
+    file without a post. Should that fail too (the database is down), the files
+    stay, and `flask prune-uploads` removes them later.
     """
-    image = save_image(board_slug, upload) if upload else None
+    image = describe_upload(upload) if upload else None
     try:
         yield image
     except BaseException:
-        if image:
-            Path(current_app.config["UPLOAD_FOLDER"], image["path"]).unlink(missing_ok=True)
+        if image and image.get("wrote_files"):
+            try:
+                get_store().remove_unused_files([image])
+            except (SQLAlchemyError, OSError) as error:
+                current_app.logger.warning("Could not remove the unused file %s: %s", image["path"], error)
         raise
 
 
@@ -110,7 +169,8 @@ def display_name(filename, kind):
     if not has_visible_character(name):
         # Nothing left that shows (300 zero-width spaces and ".png", cut to 100):
         # an empty alt text would describe nothing, so say what the file is.
-        return "image" + images.IMAGE_TYPES[kind]["extensions"][0]
+        what = "video" if kind in videos.VIDEO_TYPES else "image"
+        return what + MEDIA_TYPES[kind]["extensions"][0]
     return name
 
 
@@ -127,18 +187,57 @@ def mib(size):
     return f"{math.ceil(size * 10 / (1024 * 1024)) / 10:g}"
 
 
+@bp.app_template_filter("file_info")
+def file_info(image):
+    """What a post says of its file: "1.2 MiB, 1920×1080" or "3.4 MiB, WebM video"."""
+    if image["width"] is None:  # a video
+        labels = {info["content_type"]: info["label"] for info in videos.VIDEO_TYPES.values()}
+        return f"{file_size(image['size'])}, {labels[image['content_type']]}"
+    return f"{file_size(image['size'])}, {image['width']}×{image['height']}"
+
+
+def file_size(size):
+    """A file's size for people: "512 B", "340 KiB" (whole KiB, rounded up), "1.2 MiB"."""
+    if size < 1024:
+        return f"{size} B"
+    kib = math.ceil(size / 1024)
+    if kib < 1024:
+        return f"{kib} KiB"
+    return f"{size / (1024 * 1024):.1f} MiB"
+
+
+def max_video_mib():
+    """MAX_VIDEO_SIZE in MiB, like max_upload_mib."""
+    return mib(current_app.config["MAX_VIDEO_SIZE"])
+
+
+def media_type(filename):
+    """The content type of a stored file, from its extension; None if it is not ours."""
+    extension = PurePosixPath(filename).suffix.lower()
+    for info in MEDIA_TYPES.values():
+        if extension in info["extensions"]:
+            return info["content_type"]
+    return None
+
+
 @bp.get("/<path:filename>")
 def uploaded_file(filename):
-    """Serve an uploaded image. send_from_directory answers 404 for any path that
-    would leave the upload folder, like ../../app.py."""
-    kind = images.kind_for_filename(filename)
-    if kind is None:
+    """Serve an uploaded file (or thumbnail). send_from_directory answers 404 for any
+    path that would leave the upload folder, like ../../app.py, and answers Range
+    requests (a video can be played from the middle)."""
+    mimetype = media_type(filename)
+    if mimetype is None:
         abort(404)
     response = send_from_directory(
-        current_app.config["UPLOAD_FOLDER"], filename, mimetype=images.IMAGE_TYPES[kind]["content_type"]
+        current_app.config["UPLOAD_FOLDER"],
+        filename,
+        mimetype=mimetype,
     )
-    # Browsers must treat the file as the image type we say, never "sniff" it as HTML.
-    # (create_app adds this header to every response too; an image must never lack it.)
+    # Shown in the browser, and saved under the stored name ("<sha>.png": letters,
+    # digits and a dot, nothing to escape), never the sender's.
+    response.headers["Content-Disposition"] = f'inline; filename="{PurePosixPath(filename).name}"'
+    # Browsers must treat the file as the type we say, never "sniff" it as HTML.
+    # (create_app adds this header to every response too; a file must never lack it.)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.cache_control.public = True
     response.cache_control.max_age = IMMUTABLE_FOR_A_YEAR
@@ -152,24 +251,17 @@ def uploaded_file(filename):
 
 def keep_board_within_budget(board_slug):
     """Delete the board's least recently active threads while the board is over its
-    thread or image budget (BOARD_THREAD_LIMIT, BOARD_UPLOAD_BUDGET), and their files."""
+    thread or image budget (BOARD_THREAD_LIMIT, BOARD_UPLOAD_BUDGET), and their
+    files (those no other post uses)."""
     config = current_app.config
-    removed = get_store().prune_board(board_slug, config["BOARD_THREAD_LIMIT"], config["BOARD_UPLOAD_BUDGET"])
-    delete_files(removed)
-
-
-def delete_files(paths):
-    """Delete these files of UPLOAD_FOLDER (once the database no longer refers to them)."""
-    folder = Path(current_app.config["UPLOAD_FOLDER"])
-    for path in paths:
-        (folder / path).unlink(missing_ok=True)
+    get_store().prune_board(board_slug, config["BOARD_THREAD_LIMIT"], config["BOARD_UPLOAD_BUDGET"])
 
 
 @bp.cli.command("prune-uploads")
 def prune_uploads_command():
-    """Delete uploaded files that no post refers to (and half-written .part files),
-    once they are an hour old."""
-    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    """Delete uploaded files and thumbnails that no post refers to (and half-written
+    .part files), once they are an hour old."""
+    folder = files.folder()
     referred_to = get_store().image_paths()
     removed = 0
     now = time.time()
@@ -180,7 +272,7 @@ def prune_uploads_command():
         # A young file may belong to a post still being stored (its writer can
         # wait for the database's write lock): leave it for the next run.
         young = now - path.stat().st_mtime < UPLOAD_GRACE_SECONDS
-        orphan = not young and (path.suffix == ".part" or name not in referred_to)
+        orphan = not young and (path.suffix == files.PART_SUFFIX or name not in referred_to)
         if orphan:
             path.unlink()
             removed += 1

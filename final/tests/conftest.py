@@ -6,13 +6,18 @@
 - runner: a test runner for the app's `flask` commands;
 - store: the app's data store, to set up data without going through forms
   (each call runs in its own app context, like a request would);
-- submit: sends a form like a browser, with the csrf_token of the form's page.
+- submit: sends a form like a browser, with the csrf_token of the form's page;
+- pixels: what an image file shows (stored images are re-encoded: their bytes
+  differ from the upload's, their pixels must not).
 """
+
+import io
 
 import pytest
 from databases import dispose, fresh_postgres_url, fresh_sqlite_url
 from forum import post_form
 from pgserver import database_name, postgres_server  # noqa: F401 - a fixture, used below
+from PIL import Image
 from targets import FLOOD_LIMITS_OFF
 
 from chatsite import create_app
@@ -98,3 +103,15 @@ def submit(client):
         return post_form(client, form_page, action, fields, image)
 
     return submit
+
+
+def image_pixels(data):
+    """(size, RGBA bytes) of an image file's (first) picture."""
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size, image.convert("RGBA").tobytes()
+
+
+@pytest.fixture
+def pixels():
+    """pixels(data): (size, RGBA bytes) of an image file, to compare two files' pictures."""
+    return image_pixels

@@ -191,7 +191,7 @@ def test_start_a_thread_from_a_board(page, problems):
     assert problems == []
 
 
-def test_reply_with_an_image(page, problems, tmp_path):
+def test_reply_with_an_image(page, problems, tmp_path, pixels):
     thread = start_thread(page, "Photos of the Moon", "Post your Moon pictures here.")
     picture = tmp_path / "moon.png"
     picture.write_bytes(imagefactory.png(120, 80))
@@ -202,17 +202,21 @@ def test_reply_with_an_image(page, problems, tmp_path):
 
     page.wait_for_url(re.compile(rf"{thread}#post-\d+$"))
     assert post_texts(page) == ["Post your Moon pictures here.", "My first Moon photo"]
+    # The page shows the thumbnail (a small image is never enlarged), linked to
+    # the full image: the same pixels, re-encoded without any metadata.
     image = page.locator("article.post img")
     assert image.count() == 1
     assert image.get_attribute("alt") == "moon.png"
     image.scroll_into_view_if_needed()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
     assert image.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [120, 80]
+    assert re.fullmatch(r"moon\.png \(\d+ B, 120×80\)", page.locator("article.post .file-info").inner_text())
 
-    answer = page.request.get(image.get_attribute("src"))
-    assert answer.status == 200
-    assert answer.headers["content-type"] == "image/png"
-    assert answer.body() == picture.read_bytes()
+    thumbnail = page.request.get(image.get_attribute("src"))
+    assert (thumbnail.status, thumbnail.headers["content-type"]) == (200, "image/jpeg")
+    full = page.request.get(page.locator("article.post a.post-image").get_attribute("href"))
+    assert (full.status, full.headers["content-type"]) == (200, "image/png")
+    assert pixels(full.body()) == pixels(picture.read_bytes())
     assert problems == []
 
 

@@ -11,6 +11,7 @@ the posts refer to: no lost file, no extra, no ``.part`` left.
 All traffic goes to 127.0.0.1, and every request has a timeout.
 """
 
+import hashlib
 import http.cookiejar
 import json
 import re
@@ -114,7 +115,7 @@ def image_for(number):
     return f"post{number}.png", imagefactory.png(10 + number // IMAGE_EVERY, 7)
 
 
-def post_many_at_once(base_url, upload_folder):
+def post_many_at_once(base_url, upload_folder, pixels):
     """32 sessions post 1,000 replies at once; then check every post and every file."""
     run = uuid.uuid4().hex[:8]
     setup = Session(base_url)
@@ -190,10 +191,12 @@ def post_many_at_once(base_url, upload_folder):
         assert (image["width"], image["height"]) == (10 + n // IMAGE_EVERY, 7)
         assert image["original_name"] == f"post{n}.png"
         path = image["url"].split("/uploads/", 1)[1]
-        expected_files[path] = image_for(n)[1]
-    assert len(expected_files) == POSTS // IMAGE_EVERY, "two posts refer to the same file"
+        expected_files[path] = (image["sha256"], image_for(n)[1])
+        expected_files[image["thumbnail_url"].split("/uploads/", 1)[1]] = None
+    assert len(expected_files) == 2 * POSTS // IMAGE_EVERY, "two posts refer to the same file"
 
-    # The upload folder holds exactly those files, each with the bytes that were sent.
+    # The upload folder holds exactly those files and their thumbnails, each image
+    # named by the SHA-256 of its bytes and showing the pixels that were sent.
     stored = {
         path.relative_to(upload_folder).as_posix(): path
         for path in upload_folder.rglob("*")
@@ -201,11 +204,15 @@ def post_many_at_once(base_url, upload_folder):
     }
     assert [name for name in stored if name.endswith(".part")] == [], "half-written files left"
     assert set(stored) == set(expected_files)
-    for name, content in expected_files.items():
-        assert stored[name].read_bytes() == content, f"{name} does not hold what was sent"
+    for name, expected in expected_files.items():
+        if expected is not None:
+            sha256, sent = expected
+            data = stored[name].read_bytes()
+            assert hashlib.sha256(data).hexdigest() == sha256 and sha256 in name
+            assert pixels(data) == pixels(sent), f"{name} does not show what was sent"
 
 
-def test_1000_posts_from_32_clients_on_the_dev_server(tmp_path, database_url):
+def test_1000_posts_from_32_clients_on_the_dev_server(tmp_path, database_url, pixels):
     upload_folder = tmp_path / "uploads"
     settings = {
         "UPLOAD_FOLDER": str(upload_folder),
@@ -218,13 +225,13 @@ def test_1000_posts_from_32_clients_on_the_dev_server(tmp_path, database_url):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        post_many_at_once(f"http://127.0.0.1:{server.server_port}", upload_folder)
+        post_many_at_once(f"http://127.0.0.1:{server.server_port}", upload_folder, pixels)
     finally:
         server.shutdown()
         thread.join(timeout=10)
         dispose(app)
 
 
-def test_1000_posts_from_32_clients_on_gunicorn_with_4_workers(tmp_path, database_url):
+def test_1000_posts_from_32_clients_on_gunicorn_with_4_workers(tmp_path, database_url, pixels):
     with Gunicorn(tmp_path, database_url, workers=4) as server:
-        post_many_at_once(server.url, server.upload_folder)
+        post_many_at_once(server.url, server.upload_folder, pixels)

@@ -29,7 +29,10 @@ def test_defaults(instance_path):
     assert app.config["PROXIES"] == 0
     assert app.config["UPLOAD_FOLDER"] == str(instance_path / "uploads")
     assert app.config["MAX_IMAGE_SIZE"] == 4 * 1024 * 1024
-    assert app.config["MAX_CONTENT_LENGTH"] == 5 * 1024 * 1024
+    assert app.config["MAX_VIDEO_SIZE"] == 16 * 1024 * 1024
+    assert app.config["MAX_CONTENT_LENGTH"] == 17 * 1024 * 1024  # a 16 MiB video and the text fields
+    assert (app.config["MAX_IMAGE_PIXELS"], app.config["MAX_IMAGE_SIDE"]) == (40_000_000, 10_000)
+    assert (app.config["MAX_ANIMATION_PIXELS"], app.config["THUMBNAIL_SIZE"]) == (200_000_000, 250)
     assert app.config["MAX_FORM_MEMORY_SIZE"] == 64 * 1024
     assert app.config["MAX_FORM_PARTS"] == 20
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
@@ -98,6 +101,7 @@ def test_environment_overrides_the_instance_config(database_url, instance_path, 
     (instance_path / "config.py").write_text('SECRET_KEY = "from-instance"\n')
     monkeypatch.setenv("CHATSITE_SECRET_KEY", "from-environment")
     monkeypatch.setenv("CHATSITE_MAX_CONTENT_LENGTH", "1048576")
+    monkeypatch.setenv("CHATSITE_THUMBNAIL_SIZE", "120")
     monkeypatch.setenv("CHATSITE_UPLOAD_FOLDER", str(tmp_path / "elsewhere"))
     boards = '[{"slug": "zen", "name": "Zen", "description": "Quiet."}]'
     monkeypatch.setenv("CHATSITE_BOARDS", boards)
@@ -105,6 +109,7 @@ def test_environment_overrides_the_instance_config(database_url, instance_path, 
     app = create_app()
     assert app.config["SECRET_KEY"] == "from-environment"
     assert app.config["MAX_CONTENT_LENGTH"] == 1048576  # read as JSON: a number
+    assert app.config["THUMBNAIL_SIZE"] == 120
     assert app.config["UPLOAD_FOLDER"] == str(tmp_path / "elsewhere")
     assert app.config["SQLALCHEMY_DATABASE_URI"] == database_url
     client = app.test_client()

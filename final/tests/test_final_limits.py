@@ -99,23 +99,27 @@ def test_a_board_over_its_thread_limit_loses_its_least_active_thread_and_image(a
     app.config["BOARD_THREAD_LIMIT"] = 2
     oldest = create_thread(client, title="Oldest", image=("o.png", imagefactory.png()))
     second = create_thread(client, title="Second")
-    [oldest_file] = stored_files(upload_folder)
+    oldest_files = stored_files(upload_folder)  # the image and its thumbnail
+    assert len(oldest_files) == 2
     third = create_thread(client, title="Third")
     assert thread_ids_on_board(client) == [third, second]
     assert client.get(f"/threads/{oldest}").status_code == 404
-    assert not oldest_file.exists()
+    assert stored_files(upload_folder) == []
 
 
 def test_a_board_over_its_image_budget_loses_its_least_active_threads(app, client, upload_folder):
-    size = len(imagefactory.png(30, 30))
-    app.config["BOARD_UPLOAD_BUDGET"] = 2 * size
-    first = create_thread(client, title="First", image=("1.png", imagefactory.png(30, 30)))
-    second = create_thread(client, title="Second", image=("2.png", imagefactory.png(30, 30)))
-    third = reply(client, create_thread(client, title="Third"), image=("3.png", imagefactory.png(30, 30)))
+    """The budget counts the bytes as stored (re-encoded), one image per post."""
+    red, green, blue = (imagefactory.png(30, 30, rgb) for rgb in [(200, 0, 0), (0, 200, 0), (0, 0, 200)])
+    first = create_thread(client, title="First", image=("1.png", red))
+    second = create_thread(client, title="Second", image=("2.png", green))
+    posts = [client.get(f"/api/threads/{t}/posts").json["posts"][0] for t in (first, second)]
+    first_size, second_size = (post["image"]["size"] for post in posts)
+    app.config["BOARD_UPLOAD_BUDGET"] = first_size + second_size + second_size // 2  # room for two of them
+    third = reply(client, create_thread(client, title="Third"), image=("3.png", blue))
     assert third.status_code == 303
     assert client.get(f"/threads/{first}").status_code == 404
     assert client.get(f"/threads/{second}").status_code == 200
-    assert len(stored_files(upload_folder)) == 2
+    assert len(stored_files(upload_folder)) == 2 * 2  # two images, each with its thumbnail
 
 
 # --- flask prune-uploads ------------------------------------------------------------------
@@ -123,20 +127,20 @@ def test_a_board_over_its_image_budget_loses_its_least_active_threads(app, clien
 
 def test_prune_uploads_removes_files_no_post_refers_to(client, runner, upload_folder):
     thread = create_thread(client, image=("kept.png", imagefactory.png()))
-    [kept] = stored_files(upload_folder)
+    kept = stored_files(upload_folder)  # the image and its thumbnail
     orphan = upload_folder / "astronomy" / "2020" / "01" / ("f" * 32 + ".png")
     orphan.parent.mkdir(parents=True)
     orphan.write_bytes(imagefactory.png())
     young_orphan = orphan.with_name("e" * 32 + ".png")
     young_orphan.write_bytes(imagefactory.png())
     two_hours_ago = time.time() - 2 * 60 * 60
-    for old in (orphan, kept):
+    for old in (orphan, *kept):
         os.utime(old, (two_hours_ago, two_hours_ago))
     result = runner.invoke(args=["prune-uploads"])
     assert result.exit_code == 0, result.output
     assert "Removed 1 file" in result.output
     # The young one may belong to a post still on its way into the database.
-    assert stored_files(upload_folder) == sorted([kept, young_orphan])
+    assert stored_files(upload_folder) == sorted([*kept, young_orphan])
     assert client.get(f"/threads/{thread}").status_code == 200
 
 
@@ -149,10 +153,13 @@ def test_prune_uploads_on_an_empty_site(runner):
 
 def test_uploads_are_cached_as_immutable_and_only_for_this_site(client, upload_folder):
     create_thread(client, image=("c.png", imagefactory.png()))
-    [path] = stored_files(upload_folder)
-    response = client.get("/uploads/" + path.relative_to(upload_folder).as_posix())
-    assert response.status_code == 200
-    assert response.cache_control.max_age == 365 * 24 * 60 * 60
-    assert response.cache_control.immutable and response.cache_control.public
-    assert not response.cache_control.no_cache
-    assert response.headers["Cross-Origin-Resource-Policy"] == "same-origin"
+    files = stored_files(upload_folder)
+    assert [path.name.endswith(".thumb.jpg") for path in files] == [False, True]  # <sha>.png, <sha>.thumb.jpg
+    for path in files:
+        response = client.get("/uploads/" + path.relative_to(upload_folder).as_posix())
+        assert response.status_code == 200
+        assert response.cache_control.max_age == 365 * 24 * 60 * 60
+        assert response.cache_control.immutable and response.cache_control.public
+        assert not response.cache_control.no_cache
+        assert response.headers["Cross-Origin-Resource-Policy"] == "same-origin"
+        assert response.headers["Content-Disposition"] == f'inline; filename="{path.name}"'

@@ -6,7 +6,7 @@ import imagefactory
 import pytest
 from forum import create_thread, reply, stored_files, thread_ids_on_board
 
-import chatsite.uploads
+import chatsite.files
 from chatsite.store import RESULTS_PER_PAGE, THREADS_PER_PAGE
 
 # --- board pages, 50 threads a page ----------------------------------------------
@@ -94,7 +94,7 @@ def test_a_failed_save_leaves_no_part_file(client, upload_folder, monkeypatch, c
     def disk_full(source, destination):
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(chatsite.uploads.os, "replace", disk_full)
+    monkeypatch.setattr(chatsite.files.os, "replace", disk_full)
     response = reply(client, thread_id, "pic", image=("a.png", imagefactory.png()))
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.get_data(as_text=True)

@@ -12,14 +12,19 @@ import pytest
 from chatsite.config import BOARDS
 from chatsite.store import THREADS_PER_PAGE, Store, ThreadClosed, cut, get_store, search_words
 
+SHA256 = "84d89877f0d4041efb6bf91a16f0248f2fd573e6af05c19f96bedb9f882f7882"  # of b"0123456789"
 IMAGE = {
-    "path": "astronomy/2026/01/" + "a" * 32 + ".png",
+    "sha256": SHA256,
+    "path": f"84/{SHA256}.png",
     "content_type": "image/png",
     "size": 10,
     "width": 1,
     "height": 1,
     "original_name": "sky.png",
     "md5": "eB5eJF1ptWaXm4bijSPyxw==",  # base64 of the MD5 of b"0123456789" (any 10 bytes)
+    "thumbnail_path": f"84/{SHA256}.thumb.jpg",
+    "thumbnail_width": 1,
+    "thumbnail_height": 1,
 }
 
 
@@ -218,7 +223,7 @@ def test_prune_board_deletes_the_least_recently_active_threads(store):
     assert store.thread(newest["id"]) is None
     assert store.thread(oldest["id"]) is not None
     assert store.thread(other["id"]) is not None
-    assert store.image_paths() == {"chess/a.png", "astro/c.png"}
+    assert store.image_paths() == {"chess/a.png", "astro/c.png", IMAGE["thumbnail_path"]}
 
 
 def test_search_needs_every_word_and_ignores_case(store):

@@ -10,11 +10,13 @@ type, and each field 4chan sends "always" must be there.
 import base64
 import hashlib
 import importlib.util
+import io
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import imagefactory
+import PIL.Image
 import pytest
 from forum import create_thread, reply, serving, thread_ids_on_board
 from werkzeug.http import http_date, parse_date
@@ -187,14 +189,15 @@ def test_boards_json_lists_every_board_with_4chans_fields(app, client):
     astronomy = boards["boards"][0]
     assert astronomy["title"] == "Astronomy"
     assert astronomy["per_page"] == THREADS_PER_PAGE
-    assert astronomy["max_filesize"] == app.config["MAX_CONTENT_LENGTH"]
+    assert astronomy["max_filesize"] == app.config["MAX_IMAGE_SIZE"]
+    assert astronomy["max_webm_filesize"] == app.config["MAX_VIDEO_SIZE"]
     assert astronomy["bump_limit"] == app.config["BUMP_LIMIT"]
 
 
 # --- a round trip: post through the forms, read through the API ------------------------------
 
 
-def test_a_thread_posted_through_the_forms_reads_back_through_the_api(client):
+def test_a_thread_posted_through_the_forms_reads_back_through_the_api(client, pixels):
     opening_png = imagefactory.png(400, 300)
     reply_gif = imagefactory.gif()
     body = "Rings <b>wide</b> open\n& clear"
@@ -211,24 +214,28 @@ def test_a_thread_posted_through_the_forms_reads_back_through_the_api(client):
     assert opening["com"] == "Rings &lt;b&gt;wide&lt;/b&gt; open<br>&amp; clear"
     assert opening["semantic_url"] == "saturns-rings"
     assert (opening["replies"], opening["images"], opening["closed"]) == (2, 1, 0)
-    assert (opening["filename"], opening["ext"], opening["fsize"]) == ("ring s", ".png", len(opening_png))
+    assert (opening["filename"], opening["ext"]) == ("ring s", ".png")
+    # The real thumbnail's size: 250 pixels on the longest side, never enlarged.
     assert (opening["w"], opening["h"], opening["tn_w"], opening["tn_h"]) == (400, 300, 250, 188)
-    assert opening["md5"] == b64_md5(opening_png)
-    assert (with_gif["com"], with_gif["ext"], with_gif["md5"]) == ("Mine:", ".gif", b64_md5(reply_gif))
-    assert (with_gif["w"], with_gif["h"]) == imagefactory.GIF_SIZE
+    assert (with_gif["com"], with_gif["ext"]) == ("Mine:", ".gif")
+    assert (with_gif["w"], with_gif["h"], with_gif["tn_w"], with_gif["tn_h"]) == (*imagefactory.GIF_SIZE,) * 2
     assert "tim" not in text_only and text_only["com"] == "Nice"
     # The catalog's opening post is the thread's, with the last replies.
     assert {key: entry[key] for key in opening} == opening
     assert entry["last_replies"] == [with_gif, text_only]
     assert (entry["omitted_posts"], entry["omitted_images"]) == (0, 0)
 
-    # The files download from /<board>/<tim><ext>, the "thumbnails" too, byte for byte.
-    for post, data in ((opening, opening_png), (with_gif, reply_gif)):
-        for url in (f"/astronomy/{post['tim']}{post['ext']}", f"/astronomy/{post['tim']}s.jpg"):
-            response = client.get(url)
-            assert response.status_code == 200
-            assert response.data == data
-            assert b64_md5(response.data) == post["md5"]
+    # The files download from /<board>/<tim><ext>: the stored (re-encoded) bytes,
+    # which fsize and md5 describe, the same pixels as sent. And the thumbnails,
+    # /<board>/<tim>s.jpg: JPEGs of tn_w x tn_h pixels.
+    for post, sent in ((opening, opening_png), (with_gif, reply_gif)):
+        response = client.get(f"/astronomy/{post['tim']}{post['ext']}")
+        assert response.status_code == 200
+        assert (len(response.data), b64_md5(response.data)) == (post["fsize"], post["md5"])
+        assert pixels(response.data) == pixels(sent)
+        thumbnail = client.get(f"/astronomy/{post['tim']}s.jpg")
+        assert thumbnail.mimetype == "image/jpeg"
+        assert PIL.Image.open(io.BytesIO(thumbnail.data)).size == (post["tn_w"], post["tn_h"])
 
     # The numbers are the site's own post numbers, as its pages show them (#N).
     page = client.get(f"/threads/{thread}").get_data(as_text=True)
@@ -496,5 +503,6 @@ def test_the_docs_example_client_reads_a_live_site(app, client, capsys):
     printed = capsys.readouterr().out
     assert "'Saturn tonight'  (1 replies)" in printed
     assert "Rings & moons\nTitan too" in printed and "<i>Lovely</i>" in printed
-    assert f"[saturn.png, 4x3, {len(imagefactory.png())} bytes] {base_url}/astronomy/" in printed
+    stored_size = client.get(f"/api/threads/{thread}/posts").json["posts"][0]["image"]["size"]
+    assert f"[saturn.png, 4x3, {stored_size} bytes] {base_url}/astronomy/" in printed
     assert "304 Not Modified" in printed

@@ -387,17 +387,17 @@ def test_deleted_posts_and_threads_leave_search_and_moved_ones_stay(client, mode
 
 
 def test_deleting_a_thread_deletes_every_file_and_report(client, moderator, store, upload_folder):
-    thread_id = create_thread(client, title="Pictures", image=("a.png", imagefactory.png()))
-    reply(client, thread_id, "another", image=("b.png", imagefactory.png()))
-    kept = create_thread(client, title="Kept", image=("c.png", imagefactory.png()))
+    thread_id = create_thread(client, title="Pictures", image=("a.png", imagefactory.png(4, 3)))
+    reply(client, thread_id, "another", image=("b.png", imagefactory.png(5, 3)))
+    kept = create_thread(client, title="Kept", image=("c.png", imagefactory.png(6, 3)))
     for post_id in post_ids(client, thread_id) + post_ids(client, kept):
         url = f"/posts/{post_id}/report"
         assert submit(client, url, url, {"reason": "spam"}).status_code == 303
     images = image_urls_in(client.get(f"/threads/{thread_id}"))
 
     assert act(moderator, f"/mod/threads/{thread_id}/delete").status_code == 303
-    assert [client.get(url).status_code for url in images] == [404, 404]
-    assert len(stored_files(upload_folder)) == 1
+    assert [client.get(url).status_code for url in images] == [404, 404]  # the thumbnails
+    assert len(stored_files(upload_folder)) == 2  # Kept's image and its thumbnail, nothing else
     reports, total = store.open_reports()
     assert total == 1 and reports[0]["post"]["thread_id"] == kept
     assert logged(store) == [("milo", "delete thread", f"thread {thread_id}", "Pictures")]
