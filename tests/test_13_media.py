@@ -175,6 +175,23 @@ def test_the_pixel_caps_are_settings(app):
     assert seen == {case: status for case, (_, _, status) in cases.items()}
 
 
+def test_the_media_limits_can_be_set_with_chatsite_environment_variables(app, monkeypatch):
+    """CHATSITE_MAX_IMAGE_PIXELS and CHATSITE_MAX_VIDEO_SIZE, like every other setting."""
+    monkeypatch.setenv("CHATSITE_MAX_IMAGE_PIXELS", "100")
+    monkeypatch.setenv("CHATSITE_MAX_VIDEO_SIZE", "1000")
+    client = reload_app(app).test_client()
+    thread_id = create_thread(client)
+    cases = {
+        "10 x 10 PNG": ("a.png", imagefactory.png(10, 10), 303),
+        "11 x 10 PNG": ("b.png", imagefactory.png(11, 10), 400),
+        "WebM of 1000 bytes": ("c.webm", imagefactory.webm(total_bytes=1000), 303),
+        "WebM of 1001 bytes": ("d.webm", imagefactory.webm(total_bytes=1001), 400),
+    }
+    seen = {case: reply(client, thread_id, image=(name, data)).status_code for case, (name, data, _) in
+            cases.items()}
+    assert seen == {case: status for case, (_, _, status) in cases.items()}
+
+
 # --- what is stored: the decoded pixels, re-encoded -------------------------------------
 
 
