@@ -2,7 +2,9 @@
 
 ``<!-- python: tests/conftest.py pytest_generate_tests -->`` becomes a code block
 holding that top-level function (or class), decorators included.
-``<!-- python: tests/forum.py __doc__ -->`` gives the module's docstring.
+``<!-- python: tests/forum.py __doc__ -->`` gives the module's docstring, and
+``<!-- python: final/chatsite/store.py Store.add_reply -->`` one method of a
+class (without the class's indentation).
 
 Unlike a range of line numbers, a name still points at the right code after
 the file is edited, and a name that is not in the file fails the build.
@@ -10,12 +12,13 @@ the file is edited, and a name that is not in the file fails the build.
 
 import ast
 import re
+import textwrap
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
 MARKER = re.compile(
-    r"^(?P<indent>[ \t]*)<!--\s*python:\s*(?P<path>\S+)\s+(?P<name>\w+)\s*-->[ \t]*$", re.M
+    r"^(?P<indent>[ \t]*)<!--\s*python:\s*(?P<path>\S+)\s+(?P<name>[\w.]+)\s*-->[ \t]*$", re.M
 )
 
 
@@ -31,17 +34,25 @@ def on_page_markdown(markdown, page, config, files):
 
 
 def python_part(root, path, name, page_name):
-    """The source text of ``name`` (a top-level def/class, or __doc__) in ``path``."""
+    """The source text of ``name`` (a top-level def/class, a method "Class.method",
+    or __doc__) in ``path``."""
     file = root / path
     if not file.is_file():
         raise PluginError(f"{page_name}: <!-- python: {path} {name} -->: no such file")
     source = file.read_text(encoding="utf-8")
     lines = source.splitlines()
     body = ast.parse(source).body
-    for node in body:
-        if name == "__doc__" and node is body[0] and isinstance(node, ast.Expr):
-            return "\n".join(lines[node.lineno - 1 : node.end_lineno])
-        if getattr(node, "name", None) == name:
+    if name == "__doc__":
+        if body and isinstance(body[0], ast.Expr):
+            return "\n".join(lines[body[0].lineno - 1 : body[0].end_lineno])
+    else:
+        node = None
+        for part in name.split("."):
+            node = next((n for n in body if getattr(n, "name", None) == part), None)
+            if node is None:
+                break
+            body = getattr(node, "body", [])
+        if node is not None:
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            return "\n".join(lines[first - 1 : node.end_lineno])
+            return textwrap.dedent("\n".join(lines[first - 1 : node.end_lineno]))
     raise PluginError(f"{page_name}: <!-- python: {path} {name} -->: {name} not found in {path}")
