@@ -25,6 +25,7 @@ from chatsite import (
     db,
     errors,
     flood,
+    formatting,
     forms,
     fourchan,
     live,
@@ -72,6 +73,7 @@ def create_app(test_config=None):
     forms.init_app(app)  # Flask-WTF's CSRFProtect: every POST needs the session's token
     accounts.init_app(app)  # Flask-Login: current_user, staff pages
     flood.init_app(app)  # Flask-Limiter: how often one client may post or try to log in
+    formatting.init_app(app)  # body_html() and backlinks() for the templates
     live.init_app(app)  # flask-sock: the thread pages' WebSockets, and who to wake when
     blueprints = (
         boards.bp, search.bp, uploads.bp, api.bp, fourchan.bp, accounts.bp, mod.bp, live.bp, errors.bp,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 
+from chatsite.formatting import body_html
 from chatsite.forms import last_page_or_404, requested_after, requested_api_page
 from chatsite.store import THREADS_PER_PAGE, find_board_or_404, find_thread_or_404, get_store
 
@@ -183,6 +184,8 @@ def post_json(post):
         "id": post["id"],
         "thread_id": post["thread_id"],
         "body": post["body"],
+        # The body as the thread page shows it: escaped, with its quote and web links.
+        "body_html": str(body_html(post)),
         "created_at": iso_time(post["created_at"]),
         "image": image,
     }
@@ -194,8 +197,30 @@ def upload_url(path):
 
 
 def post_with_html(post):
-    """A post as post_json() gives it, plus "html": the post as the thread page shows it."""
-    return {**post_json(post), "html": render_template("_post.html", post=post)}
+    """A post as post_json() gives it, plus "html": the post as the thread page shows
+    it, and "backlinks" when it quotes posts of its thread (live_html)."""
+    return {**post_json(post), **live_html(post)}
+
+
+def live_html(post):
+    """What a live page needs of a new post: "html", its <article> as the thread page
+    shows it; and, if it quotes posts of its own thread, "backlinks": for each,
+    {"post_id", "html"}, that post's backlinks line as a reload would now show it
+    (templates/_backlinks.html), which static/live.js puts in place. Used by the
+    socket's "post" message (live.py) and the polling answer (?after=) alike."""
+    shown = {"html": render_template("_post.html", post=post)}
+    updates = post.get("backlink_updates")
+    if updates:
+        shown["backlinks"] = [
+            {
+                "post_id": quoted,
+                "html": render_template(
+                    "_backlinks.html", post={"thread_id": post["thread_id"], "backlinks": backlinks}
+                ),
+            }
+            for quoted, backlinks in updates.items()
+        ]
+    return shown
 
 
 def iso_time(moment):

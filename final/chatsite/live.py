@@ -76,11 +76,12 @@ import socket
 import threading
 import time
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 from sqlalchemy.exc import SQLAlchemyError
 
+from chatsite.api import live_html
 from chatsite.db import db
 from chatsite.forms import id_or_zero
 from chatsite.store import EVENTS_CHANNEL, get_store
@@ -449,8 +450,9 @@ def message_of(event):
         if post is None:
             return None, None  # deleted since: its "delete" event comes next, so say nothing
         message["id"] = post["id"]
-        # The visitor's HTML of the post: the very include thread.html uses.
-        message["html"] = render_template("_post.html", post=post)
+        # The visitor's HTML of the post: the very include thread.html uses; and
+        # the new backlinks lines of the posts of this thread it quotes.
+        message.update(live_html(post))
     elif event["kind"] == "delete":
         message["id"] = event["post_id"]
     elif event["kind"] == "move":

@@ -1,6 +1,6 @@
-"""The tables: threads, their posts, and the images attached to posts; for
-moderation, the staff's accounts, visitors' reports and the audit log; and for
-live updates, the events of each thread.
+"""The tables: threads, their posts, the images attached to posts, and which
+posts quote which; for moderation, the staff's accounts, visitors' reports and
+the audit log; and for live updates, the events of each thread.
 
 Boards are not a table: they are settings (config.BOARDS), and a thread names
 its board by slug. Every change to these classes needs a migration in
@@ -141,6 +141,22 @@ class Image(db.Model):
     thumbnail_height: Mapped[int | None] = mapped_column(Integer)
 
     post: Mapped[Post] = relationship(back_populates="image")
+
+
+class Quote(db.Model):
+    """Post `post_id` quotes post `quoted_id` (">>N" in its text, N existing when
+    it was stored; formatting.py). Written in the post's own transaction; both
+    go with either post (ON DELETE CASCADE), so a deleted post's links and
+    backlinks disappear everywhere at once."""
+
+    __tablename__ = "quotes"
+    __table_args__ = (
+        # A post's backlinks: the posts that quote it.
+        Index("ix_quotes_quoted_id", "quoted_id"),
+    )
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    quoted_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
 
 
 class User(UserMixin, db.Model):

@@ -6,7 +6,8 @@ lived in memory (views and templates did not change when the storage did):
 
     thread: {"id", "board", "title", "created_at", "bumped_at", "reply_count", "post_count",
              "locked", "pinned"}
-    post:   {"id", "thread_id", "body", "image", "created_at"}
+    post:   {"id", "thread_id", "body", "image", "created_at"}, and where a page
+            shows it, "quotes" and "backlinks" (with_quotes)
     report: {"id", "reason", "details", "created_at", "post"}
     user:   {"id", "username", "role", "created_at", "disabled"}
     audit entry: {"id", "created_at", "username", "action", "target", "details"}
@@ -33,6 +34,10 @@ Moderation (the /mod/ pages, mod.py) changes threads and posts here too, and
 each change writes its audit log entry in the same transaction: the log never
 says something happened that did not, nor misses something that did.
 
+Quotes: a post's ">>N" of posts that exist are written in the quotes table in
+the post's own transaction (record_quotes); pages read them with the posts
+(with_quotes), for the quote links and each post's backlinks.
+
 Live updates: every change a reader of a thread page should see at once (a
 post, a deleted post, the thread locked, unlocked, moved or deleted) writes a
 ThreadEvent in the same transaction as the change (record_event). The live
@@ -53,12 +58,14 @@ from werkzeug.exceptions import Forbidden
 
 from chatsite import files
 from chatsite.db import after_commit, db, write_transaction
+from chatsite.formatting import quoted_ids
 from chatsite.models import (
     IMAGE_FIELDS,
     THREAD_FIELDS,
     AuditEntry,
     Image,
     Post,
+    Quote,
     Report,
     Thread,
     ThreadEvent,
@@ -227,7 +234,7 @@ class Store:
             .order_by(Post.id)
             .options(selectinload(Post.image))  # every post's image in one more query
         )
-        return [post_dict(post) for post in db.session.scalars(query)]
+        return with_quotes([post_dict(post) for post in db.session.scalars(query)])
 
     def add_thread(self, board_slug, title, body, image=None):
         """Start a thread on a board; return it.
@@ -257,6 +264,8 @@ class Store:
             session.flush()  # the database gives the thread (and its post) an id now
             keep_files(session, image)
             if opening_post is not None:
+                record_quotes(session, opening_post)
+            if opening_post is not None:
                 # Nobody can have the thread open yet, but its page starts from
                 # this event (data-last-event), like after any other post.
                 record_event(session, thread.id, "post", opening_post.id)
@@ -278,7 +287,7 @@ class Store:
             .offset(start)
             .options(selectinload(Post.image))
         )
-        return [post_dict(post) for post in db.session.scalars(query)], thread.post_count
+        return with_quotes([post_dict(post) for post in db.session.scalars(query)]), thread.post_count
 
     def add_reply(self, thread_id, body, image=None, bump_limit=None, reply_limit=None):
         """Add a reply to a thread and bump the thread to the top; return the post.
@@ -310,6 +319,7 @@ class Store:
                 thread.bump_order = next_bump_order()
             session.flush()
             keep_files(session, image)
+            record_quotes(session, post)
             record_event(session, thread_id, "post", post.id)
             return post_dict(post)
 
@@ -341,10 +351,12 @@ class Store:
         if on_postgresql() and not db.session().in_transaction():
             db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         rows = db.session.execute(events_after_query(), {"thread_id": thread_id, "after": after})
-        return [
+        events = [
             {"id": id_, "kind": kind, "post_id": post_id, "board": board, "post": post and post_dict(post)}
             for id_, kind, post_id, board, post in rows
         ]
+        with_quotes([event["post"] for event in events if event["post"]], updates=True)
+        return events
 
     def posts_after(self, thread_id, after, limit):
         """At most `limit` posts of the thread whose id is greater than `after`,
@@ -357,7 +369,7 @@ class Store:
             .limit(limit)
             .options(selectinload(Post.image))
         )
-        return [post_dict(post) for post in db.session.scalars(query)]
+        return with_quotes([post_dict(post) for post in db.session.scalars(query)], updates=True)
 
     def post_ids(self, thread_id):
         """The ids of every post the thread has now, lowest first (read from the index alone)."""
@@ -740,6 +752,68 @@ def new_post(thread, body, image, now):
     if image:
         post.image = Image(**{field: image.get(field) for field in IMAGE_FIELDS})
     return post
+
+
+def record_quotes(session, post):
+    """Write the quotes of a new post (its id known: flushed), in its transaction:
+    the distinct >>N of its text (the first MAX_QUOTES_PER_POST), of posts that
+    exist now, never itself. A >>N of a later post stays text for good."""
+    wanted = [post_id for post_id in quoted_ids(post.body) if post_id != post.id]
+    if not wanted:
+        return
+    existing = session.scalars(select(Post.id).where(Post.id.in_(wanted)))
+    session.add_all(Quote(post_id=post.id, quoted_id=quoted_id) for quoted_id in existing)
+
+
+def with_quotes(posts, updates=False):
+    """Add to each post dictionary what its page needs for quotes, in two queries
+    for any number of posts (see formatting.body_html and backlinks):
+
+    - "quotes": {quoted id: its thread id}, the posts it links to;
+    - "backlinks": [(quoting id, its thread id)], the posts that quote it, oldest first;
+    - with `updates` (a new post, for live pages): "backlink_updates",
+      {quoted id: its backlinks as above} for each post it quotes in its own
+      thread, whose backlinks line an open page must now show anew.
+
+    Returns `posts`. A deleted post's rows went with it (ON DELETE CASCADE)."""
+    if not posts:
+        return posts
+    ids = [post["id"] for post in posts]
+    rows = db.session.execute(
+        select(Quote.post_id, Quote.quoted_id, Post.thread_id)
+        .join(Post, Post.id == Quote.quoted_id)
+        .where(Quote.post_id.in_(ids))
+    )
+    quotes = {}
+    for post_id, quoted_id, thread_id in rows:
+        quotes.setdefault(post_id, {})[quoted_id] = thread_id
+    for post in posts:
+        post["quotes"] = dict(sorted(quotes.get(post["id"], {}).items()))
+
+    def quoted_here(post):
+        return [quoted for quoted, thread in post["quotes"].items() if thread == post["thread_id"]]
+
+    updated = [quoted for post in posts for quoted in quoted_here(post)] if updates else []
+    backlinks = backlinks_of([*ids, *updated])
+    for post in posts:
+        post["backlinks"] = backlinks.get(post["id"], [])
+        if updates:
+            post["backlink_updates"] = {quoted: backlinks.get(quoted, []) for quoted in quoted_here(post)}
+    return posts
+
+
+def backlinks_of(post_ids):
+    """{post id: [(quoting id, its thread id)], oldest first} for these posts."""
+    rows = db.session.execute(
+        select(Quote.quoted_id, Quote.post_id, Post.thread_id)
+        .join(Post, Post.id == Quote.post_id)
+        .where(Quote.quoted_id.in_(post_ids))
+        .order_by(Quote.post_id)
+    )
+    backlinks = {}
+    for quoted_id, post_id, thread_id in rows:
+        backlinks.setdefault(quoted_id, []).append((post_id, thread_id))
+    return backlinks
 
 
 def keep_files(session, image):

@@ -4,7 +4,8 @@
 // reply form. This script only adds to it. While the page is open, it:
 //
 // - opens a WebSocket to the server (live.py) and puts each new post at the
-//   end of the thread as soon as the server sends it; removes deleted posts;
+//   end of the thread as soon as the server sends it, and the new "Replies:"
+//   line of each older post it quotes (step 14); removes deleted posts;
 //   swaps the reply form for a notice when a moderator locks the thread;
 // - counts the new posts in the tab's title, "(3) ...", while the tab is hidden;
 // - when the socket cannot open (a proxy that does not let WebSockets through,
@@ -109,6 +110,7 @@ function startLiveUpdates(posts) {
     switch (message.type) {
       case "post":
         addPost(message.id, message.html);
+        updateBacklinks(message.backlinks);
         break;
       case "delete":
         removePost(message.id);
@@ -187,6 +189,7 @@ function startLiveUpdates(posts) {
     const answer = await response.json();
     for (const post of answer.posts) {
       addPost(post.id, post.html);
+      updateBacklinks(post.backlinks);
     }
     // Every post on the page that the thread no longer has was deleted.
     removePostsNotIn(new Set(answer.post_ids));
@@ -223,6 +226,25 @@ function startLiveUpdates(posts) {
     if (document.hidden) {
       unseenPosts += 1;
       document.title = `(${unseenPosts}) ${pageTitle}`;
+    }
+  }
+
+  // A new post quotes older posts of this thread: each of them gets its new
+  // "Replies: >>..." line, [{post_id, html}] from the server (the same
+  // templates/_backlinks.html as the page), in place of the old one, or as
+  // the last thing in its <article> if it had none.
+  function updateBacklinks(backlinks) {
+    for (const { post_id: postId, html } of backlinks ?? []) {
+      const article = document.getElementById(`post-${postId}`);
+      if (!article) {
+        continue; // not on this page (deleted meanwhile)
+      }
+      const old = article.querySelector(":scope > .backlinks");
+      if (old) {
+        old.outerHTML = html;
+      } else {
+        article.insertAdjacentHTML("beforeend", html);
+      }
     }
   }
 
