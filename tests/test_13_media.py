@@ -439,6 +439,21 @@ VIDEOS = [
 ]
 
 
+def test_an_uploaded_file_opened_on_its_own_has_a_sandboxed_policy_of_its_own(client):
+    """A click on a thumbnail opens the full file in the browser's own viewer, which
+    styles it with inline CSS that the pages' policy would block. Files get their own
+    policy: nothing loads but the file itself, and "sandbox" runs no script at all."""
+    thread_id = create_thread(client)
+    post_id = post_with_file(client, thread_id, "moon.png", imagefactory.png())
+    shown = shown_file(client, thread_id, post_id)
+    files = (shown["link"], shown["img"]["src"])  # the full image and its thumbnail
+    policies = {url: client.get(url).headers.get("Content-Security-Policy") for url in files}
+    assert policies == {
+        url: "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
+        for url in policies
+    }
+
+
 @pytest.mark.parametrize(("filename", "make", "content_type", "kind", "stored"), VIDEOS)
 def test_a_video_is_shown_with_controls_and_served_for_seeking(
     client, upload_folder, filename, make, content_type, kind, stored
