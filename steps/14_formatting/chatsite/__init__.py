@@ -168,6 +168,10 @@ def create_app(test_config=None):
 
 
 def add_security_headers(response):
-    """Add SECURITY_HEADERS to a response: every page, image file and JSON answer."""
-    response.headers.update(SECURITY_HEADERS)
+    """Add SECURITY_HEADERS to a response: every page, image file and JSON answer.
+
+    setdefault: a view that set one of these headers itself keeps its own (the
+    uploaded files have a Content-Security-Policy of their own, uploads.py)."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
     return response
