@@ -38,6 +38,11 @@ FILE_TYPES = {**images.IMAGE_TYPES, **videos.VIDEO_TYPES}
 # name), so browsers and proxies may keep it for a year without asking again.
 IMMUTABLE_FOR_A_YEAR = 365 * 24 * 60 * 60
 
+# The Content-Security-Policy of an uploaded file opened on its own (uploaded_file).
+UPLOADED_FILE_POLICY = (
+    "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
+)
+
 
 def check_upload(upload):
     """Check the form's file field. Return None when no file was chosen, or a dict
@@ -283,6 +288,12 @@ def uploaded_file(filename):
     # Only pages of this site may embed our uploads: no other site can show them
     # on its pages at our expense, or read them from a script.
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    # A visitor who opens a file on its own (a click on a thumbnail) gets the
+    # browser's own viewer, which styles the picture with inline CSS: the pages'
+    # policy would block that. The files get a policy of their own: nothing may
+    # load but the file itself, and "sandbox" treats the file as coming from
+    # nowhere, so even a file that fooled every check could run no script here.
+    response.headers["Content-Security-Policy"] = UPLOADED_FILE_POLICY
     return response
 
 
