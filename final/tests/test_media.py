@@ -17,6 +17,7 @@ from flask_migrate import downgrade, upgrade
 from forum import create_thread, image_urls_in, reply, staff_client, stored_files
 from PIL import ExifTags, Image
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from chatsite import images, uploads, videos
 from chatsite.db import db
@@ -695,3 +696,45 @@ def test_0006_keeps_the_images_stored_before_it(app):
         downgrade(revision="0005")
         assert sql("SELECT path, width FROM images") == [("astronomy/2026/01/a.png", 4)]
         upgrade()
+
+
+def test_an_animated_png_without_a_loop_count_stays_animated():
+    pictures = [Image.new("RGB", (8, 8), (number * 100, 0, 0)) for number in range(2)]
+    data = encode(pictures[0], "PNG", save_all=True, append_images=pictures[1:], duration=[50, 70])
+    image = images.process_image(data, LIMITS)
+    with Image.open(io.BytesIO(image.data)) as stored:
+        assert (stored.format, stored.n_frames) == ("PNG", 2)
+
+
+def test_a_failed_post_removes_the_files_it_wrote(app, client, upload_folder, monkeypatch, caplog):
+    """The files are written in the post's transaction; if it then fails, they go
+    again. Should the database be unreachable for that too, they stay (for
+    `flask prune-uploads`), and the log says so."""
+    thread_id = create_thread(client)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("something after the files")
+
+    monkeypatch.setattr("chatsite.store.record_event", broken)
+    assert reply(client, thread_id, image=("a.png", imagefactory.png(5, 5))).status_code == 500
+    assert stored_files(upload_folder) == []
+
+    def unreachable(images):
+        raise OperationalError("SELECT", {}, Exception("the database went away"))
+
+    monkeypatch.setattr(app.extensions["store"], "remove_unused_files", unreachable)
+    assert reply(client, thread_id, image=("a.png", imagefactory.png(5, 5))).status_code == 500
+    assert len(stored_files(upload_folder)) == 2
+    assert "Could not remove the unused file" in caplog.text
+
+
+def test_a_video_name_of_hidden_characters_only_is_shown_as_video(client):
+    thread_id, response = post_with_file(client, "\u200b" * 300 + ".webm", webm())
+    assert response.status_code == 303
+    assert api_image(client, thread_id)["original_name"] == "video.webm"
+
+
+def test_uploads_serves_only_the_types_it_stores(client, upload_folder):
+    upload_folder.mkdir()
+    (upload_folder / "notes.txt").write_text("hello")
+    assert client.get("/uploads/notes.txt").status_code == 404
