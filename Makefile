@@ -88,6 +88,7 @@ screenshots: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python final/bench/bench.py
 	$(BIN)/python final/bench/bench_live.py
+	$(BIN)/python final/bench/bench_upload.py
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .ruff_cache .coverage

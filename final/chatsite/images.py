@@ -209,16 +209,21 @@ def reencode(image, kind, frames, limits):
         first_frame = image.copy()
     else:
         image.load()
+        original_info = dict(image.info)
         # The camera's orientation tag applied to the pixels: the photo is upright
-        # without it, so it can go with the rest of the EXIF data.
-        first_frame = ImageOps.exif_transpose(image)
-        stored = encode_still(first_frame, kind, image.info)
+        # without it, so it can go with the rest of the EXIF data. In place: a
+        # 12-megapixel photo is 36 MB of pixels, and one copy of them is enough.
+        ImageOps.exif_transpose(image, in_place=True)
+        first_frame = image
+        stored = encode_still(first_frame, kind, original_info)
+    width, height = first_frame.size
+    # Last: it shrinks first_frame in place (no second full-size copy).
     thumbnail = make_thumbnail(first_frame, limits.thumbnail_size)
     return ProcessedImage(
         kind=kind,
         data=stored,
-        width=first_frame.width,
-        height=first_frame.height,
+        width=width,
+        height=height,
         thumbnail=thumbnail.getvalue(),
         thumbnail_width=thumbnail.width,
         thumbnail_height=thumbnail.height,
@@ -264,8 +269,9 @@ class Thumbnail(BytesIO):
 
 def make_thumbnail(picture, size):
     """The picture at most `size` pixels on its longest side (never enlarged), as
-    a JPEG. JPEG has no transparency: transparent parts are shown on white."""
-    small = picture.copy()
+    a JPEG. JPEG has no transparency: transparent parts are shown on white.
+    The picture itself is shrunk: it is not needed at full size any more."""
+    small = picture
     small.thumbnail((size, size))
     if small.mode in ("RGBA", "LA", "PA") or (small.mode == "P" and "transparency" in small.info):
         rgba = small.convert("RGBA")

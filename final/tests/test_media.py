@@ -738,3 +738,16 @@ def test_uploads_serves_only_the_types_it_stores(client, upload_folder):
     upload_folder.mkdir()
     (upload_folder / "notes.txt").write_text("hello")
     assert client.get("/uploads/notes.txt").status_code == 404
+
+
+def test_a_photo_of_several_megabytes_is_accepted(client):
+    """A real photo's bytes hold CR and LF everywhere: Werkzeug keeps the few bytes
+    after one at the end of each 64 KiB read (they may start a boundary) and
+    checks them, with the next read, against MAX_FORM_MEMORY_SIZE. At exactly
+    64 KiB that refused most photos with 413 (config.py)."""
+    noise = Image.effect_noise((1200, 900), 64).convert("RGB")
+    data = encode(noise, "JPEG", quality=95)
+    assert len(data) > 1_000_000 and data.count(b"\r") > 1000 and data.count(b"\n") > 1000
+    thread_id, response = post_with_file(client, "noise.jpg", data)
+    assert response.status_code == 303
+    assert (api_image(client, thread_id)["width"], api_image(client, thread_id)["height"]) == (1200, 900)
