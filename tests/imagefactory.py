@@ -306,6 +306,18 @@ def picture(width: int, height: int, format: str = "JPEG") -> bytes:
     return _pillow_bytes(image, format)
 
 
+def noisy_photo(width: int = 1600, height: int = 1200) -> bytes:
+    """A JPEG of about 2.2 MB whose bytes look random, as a real photo's do: every
+    pixel is noise, so nothing compresses. (The padded images above are mostly
+    zero bytes, which a form parser reads in a different way.)"""
+    import random
+
+    from PIL import Image
+
+    noise = random.Random(2026).randbytes(width * height * 3)  # noqa: S311 - the same noise each run
+    return _pillow_bytes(Image.frombytes("RGB", (width, height), noise), "JPEG", quality=95)
+
+
 # --- Step 13: videos (WebM, MP4), made by hand ------------------------------------
 
 
