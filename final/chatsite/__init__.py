@@ -98,6 +98,10 @@ class IdConverter(IntegerConverter):
 
 
 def add_security_headers(response):
-    """Add SECURITY_HEADERS to a response (every page, file, image and JSON answer)."""
-    response.headers.update(SECURITY_HEADERS)
+    """Add SECURITY_HEADERS to a response (every page, file, image and JSON answer).
+
+    setdefault: a view that set one of them itself keeps its own (an uploaded
+    file has a Content-Security-Policy of its own, uploads.uploaded_file)."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
     return response

@@ -74,8 +74,10 @@ def defaults(instance_path):
         "MAX_IMAGE_PIXELS": 40_000_000,
         "MAX_IMAGE_SIDE": 10_000,
         # ...and animated GIFs and WebPs over this many pixels in all their frames
-        # together (width x height x frames).
-        "MAX_ANIMATION_PIXELS": 200_000_000,
+        # together (width x height x frames). Their frames are decoded and
+        # encoded again, which is slow: 20 frames of 1000 x 1000 take a few
+        # seconds and ~100 MB; ten times that, ten times as long.
+        "MAX_ANIMATION_PIXELS": 20_000_000,
         # The longest side of an image's thumbnail (the pages show thumbnails, and
         # link to the full image), in pixels. Small images are never enlarged.
         "THUMBNAIL_SIZE": 250,

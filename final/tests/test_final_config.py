@@ -32,7 +32,7 @@ def test_defaults(instance_path):
     assert app.config["MAX_VIDEO_SIZE"] == 16 * 1024 * 1024
     assert app.config["MAX_CONTENT_LENGTH"] == 17 * 1024 * 1024  # a 16 MiB video and the text fields
     assert (app.config["MAX_IMAGE_PIXELS"], app.config["MAX_IMAGE_SIDE"]) == (40_000_000, 10_000)
-    assert (app.config["MAX_ANIMATION_PIXELS"], app.config["THUMBNAIL_SIZE"]) == (200_000_000, 250)
+    assert (app.config["MAX_ANIMATION_PIXELS"], app.config["THUMBNAIL_SIZE"]) == (20_000_000, 250)
     assert app.config["MAX_FORM_MEMORY_SIZE"] == 65 * 1024  # 64 KiB of text, and room for Werkzeug's reads
     assert app.config["MAX_FORM_PARTS"] == 20
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"

@@ -163,3 +163,4 @@ def test_uploads_are_cached_as_immutable_and_only_for_this_site(client, upload_f
         assert not response.cache_control.no_cache
         assert response.headers["Cross-Origin-Resource-Policy"] == "same-origin"
         assert response.headers["Content-Disposition"] == f'inline; filename="{path.name}"'
+        assert response.headers["Content-Security-Policy"].endswith("; sandbox")

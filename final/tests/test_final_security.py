@@ -21,8 +21,15 @@ EXPECTED_HEADERS = {
 }
 
 
-def assert_security_headers(response):
-    for name, value in EXPECTED_HEADERS.items():
+# An uploaded file opened on its own has a policy of its own (uploads.py): the
+# browser's viewer styles it inline, and "sandbox" runs no script at all.
+UPLOADED_FILE_POLICY = (
+    "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
+)
+
+
+def assert_security_headers(response, **expected):
+    for name, value in {**EXPECTED_HEADERS, **expected}.items():
         assert response.headers[name] == value, name
 
 
@@ -42,10 +49,12 @@ def test_threads_redirects_and_uploads_carry_the_headers(client):
     assert response.status_code == 303
     assert_security_headers(response)
     html = client.get(f"/threads/{thread_id}").get_data(as_text=True)
-    [url] = re.findall(r'<img src="(/uploads/[^"]+)"', html)
-    served = client.get(url)
-    assert served.status_code == 200
-    assert_security_headers(served)
+    [thumbnail] = re.findall(r'<img src="(/uploads/[^"]+)"', html)
+    [full] = re.findall(r'<a class="post-image" href="(/uploads/[^"]+)"', html)
+    for url in (full, thumbnail):
+        served = client.get(url)
+        assert served.status_code == 200
+        assert_security_headers(served, **{"Content-Security-Policy": UPLOADED_FILE_POLICY})
     assert_security_headers(client.get(f"/api/threads/{thread_id}/posts"))
 
 
