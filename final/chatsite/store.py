@@ -347,6 +347,8 @@ class Store:
         query of its session (live.py's is), on PostgreSQL, it runs in
         autocommit mode: a single SELECT is consistent by itself, and one round
         trip to the server is cheaper than three (BEGIN, SELECT, ROLLBACK).
+        Only when new posts came, two more, by primary key and index: their
+        quotes and the backlinks a page must now show (with_quotes).
         """
         if on_postgresql() and not db.session().in_transaction():
             db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
