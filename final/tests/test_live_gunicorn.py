@@ -39,15 +39,20 @@ DEADLINE = 20  # seconds for every socket to have every reply
 
 class Connections:
     """PostgreSQL: the most connections the app had open to its database, and the
-    most LISTEN ones, sampled every 50 ms in a thread of its own."""
+    most LISTEN ones, sampled every 50 ms in a thread of its own. It returns once
+    the first sample is taken, so that a slow connection (a busy machine) cannot
+    leave the whole test unsampled."""
 
     def __init__(self, database_url):
         self.engine = create_engine(database_url)
         self.name = database_name(database_url)
         self.most = self.most_listening = 0
+        self.error = None
+        self.sampling = threading.Event()
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.sample, daemon=True)
         self.thread.start()
+        self.sampling.wait(timeout=30)
 
     def sample(self):
         query = text(
@@ -55,15 +60,27 @@ class Connections:
             " WHERE datname = :name AND pid <> pg_backend_pid()"
         )
         values = {"name": self.name, "listener": LISTENER_NAME}
-        with self.engine.connect() as connection:
-            while not self.stop.wait(0.05):
-                every, listening = connection.execute(query, values).one()
-                self.most, self.most_listening = max(self.most, every), max(self.most_listening, listening)
+        try:
+            # AUTOCOMMIT: inside one transaction, PostgreSQL shows the same snapshot
+            # of pg_stat_activity to every query; each sample must be a fresh one.
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                while True:
+                    every, listening = connection.execute(query, values).one()
+                    self.most = max(self.most, every)
+                    self.most_listening = max(self.most_listening, listening)
+                    self.sampling.set()
+                    if self.stop.wait(0.05):
+                        return
+        except Exception as error:  # reported by close(), not lost in this thread
+            self.error = error
+            self.sampling.set()
 
     def close(self):
         self.stop.set()
         self.thread.join(timeout=5)
         self.engine.dispose()
+        if self.error is not None:
+            raise self.error
 
 
 def test_50_sockets_get_all_200_replies_in_order_from_4_workers(tmp_path, database_url, monkeypatch, capsys):
