@@ -590,11 +590,11 @@ def test_remove_unused_files_keeps_used_files_and_removes_files_from_before_0006
     }
 
 
+# PostgreSQL only: SQLite's write transactions take turns by themselves.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_on_postgresql_removal_waits_for_the_files_lock(app, store, upload_folder, database_url):
     """The deleter's transaction takes pg_advisory_xact_lock on the SHA-256, as
     the uploader's does: while another transaction holds it, nothing is removed."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite's write transactions take turns by themselves")
     thread = store.add_thread("astronomy", "T", "x")
     image = described(app)
     store.add_reply(thread["id"], "pic", image=image)
