@@ -118,7 +118,8 @@ LIVE_PAIRS = {
 }
 FINAL_PAGES = {
     "home": ("/", OK),
-    "thread": ("/threads/{thread}", OK),
+    # A thread whose posts answer each other (>>N links, backlinks), one with a photo.
+    "thread": ("/threads/{quote_thread}", OK),
     # The staff's home: open reports, recent actions and the charts of a month.
     "dashboard": ("/mod/", OK, STAFF, WHOLE_PAGE),
 }
@@ -463,9 +464,9 @@ def add_demo_content(app, target):
     for number in range(1, count + 1):
         fields = {"title": f"Question number {number}", "body": "Short question, short answer?"}
         post_form(client, f"/boards/{board}", f"/boards/{board}/threads", fields)
-    if not target.is_final and target.number >= MEDIA_FROM:
+    if target.number >= MEDIA_FROM:  # the final app (99) too
         ids["media_thread"] = add_media_demo(client, target)
-    if not target.is_final and target.number >= QUOTES_FROM:
+    if target.number >= QUOTES_FROM:
         ids["quote_thread"] = add_quote_demo(client, target, ids)
     return ids
 
