@@ -7,21 +7,11 @@ and its quote links and web links are still made. A tag without its partner,
 an empty spoiler, or a spoiler over two lines stays as it was typed.
 """
 
-import re
 
-from forum import create_thread, markup, post_body, post_ids, quote_link, reply, web_link
+from forum import create_thread, post_ids, quote_link, web_link
+from helpers import shown
 
 SPOILER = {"class": "spoiler", "tabindex": "0"}
-
-
-def shown(client, thread_id, body):
-    """Reply with ``body``; return the reply's body as the page shows it: its markup and its text."""
-    answer = reply(client, thread_id, body)
-    assert answer.status_code == 303, f"the reply got {answer.status_code}"
-    post_id = int(re.search(r"#post-(\d+)$", answer.headers["Location"])[1])
-    element = post_body(client.get(f"/threads/{thread_id}"), post_id)
-    assert element is not None, f"post {post_id} shows no body"
-    return {"markup": markup(element), "text": element.text()}
 
 
 def test_a_spoiler_is_a_span_the_stylesheet_hides(client):

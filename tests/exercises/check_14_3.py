@@ -7,21 +7,11 @@ starts with a board link points somewhere, like ">>N I agree": it is not a
 quote line. Everything else the step does keeps working.
 """
 
-import re
 
-from forum import create_thread, markup, page, post_body, post_ids, quote_line, quote_link, reply
+from forum import create_thread, page, post_ids, quote_line, quote_link
+from helpers import shown
 
 CHESS_LINK = ("a", {"class": "board-link", "href": "/boards/chess"}, ">>>/chess/")
-
-
-def shown(client, thread_id, body):
-    """Reply with ``body``; return the reply's body as the page shows it: its markup and its text."""
-    answer = reply(client, thread_id, body)
-    assert answer.status_code == 303, f"the reply got {answer.status_code}"
-    post_id = int(re.search(r"#post-(\d+)$", answer.headers["Location"])[1])
-    element = post_body(client.get(f"/threads/{thread_id}"), post_id)
-    assert element is not None, f"post {post_id} shows no body"
-    return {"markup": markup(element), "text": element.text()}
 
 
 def test_a_board_link_leads_to_the_board(client, note):

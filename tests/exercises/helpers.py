@@ -3,12 +3,13 @@
 import contextlib
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from forum import BOARD, page
+from forum import BOARD, markup, page, post_body, reply
 from targets import STEPS_DIR
 
 # What a running app leaves in its folder: never copied.
@@ -100,3 +101,13 @@ def run_learners_test(test_file, app_folder, where):
     )
     lines = [line for line in (finished.stdout + finished.stderr).splitlines() if line.strip()]
     return finished.returncode, "\n".join(lines[-6:])
+
+
+def shown(client, thread_id, body):
+    """Reply with ``body``; return the reply's body as the page shows it: its markup and its text."""
+    answer = reply(client, thread_id, body)
+    assert answer.status_code == 303, f"the reply got {answer.status_code}"
+    post_id = int(re.search(r"#post-(\d+)$", answer.headers["Location"])[1])
+    element = post_body(client.get(f"/threads/{thread_id}"), post_id)
+    assert element is not None, f"post {post_id} shows no body"
+    return {"markup": markup(element), "text": element.text()}
