@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent / "tests"))  # liveserver.py, pgserver.py, forum.py, databases.py
 
 from _pytest.outcomes import OutcomeException  # noqa: E402  (liveserver.py stops with pytest.fail/skip)
-from bench import machine_line, timed_ms  # noqa: E402
+from bench import SETTINGS, machine_line, timed_ms  # noqa: E402  (SETTINGS: flood control off)
 from databases import migrate  # noqa: E402
 from forum import csrf_token  # noqa: E402
 from liveserver import Gunicorn, fan_out, start_thread  # noqa: E402
@@ -52,7 +52,6 @@ POSTERS = 4  # clients posting at once, each reply through a new connection
 DEADLINE = 20  # seconds for every socket to have every reply
 MEMORY_SOCKETS = 200
 THREAD_POSTS = 300
-SETTINGS = {"SECRET_KEY": "bench", "THREAD_INTERVAL": 0, "REPLY_INTERVAL": 0, "LOGIN_ATTEMPTS_PER_MINUTE": 0}
 
 
 def main():
