@@ -25,10 +25,11 @@ report; with ``CHATSITE_REPORT=report.json`` the report is also written as JSON.
 import json
 import os
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from forum import serving
-from targets import FINAL_NUMBER, load_app, selected_targets, step_targets
+from targets import FINAL_DIR, FINAL_NUMBER, load_app, selected_targets, step_targets
 
 INSTRUCTOR_MODE = bool(os.environ.get("CHATSITE_APP"))
 
@@ -209,4 +210,37 @@ def pytest_collection_modifyitems(config, items):
         if INSTRUCTOR_MODE and until and int(until.args[0]) < limit:
             continue
         keep.append(item)
+    items[:] = keep
+    if config.getoption("step"):
+        choose_one_step(config, items)
+
+
+def choose_one_step(config, items):
+    """--step NN: keep the runs on step NN and the "before" runs of the tests it
+    introduces (they run on the step before, e.g. [03_threads-before] for 04).
+
+    Selecting by name with -k 04_replies would not do: it also matches the file
+    tests/test_04_replies.py (every target), and [04_replies-before], which is a
+    run of step 05's tests. --step final keeps the final app's own suite too.
+    """
+    wanted = config.getoption("step").strip().lower()
+    numbers = {f"{target.number:02d}": target.number for target in step_targets()}
+    numbers["final"] = FINAL_NUMBER
+    number = numbers.get(wanted.zfill(2))
+    if number is None:
+        raise pytest.UsageError(f"--step {wanted}: no such step; choose one of {', '.join(numbers)}")
+    keep, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        target = callspec.params.get("target") if callspec else None
+        if target is None:
+            # Not a staged test: the final app's suite belongs to --step final;
+            # the tests of the tools and the docs belong to no step.
+            chosen = number == FINAL_NUMBER and FINAL_DIR in Path(item.path).parents
+        elif f"{target.name}-before" in callspec.id:
+            chosen = int(item.get_closest_marker("since").args[0]) == number
+        else:
+            chosen = target.number == number
+        (keep if chosen else dropped).append(item)
+    config.hook.pytest_deselected(items=dropped)
     items[:] = keep

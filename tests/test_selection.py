@@ -1,0 +1,50 @@
+"""One step's tests, with one command: `make test STEP=04` (pytest --step=04).
+
+Selecting by name (-k 04_replies) is a trap: it matches the file name
+tests/test_04_replies.py, so every target runs, and [04_replies-before], which
+is a run of step 05's tests on step 04. --step chooses by the run's target.
+"""
+
+import re
+import subprocess
+import sys
+
+from targets import ROOT
+
+
+def collected(*args):
+    """The ids pytest would run with these arguments (nothing is run)."""
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "-q", *args]
+    output = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return [line for line in output.splitlines() if "::" in line]
+
+
+def targets_of(ids):
+    """The target part of each id: "04_replies", "03_threads-before", "final"."""
+    return {re.search(r"\[([0-9]{2}_[a-z_]+(?:-before)?|final)", test_id).group(1) for test_id in ids}
+
+
+def test_one_step_runs_on_that_step_and_proves_its_new_tests_on_the_step_before():
+    ids = collected("--step=04", "tests/test_04_replies.py", "tests/test_05_search.py")
+    assert targets_of(ids) == {"04_replies", "03_threads-before"}
+    # Step 04's own tests, on step 04 and once more on step 03 (where they must fail)...
+    own = [test_id for test_id in ids if test_id.startswith("tests/test_04_replies.py")]
+    on_step = [test_id for test_id in own if "[04_replies" in test_id]
+    assert own and len(own) == 2 * len(on_step)
+    # ...but not step 05's tests, though they run on step 04 too: as [04_replies-before],
+    # the runs that prove step 05's tests.
+    assert not any(test_id.startswith("tests/test_05_search.py") for test_id in ids)
+
+
+def test_final_means_the_final_app_and_its_own_suite():
+    ids = collected("--step", "final", "tests/test_04_replies.py", "final/tests/test_search.py")
+    staged = [test_id for test_id in ids if test_id.startswith("tests/")]
+    assert targets_of(staged) == {"final"}
+    assert any(test_id.startswith("final/tests/test_search.py") for test_id in ids)
+
+
+def test_a_step_that_does_not_exist_is_refused_with_the_ones_that_do():
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "--step=15"]
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    assert finished.returncode != 0
+    assert "--step 15: no such step; choose one of 01, 02" in finished.stderr
