@@ -224,8 +224,8 @@ def in_srgb(image, icc_profile):
     colours, and an image without a profile is sRGB to every browser. A broken
     profile is ignored, as browsers ignore it: the image looks as it did.
     """
-    if not icc_profile:
-        return image
+    if not icc_profile or image.mode not in ("RGB", "RGBA", "CMYK", "L", "LA", "P", "PA", "1"):
+        return image  # (16-bit greys would be cut to 8 bits: their profile is dropped all the same)
     # With alpha when the image has transparency; a CMYK photo goes to RGB through its profile.
     has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
     mode = "RGBA" if has_alpha else "RGB"
