@@ -30,18 +30,31 @@ EBML_HEADER = b"\x1a\x45\xdf\xa3"
 EBML_DOCTYPE = b"\x42\x82"
 MATROSKA_SEGMENT = b"\x18\x53\x80\x67"
 
-# What a Segment holds: Matroska's top-level elements (SeekHead, Info, Tracks,
-# Cluster, Cues, Chapters, Tags, Attachments), and Void and CRC-32, which may
-# be anywhere. A Cluster holds a part of the video: its time (Timestamp), its
-# frames (SimpleBlock, BlockGroup...).
+# What a Segment holds: Matroska's top-level elements, and Void and CRC-32,
+# which may be anywhere. A Cluster holds a part of the video: its time, its frames.
 CLUSTER = b"\x1f\x43\xb6\x75"
 VOID_AND_CRC = (b"\xec", b"\xbf")
 SEGMENT_CHILDREN = (
-    (b"\x11\x4d\x9b\x74", b"\x15\x49\xa9\x66", b"\x16\x54\xae\x6b", CLUSTER)
-    + (b"\x1c\x53\xbb\x6b", b"\x10\x43\xa7\x70", b"\x12\x54\xc3\x67", b"\x19\x41\xa4\x69")
-    + VOID_AND_CRC
+    b"\x11\x4d\x9b\x74",  # SeekHead: where the other top-level elements are
+    b"\x15\x49\xa9\x66",  # Info: the duration, the time scale, the muxer
+    b"\x16\x54\xae\x6b",  # Tracks: each stream and its codec
+    CLUSTER,
+    b"\x1c\x53\xbb\x6b",  # Cues: an index for seeking
+    b"\x10\x43\xa7\x70",  # Chapters
+    b"\x12\x54\xc3\x67",  # Tags
+    b"\x19\x41\xa4\x69",  # Attachments
+    *VOID_AND_CRC,
 )
-CLUSTER_CHILDREN = (b"\xe7", b"\xa7", b"\xab", b"\xa3", b"\xa0", b"\xaf", b"\x58\x54") + VOID_AND_CRC
+CLUSTER_CHILDREN = (
+    b"\xe7",  # Timestamp: the Cluster's time
+    b"\xa7",  # Position
+    b"\xab",  # PrevSize
+    b"\xa3",  # SimpleBlock: a frame
+    b"\xa0",  # BlockGroup: a frame, with more about it
+    b"\xaf",  # EncryptedBlock
+    b"\x58\x54",  # SilentTracks
+    *VOID_AND_CRC,
+)
 
 # MP4 boxes that hold metadata: the place a phone recorded ("©xyz"), the date,
 # the model. They are found inside "moov" and inside each track's "trak"
