@@ -409,3 +409,136 @@ def mp4_truncated() -> bytes:
 def video_with_wrong_signature() -> bytes:
     """Neither WebM nor MP4: an AVI (RIFF) header, as someone might rename to .webm or .mp4."""
     return b"RIFF" + struct.pack("<I", 200) + b"AVI LIST" + bytes(200)
+
+
+# --- Issue 18: small hostile files that once gave a 500, and bytes that once stayed ---
+
+
+def gif_frame_larger_than_its_screen(width: int = 65535, height: int = 65535) -> bytes:
+    """A 34-byte GIF: a 1x1 screen whose one frame claims width x height pixels
+    (4.3 billion by default). Pillow's GIF reader raises its bomb error for the
+    frame as it reads the header, before anyone can ask for the size."""
+    screen = struct.pack("<HHBBB", 1, 1, 0x80, 0, 0)  # 1x1, a 2-colour table
+    colours = bytes([37, 99, 235, 255, 255, 255])
+    descriptor = b"\x2c" + struct.pack("<HHHHB", 0, 0, width, height, 0)
+    pixels = b"\x02\x01\x44\x00"  # code size 2, one sub-block of one byte, then the end
+    return b"GIF89a" + screen + colours + descriptor + pixels + b"\x3b"
+
+
+def webp_canvas_bomb(width: int = 16383, height: int = 16383) -> bytes:
+    """webp_extended() (82 bytes) with its VP8X canvas made width x height (268
+    megapixels by default): Pillow's WebP reader raises its bomb error for the
+    canvas as it reads the header."""
+    data = bytearray(webp_extended())
+    data[24:27] = (width - 1).to_bytes(3, "little")
+    data[27:30] = (height - 1).to_bytes(3, "little")
+    return bytes(data)
+
+
+def gif_with_colours_only_in_its_second_frame() -> bytes:
+    """A 72-byte animated GIF (3x2, two frames) with no global colour table: the
+    first frame has no colours at all, the second a local table. It decodes, but
+    Pillow's GIF encoder fails an assertion (AssertionError, not one of the
+    errors a broken file usually raises) when it writes the animation again.
+    Found by mutating animated_gif() until an upload gave a 500 (Pillow 13.0)."""
+    screen = struct.pack("<HHBBB", 3, 2, 0, 0, 0)  # no global colour table
+    codes = [4, 0] * 6 + [5]  # as in gif(): clear, colour 0 for each pixel, then end
+    bits = sum(code << (3 * i) for i, code in enumerate(codes))
+    lzw = bits.to_bytes((3 * len(codes) + 7) // 8, "little")
+    pixels = b"\x02" + bytes([len(lzw)]) + lzw + b"\x00"
+    control = b"\x21\xf9\x04\x00\x0a\x00\x00\x00"  # 100 ms
+    first = control + b"\x2c" + struct.pack("<HHHHB", 0, 0, 3, 2, 0) + pixels
+    local_table = bytes([37, 99, 235, 255, 255, 255])
+    second = control + b"\x2c" + struct.pack("<HHHHB", 0, 0, 3, 2, 0x80) + local_table + pixels
+    return b"GIF89a" + screen + first + second + b"\x3b"
+
+
+def mp4_of_nested_traks(depth: int = 2000) -> bytes:
+    """An MP4 whose moov holds a trak inside a trak inside a trak... `depth` deep
+    (2,000 by default: 16 KB). A checker that calls itself for each level runs
+    out of Python's stack (RecursionError)."""
+    track = _box(b"tkhd", bytes(84))
+    for _ in range(depth):
+        track = _box(b"trak", track)
+    file_type = _box(b"ftyp", b"isom" + struct.pack(">I", 0x200) + b"isomiso2avc1mp41")
+    return file_type + _box(b"moov", _box(b"mvhd", bytes(100)) + track) + _box(b"mdat", bytes(16))
+
+
+def mp4_with_html_box_at_the_top() -> bytes:
+    """mp4() followed by a well-formed box of a type no MP4 has ("html") holding an HTML page."""
+    return mp4() + _box(b"html", POLYGLOT_HTML)
+
+
+def mp4_with_html_left_in_mdia() -> bytes:
+    """An MP4 whose track has its media box (mdia: mdhd, hdlr), then an HTML page
+    in the mdia after its last box: bytes that are no box at all."""
+    media = _box(b"mdia", _box(b"mdhd", bytes(24)) + _box(b"hdlr", bytes(25)) + POLYGLOT_HTML)
+    track = _box(b"trak", _box(b"tkhd", bytes(84)) + media)
+    file_type = _box(b"ftyp", b"isom" + struct.pack(">I", 0x200) + b"isomiso2avc1mp41")
+    return file_type + _box(b"moov", _box(b"mvhd", bytes(100)) + track) + _box(b"mdat", bytes(16))
+
+
+EBML_UNKNOWN_SIZE = b"\x01\xff\xff\xff\xff\xff\xff\xff"  # an 8-byte size, every value bit set
+
+
+def webm_recording(clusters: int = 2) -> bytes:
+    """A WebM as browsers' MediaRecorder writes it while it records: a Segment of
+    unknown size, its Info, then `clusters` Clusters of unknown size, each a
+    Timestamp and a SimpleBlock. Each Cluster ends where the next one starts."""
+    head = webm()
+    segment = head.index(b"\x18\x53\x80\x67")
+    content = head[segment + 5 :]  # after webm()'s one-byte Segment size: the Info
+    cluster = b"\x1f\x43\xb6\x75" + EBML_UNKNOWN_SIZE
+    cluster += _ebml(b"\xe7", b"\x00")  # Timestamp 0
+    cluster += _ebml(b"\xa3", b"\x81\x00\x00\x80" + b"frame")  # SimpleBlock: track 1, time 0, key frame
+    return head[:segment] + b"\x18\x53\x80\x67" + EBML_UNKNOWN_SIZE + content + cluster * clusters
+
+
+def webm_recording_with_html_after() -> bytes:
+    """webm_recording() with an HTML page after its last Cluster: a Segment and a
+    Cluster of unknown size run to the end of the file, so the page is inside both."""
+    return webm_recording() + POLYGLOT_HTML
+
+
+def webm_with_html_after() -> bytes:
+    """webm(), whose Segment has a known size, with an HTML page after it."""
+    return webm() + POLYGLOT_HTML
+
+
+# An ICC colour profile is the sender's bytes, stored inside the image: here, HTML.
+PROFILE_HTML = b"<html><body><script>alert(document.cookie)</script></body></html>" * 60  # 4 KB
+
+
+def srgb_profile() -> bytes:
+    """The sRGB colour profile of LittleCMS (Pillow's ImageCms): a real one, 588 bytes."""
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def profile_with_html() -> bytes:
+    """srgb_profile() with 4 KB of HTML after its last tag, and the header's size
+    made to count it: a profile that reads and works, carrying a page along."""
+    profile = srgb_profile() + PROFILE_HTML
+    return struct.pack(">I", len(profile)) + profile[4:]
+
+
+def profile_red_blue_swapped() -> bytes:
+    """srgb_profile() with its red and blue primaries (the rXYZ and bXYZ tags)
+    swapped: the pixel (255, 0, 0) in an image with this profile is sRGB's blue.
+    A profile that changes colours, to see that they are converted."""
+    profile = bytearray(srgb_profile())
+    count = struct.unpack(">I", profile[128:132])[0]
+    entries = {bytes(profile[132 + 12 * n : 136 + 12 * n]): 132 + 12 * n for n in range(count)}
+    red, blue = entries[b"rXYZ"] + 4, entries[b"bXYZ"] + 4  # each entry: signature, offset, size
+    profile[red : red + 8], profile[blue : blue + 8] = profile[blue : blue + 8], profile[red : red + 8]
+    return bytes(profile)
+
+
+def with_profile(format: str, profile: bytes, rgb: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+    """An 8x8 image in `format` (JPEG, WEBP, PNG), every pixel `rgb`, with the ICC
+    colour profile `profile`. WebP is lossless, so that only the profile can change its colours."""
+    from PIL import Image
+
+    options = {"lossless": True} if format == "WEBP" else {"quality": 95} if format == "JPEG" else {}
+    return _pillow_bytes(Image.new("RGB", (8, 8), rgb), format, icc_profile=profile, **options)

@@ -618,3 +618,104 @@ def test_the_api_gives_each_file_its_sha256_and_thumbnail(client, upload_folder)
             "thumbnail_url": None,
         },
     }
+
+
+# --- small hostile files: a refusal, never a 500 (issue 18) --------------------------------------
+
+TOO_MANY_PIXELS = "This image has too many pixels"
+# Pillow's readers raise their bomb error for these as they read the header: the size we
+# could quote is not known, so either reason will do.
+BOMB_OR_BROKEN = (NOT_AN_IMAGE, TOO_MANY_PIXELS)
+
+
+@pytest.mark.parametrize(
+    ("filename", "data", "says"),
+    [
+        pytest.param("frame.gif", imagefactory.gif_frame_larger_than_its_screen(), BOMB_OR_BROKEN,
+                     id="GIF frame of 65535 x 65535 on a 1x1 screen"),
+        pytest.param("canvas.webp", imagefactory.webp_canvas_bomb(), BOMB_OR_BROKEN,
+                     id="WebP canvas of 16383 x 16383 in 82 bytes"),
+        pytest.param("fuzzed.gif", imagefactory.gif_with_colours_only_in_its_second_frame(), (NOT_AN_IMAGE,),
+                     id="GIF that trips an assertion in Pillow's GIF encoder"),
+        pytest.param("nested.mp4", imagefactory.mp4_of_nested_traks(), (NOT_A_VIDEO,),
+                     id="MP4 of 2,000 nested trak boxes"),
+    ],
+)  # fmt: skip
+def test_a_small_malformed_file_is_refused_never_a_500(client, upload_folder, filename, data, says):
+    """Whatever a decoder or a parser trips on (an error Pillow raises where nobody
+    expected it, an assertion in its encoder, boxes nested deeper than Python's stack)
+    is a refusal with the usual reason, and nothing is stored."""
+    thread_id = create_thread(client)
+    before = post_ids(client, thread_id)
+    response = reply(client, thread_id, "my words", image=(filename, data))
+    reason = any(message in alert(response) for message in says) or alert(response)
+    assert (response.status_code, reason, post_ids(client, thread_id), stored_files(upload_folder)) == (
+        400,
+        True,
+        before,
+        [],
+    )
+
+
+# --- stored files carry only what the site made (issue 18) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("filename", "data"),
+    [
+        pytest.param("x.mp4", imagefactory.mp4_with_html_box_at_the_top(), id="MP4 with an html box on top"),
+        pytest.param("x.mp4", imagefactory.mp4_with_html_left_in_mdia(), id="MP4 with HTML left in its mdia"),
+        pytest.param("x.webm", imagefactory.webm_recording_with_html_after(),
+                     id="WebM of unknown size with HTML after its last Cluster"),
+        pytest.param("x.webm", imagefactory.webm_with_html_after(), id="WebM with HTML after its Segment"),
+    ],
+)  # fmt: skip
+def test_a_video_with_bytes_that_are_no_box_or_element_is_refused(client, upload_folder, filename, data):
+    """A video is stored as sent (an MP4 with its metadata blanked), so every byte of it
+    must be part of its container: MP4 boxes of the types an MP4 has at the top, which
+    fill the file to its end, and boxes inside moov that fill their box exactly; WebM
+    elements of the kinds a Segment and a Cluster hold, to the last byte."""
+    thread_id = create_thread(client)
+    response = reply(client, thread_id, "my words", image=(filename, data))
+    refused = (response.status_code, NOT_A_VIDEO in alert(response))
+    assert (refused, stored_files(upload_folder)) == ((400, True), [])
+
+
+def test_a_webm_recorded_by_a_browser_is_stored_as_it_is(client, upload_folder):
+    """MediaRecorder writes a Segment and Clusters of unknown size: each Cluster ends
+    where the next one starts, and the Segment at the end of the file."""
+    thread_id = create_thread(client)
+    post_with_file(client, thread_id, "recording.webm", imagefactory.webm_recording())
+    [stored] = stored_uploads(upload_folder)
+    assert stored.read_bytes() == imagefactory.webm_recording()
+
+
+@pytest.mark.parametrize(("filename", "format"), [("x.jpg", "JPEG"), ("x.webp", "WEBP"), ("x.png", "PNG")])
+def test_a_colour_profile_is_not_stored(client, upload_folder, filename, format):
+    """An ICC colour profile is kilobytes the sender chose (here 4 KB of HTML): the stored
+    image, its colours converted to sRGB, carries no profile at all."""
+    thread_id = create_thread(client)
+    data = imagefactory.with_profile(format, imagefactory.profile_with_html())
+    post_with_file(client, thread_id, filename, data)
+    [stored] = stored_uploads(upload_folder)
+    kept = stored.read_bytes()
+    profile = opened(kept).info.get("icc_profile")
+    assert (b"<script>" in kept, opened(kept).format, profile) == (False, format, None)
+
+
+def stored_colour(client, upload_folder, filename, data):
+    """Upload ``data``; the colour of the top left pixel of the file stored for it."""
+    before = stored_uploads(upload_folder)
+    post_with_file(client, create_thread(client), filename, data)
+    [stored] = [path for path in stored_uploads(upload_folder) if path not in before]
+    return opened(stored.read_bytes()).convert("RGB").getpixel((0, 0))
+
+
+def test_colours_are_converted_to_srgb_from_the_images_profile(client, upload_folder):
+    """The colours a browser would have shown stay: an sRGB image keeps every pixel,
+    and pixels whose profile says (200, 30, 30) is a blue are stored blue."""
+    srgb = imagefactory.with_profile("PNG", imagefactory.srgb_profile())
+    swapped = imagefactory.with_profile("PNG", imagefactory.profile_red_blue_swapped())
+    srgb_colour = stored_colour(client, upload_folder, "srgb.png", srgb)
+    red, _, blue = stored_colour(client, upload_folder, "swapped.png", swapped)
+    assert (srgb_colour, red < 60, blue > 170) == ((200, 30, 30), True, True)

@@ -48,6 +48,7 @@ STORED_NAME = re.compile(
 )
 NOT_AN_IMAGE = "This file is not a complete PNG, JPEG, GIF or WebP image."
 NOT_A_VIDEO = "This file is not a complete WebM or MP4 video."
+HTML_PROFILE = imagefactory.profile_with_html()  # an ICC colour profile carrying 4 KB of HTML
 
 
 @dataclass
@@ -346,6 +347,16 @@ def served_safely_as(content_type, without=None):
 
 
 image_served_safely = served_safely_as("image/png")
+
+
+def says_one_of(*messages):
+    """The refusal gives one of these reasons (where a step words it its own way)."""
+
+    def check(client, response, thread_id):
+        text = response.get_data(as_text=True)
+        assert any(message in text for message in messages), text[:500]
+
+    return check
 
 
 def videos_are_accepted(client, response, thread_id):
@@ -661,6 +672,32 @@ CASES = {
              400, says=NOT_A_VIDEO),
         Case("0-byte video", new_reply(image=("v.mp4", b"")), 400, says="The file is empty",
              then=videos_are_accepted),
+        Case("GIF frame of 65535 x 65535 on a 1x1 screen (34 bytes)",
+             new_reply(image=("frame.gif", imagefactory.gif_frame_larger_than_its_screen())), 400,
+             then=says_one_of(NOT_AN_IMAGE, "This image has too many pixels")),
+        Case("WebP canvas of 16383 x 16383 (82 bytes)",
+             new_reply(image=("canvas.webp", imagefactory.webp_canvas_bomb())), 400,
+             then=says_one_of(NOT_AN_IMAGE, "This image has too many pixels")),
+        Case("GIF that trips an assertion in Pillow's GIF encoder (72 bytes)",
+             new_reply(image=("fuzzed.gif", imagefactory.gif_with_colours_only_in_its_second_frame())), 400,
+             says=NOT_AN_IMAGE),
+        Case("JPEG whose colour profile holds 4 KB of HTML",
+             new_reply(image=("p.jpg", imagefactory.with_profile("JPEG", HTML_PROFILE))), 303, stores=True,
+             then=served_safely_as("image/jpeg", without=b"<script>")),
+        Case("WebP whose colour profile holds 4 KB of HTML",
+             new_reply(image=("p.webp", imagefactory.with_profile("WEBP", HTML_PROFILE))), 303, stores=True,
+             then=served_safely_as("image/webp", without=b"<script>")),
+        Case("MP4 of 2,000 nested trak boxes (16 KB)",
+             new_reply(image=("v.mp4", imagefactory.mp4_of_nested_traks())), 400, says=NOT_A_VIDEO),
+        Case("MP4 with an html box at the top",
+             new_reply(image=("v.mp4", imagefactory.mp4_with_html_box_at_the_top())), 400, says=NOT_A_VIDEO),
+        Case("MP4 with HTML left over in its mdia box",
+             new_reply(image=("v.mp4", imagefactory.mp4_with_html_left_in_mdia())), 400, says=NOT_A_VIDEO),
+        Case("WebM with HTML after its Segment",
+             new_reply(image=("v.webm", imagefactory.webm_with_html_after())), 400, says=NOT_A_VIDEO),
+        Case("WebM of unknown size with HTML after its last Cluster",
+             new_reply(image=("v.webm", imagefactory.webm_recording_with_html_after())), 400,
+             says=NOT_A_VIDEO),
     ],
     # Each body quotes the opening post ({op}) too: the link proves the formatting ran,
     # and the rest of the body must add nothing more.

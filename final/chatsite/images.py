@@ -28,7 +28,6 @@ Any refusal is an ImageRefused, whose message is shown to the person.
 import base64
 import hashlib
 import os
-import struct
 import warnings
 from dataclasses import dataclass
 from io import BytesIO
@@ -36,6 +35,7 @@ from io import BytesIO
 from PIL import (
     GifImagePlugin,
     Image,
+    ImageCms,
     ImageOps,
     ImageSequence,
     JpegImagePlugin,
@@ -62,9 +62,13 @@ HEADER_READERS = {
     "webp": WebPImagePlugin.WebPImageFile,
 }
 
-# What a broken file raises somewhere inside Pillow. Any of them is the same
-# answer for the person: this is not a complete image.
-DECODING_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error)
+# What a broken file raises somewhere inside Pillow: OSError, SyntaxError,
+# ValueError, EOFError, struct.error... and from deeper inside, an
+# AssertionError in its GIF encoder (a GIF whose first frame has no colours) or
+# a DecompressionBombError from a reader (a WebP's canvas, a GIF frame larger
+# than its screen). Any exception at all is the same answer for the person:
+# this is not a complete image. Never a 500.
+DECODING_ERRORS = (Exception,)
 
 NOT_AN_IMAGE = "This file is not a complete PNG, JPEG, GIF or WebP image."
 
@@ -72,6 +76,9 @@ NOT_AN_IMAGE = "This file is not a complete PNG, JPEG, GIF or WebP image."
 # encoding; 90 keeps photos sharp. Thumbnails are small: 85 is plenty.
 QUALITY = 90
 THUMBNAIL_QUALITY = 85
+
+# The colours of the web: a browser shows an image without a colour profile as sRGB.
+SRGB = ImageCms.createProfile("sRGB")
 
 
 class ImageRefused(ValueError):
@@ -214,7 +221,7 @@ def reencode(image, kind, frames, limits):
         # without it, so it can go with the rest of the EXIF data. In place: a
         # 12-megapixel photo is 36 MB of pixels, and one copy of them is enough.
         ImageOps.exif_transpose(image, in_place=True)
-        first_frame = image
+        first_frame = in_srgb(image, original_info.get("icc_profile"))
         stored = encode_still(first_frame, kind, original_info)
     width, height = first_frame.size
     # Last: it shrinks first_frame in place (no second full-size copy).
@@ -230,13 +237,40 @@ def reencode(image, kind, frames, limits):
     )
 
 
+def in_srgb(image, icc_profile):
+    """`image` with its colours turned from its ICC colour profile into sRGB; `image`
+    itself if it has no profile, or one that cannot be read or applied.
+
+    A profile says how to read the pixels' numbers as colours (a camera's "Display
+    P3" red is redder than sRGB's). Storing it would store kilobytes the sender
+    chose, which may hold anything (HTML once); converting the pixels keeps the
+    colours, and an image without a profile is sRGB to every browser. A broken
+    profile is ignored, as browsers ignore it: the image looks as it did.
+    """
+    if not icc_profile or image.mode not in ("RGB", "RGBA", "CMYK", "L", "LA", "P", "PA", "1"):
+        return image  # (16-bit greys would be cut to 8 bits: their profile is dropped all the same)
+    # With alpha when the image has transparency; a CMYK photo goes to RGB through its profile.
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    mode = "RGBA" if has_alpha else "RGB"
+    try:
+        profile = ImageCms.ImageCmsProfile(BytesIO(icc_profile))
+        if image.mode == mode:
+            ImageCms.profileToProfile(image, profile, SRGB, inPlace=True)  # no second copy of the pixels
+            converted = image
+        else:
+            source = image if image.mode == "CMYK" else image.convert(mode)
+            converted = ImageCms.profileToProfile(source, profile, SRGB, outputMode=mode)
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return image
+    converted.info.pop("icc_profile", None)  # Pillow notes the sRGB profile there: not stored either
+    return converted
+
+
 def encode_still(image, kind, original_info):
     """One picture, in its own format, with nothing of the original's metadata but
-    its colour profile (colour, not privacy) and which colour is transparent."""
+    which colour is transparent: no colour profile either (in_srgb made it sRGB)."""
     image.info = {key: original_info[key] for key in ("transparency",) if key in original_info}
     options = {}
-    if "icc_profile" in original_info and kind != "gif":
-        options["icc_profile"] = original_info["icc_profile"]
     if kind in ("jpeg", "webp"):
         options["quality"] = QUALITY
     output = BytesIO()
@@ -248,7 +282,10 @@ def encode_animation(image, kind, durations, disposals):
     """Every frame again, with each frame's duration, the loop count and (GIF) how
     each frame is cleared: the animation survives, its metadata does not."""
     image.seek(0)
-    options = {"save_all": True, "duration": durations}
+    # icc_profile=None: the sender's colour profile is not copied (see in_srgb). The
+    # frames are not converted: animations with a profile are rare, and each frame
+    # converted would be one more copy of them all.
+    options = {"save_all": True, "duration": durations, "icc_profile": None}
     if "loop" in image.info:
         options["loop"] = image.info["loop"]
     if kind == "gif":

@@ -156,11 +156,38 @@ def test_a_photo_is_turned_upright_and_loses_its_exif():
             assert top[2] > 200 and bottom[0] > 200
 
 
-def test_a_colour_profile_is_kept():
-    profile = b"\0" * 128 + b"acsp"  # any bytes: Pillow copies the ICC profile as it is
-    image = images.process_image(encode(Image.new("RGB", (8, 8)), "JPEG", icc_profile=profile), LIMITS)
+@pytest.mark.parametrize("format", ["JPEG", "WEBP", "PNG"])
+@pytest.mark.parametrize(
+    "profile",
+    [
+        imagefactory.profile_with_html(),  # a profile that works, with 4 KB of HTML in it
+        imagefactory.PROFILE_HTML,  # HTML alone: no profile at all
+        b"\0" * 128 + b"acsp",  # a header and nothing else
+    ],
+    ids=["profile with HTML", "HTML", "header only"],
+)
+def test_a_colour_profile_is_never_stored(format, profile):
+    """The sender's ICC profile is bytes they chose: the pixels are converted to sRGB
+    (if the profile can be applied; else it is ignored, as browsers ignore it) and
+    the stored file has no profile, nor a byte of the HTML."""
+    image = images.process_image(imagefactory.with_profile(format, profile), LIMITS)
     with Image.open(io.BytesIO(image.data)) as stored:
-        assert stored.info["icc_profile"] == profile
+        kept = (stored.format, stored.info.get("icc_profile"), b"<script>" in image.data)
+    assert kept == (format, None, False)
+
+
+@pytest.mark.parametrize("format", ["JPEG", "WEBP", "PNG"])
+def test_colours_are_converted_to_srgb_through_the_profile(format):
+    """Pixels of (200, 30, 30) whose profile says they are a blue are stored blue, the
+    thumbnail too; with an sRGB profile, the colours are those of the same image without one."""
+    swapped_profile = imagefactory.profile_red_blue_swapped()
+    swapped = images.process_image(imagefactory.with_profile(format, swapped_profile), LIMITS)
+    srgb = images.process_image(imagefactory.with_profile(format, imagefactory.srgb_profile()), LIMITS)
+    plain = images.process_image(imagefactory.with_profile(format, b""), LIMITS)  # b"": no profile
+    for data in (swapped.data, swapped.thumbnail):
+        red, _, blue = Image.open(io.BytesIO(data)).convert("RGB").getpixel((4, 4))
+        assert red < 60 and blue > 170
+    assert pixels_of(srgb.data) == pixels_of(plain.data)
 
 
 @pytest.mark.parametrize(
@@ -302,6 +329,32 @@ def test_incomplete_and_hostile_files_are_refused_never_an_exception(data):
         images.process_image(data, LIMITS)
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        imagefactory.gif_frame_larger_than_its_screen(),  # Pillow's bomb error, raised as it reads the header
+        imagefactory.webp_canvas_bomb(),  # the same, for a WebP's canvas
+        imagefactory.gif_with_colours_only_in_its_second_frame(),  # an AssertionError in Pillow's GIF encoder
+    ],
+    ids=["GIF frame of 65535 x 65535", "WebP canvas of 16383 x 16383", "GIF encoder's assertion"],
+)
+def test_small_hostile_images_are_refused_never_an_exception(data):
+    with pytest.raises(images.ImageRefused, match="not a complete PNG, JPEG, GIF or WebP image"):
+        images.process_image(data, LIMITS)
+
+
+def test_any_exception_from_pillow_is_a_refusal(monkeypatch):
+    """Not only the errors a broken file usually raises: whatever Pillow raises while it
+    reads, decodes or writes an upload (here: an encoder that fails as no encoder should)."""
+
+    def broken_save(*args, **kwargs):
+        raise ZeroDivisionError("an encoder's bug")
+
+    monkeypatch.setattr(Image.Image, "save", broken_save)
+    with pytest.raises(images.ImageRefused, match="not a complete"):
+        images.process_image(imagefactory.png(), LIMITS)
+
+
 def test_only_our_four_decoders_are_used():
     """Pillow reads dozens of formats; a BMP, TIFF or ICO named .png is not an image here."""
     for format in ("BMP", "TIFF", "ICO", "PPM"):
@@ -374,6 +427,51 @@ def test_64_bit_and_to_the_end_box_sizes():
 )
 def test_broken_and_foreign_containers_are_refused(data):
     assert videos.inspect_video(data) is None
+
+
+def test_an_mp4_of_boxes_nested_2000_deep_is_refused_never_an_exception():
+    assert videos.inspect_video(imagefactory.mp4_of_nested_traks()) is None
+    # As deep as real files go (moov > trak > mdia > minf > stbl), and deeper, is fine.
+    assert videos.inspect_video(imagefactory.mp4_of_nested_traks(6))[0] == "mp4"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        imagefactory.mp4_with_html_box_at_the_top(),
+        imagefactory.mp4() + box(b"uuid", bytes(16)) + box(b"html", b"<script>alert(1)</script>"),
+        imagefactory.mp4_with_html_left_in_mdia(),
+        mp4() + b"<html><script>alert(1)</script></html>",
+        imagefactory.webm_with_html_after(),
+        imagefactory.webm_recording_with_html_after(),
+        imagefactory.webm_recording() + webm(),  # a second EBML header: not a Segment's element
+        webm() + ebml(b"\xec", bytes(10)),  # a Void after the Segment: nothing may follow it
+        # a Cluster of known size that holds an Info
+        webm()[:-14] + ebml(b"\x18\x53\x80\x67", ebml(b"\x1f\x43\xb6\x75", ebml(b"\x15\x49\xa9\x66", b""))),
+        # an Info of unknown size: only Segments and Clusters may have one
+        webm()[:-14] + b"\x18\x53\x80\x67" + imagefactory.EBML_UNKNOWN_SIZE + b"\x15\x49\xa9\x66"
+        + imagefactory.EBML_UNKNOWN_SIZE,
+    ],
+    ids=["MP4 + html box", "MP4 + uuid + html box", "MP4 with HTML in mdia", "MP4 + HTML",
+         "WebM + HTML", "live WebM + HTML", "live WebM + WebM", "WebM + Void",
+         "Cluster holding an Info", "Info of unknown size"],
+)  # fmt: skip
+def test_a_video_with_bytes_outside_its_container_is_refused(data):
+    assert videos.inspect_video(data) is None
+
+
+def test_a_recording_of_unknown_size_is_stored_as_it_is():
+    recording = imagefactory.webm_recording(clusters=3)
+    assert videos.inspect_video(recording) == ("webm", recording)
+
+
+def test_the_padding_and_uuid_boxes_of_an_mp4_are_blanked_too():
+    """free, skip and uuid boxes are allowed (at the top, as anywhere), but whatever
+    they held is not stored: they become free boxes of zeros."""
+    padding = box(b"free", b"<script>1</script>") + box(b"uuid", b"<script>2</script>")
+    data = mp4(with_metadata=False) + padding
+    kind, stored = videos.inspect_video(data)
+    assert (kind, len(stored), b"<script>" in stored, stored.count(b"free")) == ("mp4", len(data), False, 2)
 
 
 def test_every_cut_of_a_video_is_refused_never_an_exception():

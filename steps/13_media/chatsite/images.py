@@ -26,11 +26,10 @@ Bad input gives ImageRefused, with a message for the uploader, never any
 other exception.
 """
 
-import struct
 import warnings
 from io import BytesIO
 
-from PIL import GifImagePlugin, Image, ImageOps, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
+from PIL import GifImagePlugin, Image, ImageCms, ImageOps, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
 
 IMAGE_TYPES = {
     "png": {"content_type": "image/png", "extensions": (".png",), "pillow_format": "PNG"},
@@ -46,29 +45,24 @@ PILLOW_FORMATS = [info["pillow_format"] for info in IMAGE_TYPES.values()]
 
 # What Pillow may raise for a broken or hostile file: OSError for a broken
 # stream ("image file is truncated"), SyntaxError for a broken header,
-# ValueError, EOFError for a file cut short, and a few more from deep inside
-# its readers (struct.error: a record shorter than it should be). Every one
-# of them is "not a complete image", never a 500.
-PILLOW_ERRORS = (
-    OSError,
-    SyntaxError,
-    ValueError,
-    EOFError,
-    IndexError,
-    TypeError,
-    KeyError,
-    struct.error,
-    MemoryError,
-)
+# ValueError, EOFError for a file cut short, and more from deep inside its
+# readers and writers (struct.error: a record shorter than it should be; an
+# AssertionError from its GIF encoder, for a GIF whose first frame has no
+# colours). Any exception at all while Pillow reads or writes an upload is
+# "not a complete image", never a 500.
+PILLOW_ERRORS = (Exception,)
 
 # Pillow's own limit on pixels: an image over it is a "decompression bomb".
 BOMB_ERRORS = (Image.DecompressionBombError, Image.DecompressionBombWarning)
 
 # What a stored file keeps of Pillow's notes about the image ("info"): only
 # what the pixels need to look right. Everything else Pillow read from the
-# file (EXIF, XMP, comments, PNG text chunks...) is dropped before saving,
-# because some encoders copy those notes into the new file.
-KEPT_INFO = ("transparency", "background", "icc_profile")
+# file (EXIF, XMP, comments, PNG text chunks, the colour profile...) is
+# dropped before saving, because some encoders copy those notes into the new file.
+KEPT_INFO = ("transparency", "background")
+
+# The colours of the web: a browser shows an image without a colour profile as sRGB.
+SRGB = ImageCms.createProfile("sRGB")
 
 # Quality of the re-encoded JPEG and WebP files (100 is best): 90 is hard to
 # tell from the original. Thumbnails are small and many: 85 is plenty.
@@ -122,6 +116,8 @@ def inspect_image(data, expected_kind, max_pixels, max_side, max_animation_pixel
             # 4. Only the pixels we decoded are stored, and a thumbnail of the first frame.
             stored = encode(frames, kind, loop)
             thumbnail = make_thumbnail(frames[0]["pixels"], thumbnail_size)
+        except ImageRefused:
+            raise  # our own refusals above keep their message
         except BOMB_ERRORS:
             # Over Pillow's own limit, which Image.open() checks before it
             # tells us the size: ask for the size alone, for the message.
@@ -207,6 +203,7 @@ def decode_frames(image, frame_count, max_pixels, max_side):
         # stored sideways.
         upright = ImageOps.exif_transpose(image)
         upright.info = {key: value for key, value in image.info.items() if key in KEPT_INFO}
+        upright = in_srgb(upright, image.info.get("icc_profile"))
         frames.append(
             {
                 "pixels": upright,
@@ -217,19 +214,42 @@ def decode_frames(image, frame_count, max_pixels, max_side):
     return frames
 
 
+def in_srgb(image, icc_profile):
+    """`image` with its colours turned from its ICC colour profile into sRGB; `image`
+    itself if it has no profile, or one that cannot be read or applied.
+
+    A profile says how to read the pixels' numbers as colours (a camera's "Display
+    P3" red is redder than sRGB's). Storing it would store kilobytes the sender
+    chose, which may hold anything (HTML once); converting the pixels keeps the
+    colours, and an image without a profile is sRGB to every browser. A broken
+    profile is ignored, as browsers ignore it: the image looks as it did.
+    """
+    if not icc_profile or image.mode not in ("RGB", "RGBA", "CMYK", "L", "LA", "P", "PA", "1"):
+        return image  # (16-bit greys would be cut to 8 bits: their profile is dropped all the same)
+    # With alpha when the image has transparency; a CMYK photo goes to RGB through its profile.
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    mode = "RGBA" if has_alpha else "RGB"
+    try:
+        profile = ImageCms.ImageCmsProfile(BytesIO(icc_profile))
+        source = image if image.mode in (mode, "CMYK") else image.convert(mode)
+        converted = ImageCms.profileToProfile(source, profile, SRGB, outputMode=mode)
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return image
+    converted.info.pop("icc_profile", None)  # Pillow notes the sRGB profile there: not stored either
+    return converted
+
+
 def encode(frames, kind, loop):
     """Save the decoded frames again, in the format they came in.
 
     No exif= is passed to save(): Pillow writes EXIF only when handed some, so
-    the GPS position, the camera's serial number and the date are gone. The
-    ICC colour profile is kept: it is colour, not privacy.
+    the GPS position, the camera's serial number and the date are gone. No
+    colour profile either: the pixels are already sRGB (in_srgb).
     """
     first = frames[0]["pixels"]
     options = {"format": IMAGE_TYPES[kind]["pillow_format"]}
     if kind in ("jpeg", "webp"):
         options["quality"] = QUALITY
-    if first.info.get("icc_profile"):
-        options["icc_profile"] = first.info["icc_profile"]
     if len(frames) > 1:
         # An animation: every frame, each with its own duration; the loop
         # count only if the file had one (none means "play once").

@@ -30,9 +30,60 @@ EBML_HEADER = b"\x1a\x45\xdf\xa3"
 EBML_DOCTYPE = b"\x42\x82"
 MATROSKA_SEGMENT = b"\x18\x53\x80\x67"
 
+# What a Segment holds: Matroska's top-level elements, and Void and CRC-32,
+# which may be anywhere. A Cluster holds a part of the video: its time, its frames.
+CLUSTER = b"\x1f\x43\xb6\x75"
+VOID_AND_CRC = (b"\xec", b"\xbf")
+SEGMENT_CHILDREN = (
+    b"\x11\x4d\x9b\x74",  # SeekHead: where the other top-level elements are
+    b"\x15\x49\xa9\x66",  # Info: the duration, the time scale, the muxer
+    b"\x16\x54\xae\x6b",  # Tracks: each stream and its codec
+    CLUSTER,
+    b"\x1c\x53\xbb\x6b",  # Cues: an index for seeking
+    b"\x10\x43\xa7\x70",  # Chapters
+    b"\x12\x54\xc3\x67",  # Tags
+    b"\x19\x41\xa4\x69",  # Attachments
+    *VOID_AND_CRC,
+)
+CLUSTER_CHILDREN = (
+    b"\xe7",  # Timestamp: the Cluster's time
+    b"\xa7",  # Position
+    b"\xab",  # PrevSize
+    b"\xa3",  # SimpleBlock: a frame
+    b"\xa0",  # BlockGroup: a frame, with more about it
+    b"\xaf",  # EncryptedBlock
+    b"\x58\x54",  # SilentTracks
+    *VOID_AND_CRC,
+)
+
 # MP4 boxes that hold metadata: the place a phone recorded ("©xyz"), the date,
-# the model. They are found inside "moov" and inside each track's "trak".
-METADATA_BOXES = (b"udta", b"meta")
+# the model. They are found inside "moov" and inside each track's "trak"
+# (and "uuid", a maker's own box: often XMP metadata). The padding boxes
+# ("free", "skip", QuickTime's "wide") say "nothing here": their content is
+# blanked too, so that it cannot carry anything either.
+METADATA_BOXES = (b"udta", b"meta", b"uuid", b"free", b"skip", b"wide")
+
+# The boxes an MP4 file may have at the top: its type (ftyp), the index of the
+# streams (moov) and the streams (mdat), padding, metadata, and the boxes of a
+# "fragmented" MP4 (moof, mfra, sidx, styp...), which some cameras and every
+# streaming tool write. Anything else is not an MP4 a browser needs, and a box
+# nobody reads is a place to hide bytes.
+TOP_LEVEL_BOXES = (
+    (b"ftyp", b"moov", b"mdat", b"moof", b"mfra", b"sidx", b"ssix", b"styp", b"prft", b"emsg", b"pdin")
+    + METADATA_BOXES
+)  # fmt: skip
+
+# The boxes whose content is nothing but more boxes, which are read in turn:
+# the movie (moov), its tracks (trak), their media (mdia, minf), the sample
+# tables (stbl), data references (dinf), edits (edts), and the fragments'
+# (mvex, moof, traf, mfra). Their boxes must fill them exactly, to the last byte.
+CONTAINER_BOXES = (
+    b"moov", b"trak", b"mdia", b"minf", b"stbl", b"dinf", b"edts", b"mvex", b"moof", b"traf", b"mfra"
+)  # fmt: skip
+
+# How deep those boxes may be inside each other: moov > trak > mdia > minf >
+# stbl is 5. A file of 2,000 "trak" boxes, each inside the one before, is not a video.
+MAX_BOX_DEPTH = 8
 
 
 def inspect_video(data: bytes) -> tuple[str, bytes] | None:
@@ -111,8 +162,63 @@ def is_webm(data):
     segment = read_element(data, header_end)
     if segment is None or segment[0] != MATROSKA_SEGMENT:
         return False
-    # A Segment of known size must fit in the file: else the file is cut short.
-    return segment[1] is None or segment[2] + segment[1] <= len(data)
+    # The Segment is the rest of the file, to its last byte: a Segment of known
+    # size that runs past the end is cut short, and nothing may follow it (a
+    # live recording's Segment, of unknown size, runs to the end).
+    _, segment_size, content_start = segment
+    if segment_size is not None and content_start + segment_size != len(data):
+        return False
+    return segment_is_sound(data, content_start)
+
+
+def segment_is_sound(data, pos):
+    """True if the Segment's content, from `pos` to the end of `data`, is WebM's
+    top-level elements, one after the other to the last byte, and each Cluster
+    holds only a Cluster's elements. Anything else (bytes that are not an
+    element, an element WebM does not have there) is refused: no byte of a
+    stored video goes unread.
+
+    A Cluster of unknown size (browsers' MediaRecorder writes them) has no end
+    to skip to: its elements are read until the next top-level element starts.
+    """
+    in_open_cluster = False  # inside a Cluster of unknown size
+    while pos < len(data):
+        element = read_element(data, pos)
+        if element is None:
+            return False
+        element_id, size, content_start = element
+        if in_open_cluster and element_id in CLUSTER_CHILDREN:
+            # One of the open Cluster's elements: a known size, inside the file.
+            if size is None or content_start + size > len(data):
+                return False
+            pos = content_start + size
+            continue
+        in_open_cluster = False
+        if element_id not in SEGMENT_CHILDREN:
+            return False
+        if size is None:  # only a Cluster may have an unknown size
+            if element_id != CLUSTER:
+                return False
+            in_open_cluster = True
+            pos = content_start
+            continue
+        end = content_start + size
+        if end > len(data):
+            return False
+        if element_id == CLUSTER and not cluster_is_sound(data, content_start, end):
+            return False
+        pos = end
+    return True
+
+
+def cluster_is_sound(data, pos, end):
+    """True if a Cluster's content, from `pos` to `end`, is a Cluster's elements to its last byte."""
+    while pos < end:
+        element = read_element(data, pos)
+        if element is None or element[0] not in CLUSTER_CHILDREN or element[1] is None:
+            return False
+        pos = element[2] + element[1]
+    return pos == end
 
 
 # --- MP4: boxes ------------------------------------------------------------------------
@@ -161,23 +267,39 @@ def is_mp4(data):
         return False
     types = [box[0] for box in boxes]
     # moov describes every track; mdat holds the frames and the sound; the
-    # inner boxes of moov must be well formed too (they are blanked below).
-    return b"moov" in types and b"mdat" in types and all(
-        inner_boxes_are_sound(data, box) for box in boxes if box[0] == b"moov"
-    )
+    # boxes inside moov must be well formed too (they are blanked below).
+    return b"moov" in types and b"mdat" in types and all_boxes(data) is not None
 
 
-def inner_boxes_are_sound(data, moov):
-    """True if the boxes inside `moov`, and inside each of its "trak" boxes, are well formed."""
-    children = read_boxes(data, moov[2], moov[3])
-    if children is None:
-        return False
-    return all(read_boxes(data, child[2], child[3]) is not None for child in children if child[0] == b"trak")
+def all_boxes(data):
+    """Every box of the file: those at the top, and those inside each container
+    box (CONTAINER_BOXES), read in turn; or None if any of them is broken or
+    does not fill its container exactly, if a box at the top is not one of
+    TOP_LEVEL_BOXES, or if boxes are nested deeper than MAX_BOX_DEPTH.
+
+    A list of boxes still to read, rather than a function calling itself for
+    each level: how deep a file's boxes go is for the file to say, not for Python's stack.
+    """
+    top = read_boxes(data, 0, len(data))
+    if top is None or any(box[0] not in TOP_LEVEL_BOXES for box in top):
+        return None
+    found = []
+    to_read = [(box, 1) for box in top]  # (box, how deep it is)
+    while to_read:
+        box, depth = to_read.pop()
+        found.append(box)
+        if box[0] in CONTAINER_BOXES:
+            children = read_boxes(data, box[2], box[3])
+            if children is None or (children and depth == MAX_BOX_DEPTH):
+                return None
+            to_read.extend((child, depth + 1) for child in children)
+    return found
 
 
 def blank_mp4_metadata(data):
-    """`data` with every "udta" and "meta" box inside "moov", and inside each
-    "trak", turned into a "free" box of the same size, its content zeroed.
+    """`data` with every metadata box (METADATA_BOXES: "udta", "meta"... inside
+    "moov", each "trak", or anywhere else) turned into a "free" box of the same
+    size, its content zeroed.
 
     Why not remove them? The "stco" and "co64" tables in moov give where each
     piece of video is as a byte offset from the start of the file: removing a
@@ -187,13 +309,8 @@ def blank_mp4_metadata(data):
     (is_mp4 has already checked that all these boxes are well formed.)
     """
     blanked = bytearray(data)
-    for moov in (box for box in read_boxes(data, 0, len(data)) if box[0] == b"moov"):
-        for child in read_boxes(data, moov[2], moov[3]):
-            if child[0] == b"trak":
-                for grandchild in read_boxes(data, child[2], child[3]):
-                    blank_if_metadata(blanked, grandchild)
-            else:
-                blank_if_metadata(blanked, child)
+    for box in all_boxes(data):
+        blank_if_metadata(blanked, box)
     return bytes(blanked)
 
 
