@@ -19,7 +19,8 @@ counts and inserts in one write transaction that only one process at a time
 may hold for a key. On SQLite, BEGIN IMMEDIATE (db.begin_sqlite_transaction):
 one writer at a time in all. On PostgreSQL, pg_advisory_xact_lock on the key:
 two requests of one client take turns, other clients' go on side by side.
-Eight replies sent at the same moment to five workers: one is stored.
+Requests sent at the same moment to different workers are counted one after
+the other, and only as many as the limit allows get through.
 
 Its own connections: the storage never uses the request's session (db.session),
 whose transaction is the view's, and it has a small pool of its own. Borrowing
@@ -50,7 +51,7 @@ PRUNE_EVERY = 60
 
 # A key longer than the column (a remote address is whatever a proxy says), or
 # with a NUL character (a typed username: PostgreSQL's text cannot hold one),
-# is kept as its SHA-256: still one row key per key.
+# is kept as its SHA-256 instead (two different keys stay two).
 MAX_KEY_LENGTH = 200
 
 # PostgreSQL's advisory locks of the limits: a key space of their own (the
@@ -63,7 +64,12 @@ def init_app(app):
     own small pool, and the same SQLite set-up as the app's (db.py)."""
     with app.app_context():
         url = db.engine.url
-    engine = create_engine(url, pool_size=2, max_overflow=3)
+    if url.get_backend_name() == "sqlite":
+        engine = create_engine(url)  # SQLite's connections are cheap: SQLAlchemy's default pool
+    else:
+        # At most 5 more PostgreSQL connections per worker; each is held for the
+        # milliseconds of one count.
+        engine = create_engine(url, pool_size=2, max_overflow=3)
     if engine.dialect.name == "sqlite":
         busy_timeout_ms = int(app.config["DATABASE_TIMEOUT"] * 1000)
 
