@@ -18,9 +18,9 @@ the store must be one they share:
 The limits (settings in config.py, read on every request; 0 turns one off):
 
 - a new thread: 1 per THREAD_INTERVAL seconds; a reply: 1 per REPLY_INTERVAL
-  seconds; a report: 1 per REPORT_INTERVAL seconds, from one client ("a client"
-  is request.remote_addr: its IP address, or behind a proxy the one ProxyFix
-  found, see the PROXIES setting);
+  seconds; a report: 1 per REPORT_INTERVAL seconds (counted like a post), from
+  one client ("a client" is request.remote_addr: its IP address, or behind a
+  proxy the one ProxyFix found, see the PROXIES setting);
 - a login: LOGIN_ATTEMPTS_PER_MINUTE failed attempts per 60 seconds from one
   client, and as many for one username (from anywhere: a botnet guessing one
   admin's password has many addresses).
@@ -31,7 +31,7 @@ the start of the next).
 
 Only what happened counts:
 
-- A post (or a report) is counted when it is checked, before the view reads the form (so a
+- A post is counted when it is checked, before the view reads the form (so a
   flood is refused before its uploads are even looked at), and the count is
   given back afterwards if the post was not stored (any answer but 303: a
   refused form, a locked thread...). Counting first and giving back, rather
