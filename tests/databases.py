@@ -61,3 +61,7 @@ def dispose(app):
 def _dispose(app):
     with app.app_context():
         app.extensions["sqlalchemy"].engine.dispose()
+    # Flood control's own connections (final/chatsite/flood_store.py), if it has any.
+    flood_engine = app.extensions.get("chatsite_flood_engine")
+    if flood_engine is not None:
+        flood_engine.dispose()

@@ -55,6 +55,7 @@ class Gunicorn:
             # Flood control off: these tests post many times a second from one address.
             "CHATSITE_THREAD_INTERVAL": "0",
             "CHATSITE_REPLY_INTERVAL": "0",
+            "CHATSITE_REPORT_INTERVAL": "0",
             "CHATSITE_LOGIN_ATTEMPTS_PER_MINUTE": "0",
             # Any other setting of the app, e.g. TRUSTED_HOSTS=[...]: CHATSITE_TRUSTED_HOSTS.
             **{f"CHATSITE_{name}": value for name, value in settings.items()},

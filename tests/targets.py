@@ -115,7 +115,9 @@ def load_app(target, upload_folder):
 # Flood control (step 11 on) is off in the staged suite: its tests post many
 # times a second from one address. The tests of the limits turn them on again
 # (reload_app(app, REPLY_INTERVAL=10)). 0 means "no limit"; older steps ignore these.
-FLOOD_LIMITS_OFF = {"THREAD_INTERVAL": 0, "REPLY_INTERVAL": 0, "LOGIN_ATTEMPTS_PER_MINUTE": 0}
+FLOOD_LIMITS_OFF = {
+    "THREAD_INTERVAL": 0, "REPLY_INTERVAL": 0, "REPORT_INTERVAL": 0, "LOGIN_ATTEMPTS_PER_MINUTE": 0
+}
 
 # The settings that say where an app keeps its data (and the final app's secret key).
 _DATA_SETTINGS = ("UPLOAD_FOLDER", "DATABASE", "DATABASE_URL", "SECRET_KEY")

@@ -738,7 +738,7 @@ def test_a_bad_report_is_refused_and_nothing_is_queued(app, client):
     assert open_report_ids(staff) == []
     # At the limits: 500 characters, or only invisible ones (taken as none), are fine.
     assert report(client, post_id, "other", "d" * 500).status_code == 303
-    assert report(client, post_id, "illegal", "\u200b\u200b").status_code == 303
+    assert report(client_at(app, "10.0.0.2"), post_id, "illegal", "\u200b\u200b").status_code == 303
     assert len(open_report_ids(staff)) == 2
 
 
@@ -756,13 +756,13 @@ def test_dismissing_a_report_takes_it_off_the_queue(client, moderator):
     assert logged_actions(moderator) == ["dismiss report"]
 
 
-def test_deleting_a_reported_post_from_the_queue_closes_its_reports(client, moderator):
+def test_deleting_a_reported_post_from_the_queue_closes_its_reports(app, client, moderator):
     thread_id = create_thread(client)
     reply(client, thread_id, "Nasty")
     reply(client, thread_id, "Also nasty")
     opening, nasty, also = post_ids(client, thread_id)
     report(client, nasty, "spam")
-    report(client, nasty, "illegal")
+    report(client_at(app, "10.0.0.2"), nasty, "illegal")
     report(client, also, "other")
     assert sorted(reported_posts(moderator)) == [nasty, nasty, also]
 
@@ -770,6 +770,43 @@ def test_deleting_a_reported_post_from_the_queue_closes_its_reports(client, mode
     assert (response.status_code, where(response)) == (303, "/mod/reports")
     assert post_ids(client, thread_id) == [opening, also]
     assert reported_posts(moderator) == [also]
+
+
+def test_one_client_reports_a_post_once_while_its_report_is_open(app, client, moderator):
+    """The same post again from the same address: 409, "already reported", no second
+    report. Another address may report it; once dismissed, it may be reported again."""
+    thread_id = create_thread(client)
+    [post_id] = post_ids(client, thread_id)
+    assert report(client, post_id, "spam").status_code == 303
+    again = report(app.test_client(), post_id, "illegal", "Really bad")  # a new browser, same address
+    assert again.status_code == 409
+    assert "You have already reported this post." in text_of(again)
+    assert reported_posts(moderator) == [post_id]
+    assert report(client_at(app, "10.0.0.2"), post_id, "other").status_code == 303
+    assert len(open_report_ids(moderator)) == 2
+    for report_id in open_report_ids(moderator):
+        assert act(moderator, f"/mod/reports/{report_id}/dismiss").status_code == 303
+    assert report(client, post_id, "spam").status_code == 303
+    assert reported_posts(moderator) == [post_id]
+
+
+def test_reports_of_one_post_sent_at_the_same_moment_are_stored_once(app, moderator):
+    """Six reports of one post from one address at once: one is stored, five get 409."""
+    thread_id = create_thread(app.test_client())
+    post_id = post_ids(app.test_client(), thread_id)[0]
+    start_together = threading.Barrier(6)
+
+    def send(number):
+        client = app.test_client()
+        url = f"/posts/{post_id}/report"
+        token = csrf_token(client.get(url).get_data(as_text=True))  # before the race
+        start_together.wait()
+        return client.post(url, data={"reason": "spam", "csrf_token": token}).status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        statuses = sorted(pool.map(send, range(6)))
+    assert statuses == [303] + [409] * 5
+    assert reported_posts(moderator) == [post_id]
 
 
 # --- the users page (admins) ----------------------------------------------------------
@@ -917,6 +954,20 @@ def test_replies_sent_at_the_same_moment_cannot_all_pass(app):
         statuses = sorted(pool.map(send, range(6)))
     assert statuses == [303] + [429] * 5
     assert len(post_ids(limited.test_client(), thread_id)) == 2
+
+
+def test_a_second_report_too_soon_is_refused_with_429(app, moderator):
+    limited = reload_app(app, REPORT_INTERVAL=60)
+    thread_id = create_thread(limited.test_client())
+    reply(limited.test_client(), thread_id, "Spam")
+    first, second = post_ids(limited.test_client(), thread_id)
+    client = client_at(limited, "10.0.0.7")
+    assert report(client, first, "spam").status_code == 303
+    assert_too_soon(report(client, second, "spam"), 60, "You can send another report in {n} seconds.")
+    assert reported_posts(moderator) == [first]
+    # Another address is not held back.
+    assert report(client_at(limited, "10.0.0.8"), second, "spam").status_code == 303
+    assert sorted(reported_posts(moderator)) == [first, second]
 
 
 def test_the_limits_can_be_set_with_chatsite_environment_variables(app, monkeypatch):

@@ -401,6 +401,12 @@ def uploads_are_served(client, response, thread_id):
     assert client.get(url).status_code == 200
 
 
+def report_first_post_twice(client, thread_id):
+    """Report the thread's opening post (303), then again while that report is open."""
+    assert report_first_post("spam")(client, thread_id).status_code == 303
+    return report_first_post("illegal", "Still there")(client, thread_id)
+
+
 def report_route_works(client, response, thread_id):
     """The 404 came from the unknown post, not from a missing report page."""
     assert client.get(f"/posts/{post_ids(client, thread_id)[0]}/report").status_code == 200
@@ -629,6 +635,8 @@ CASES = {
              404, then=report_route_works),
         Case("report with an unknown reason", report_first_post("rude"), 400),
         Case("report with details of 501 characters", report_first_post("other", "d" * 501), 400),
+        Case("report of a post this client has reported already", report_first_post_twice, 409,
+             says="You have already reported this post."),
         Case("delete an unknown post", staff_post("/mod/posts/999999/delete"), 404),
         Case("delete a post id larger than any database integer",
              staff_post("/mod/posts/" + "9" * 30 + "/delete"), 404),

@@ -229,13 +229,15 @@ def report_form(post_id):
 
 
 @bp.post("/posts/<id:post_id>/report")
+@flood.post_limit("REPORT_INTERVAL", "You can send another report in {seconds} seconds.")
 def create_report(post_id):
-    """Store a report, thank the visitor (flashed) and go back to the post."""
+    """Store a report, thank the visitor (flashed) and go back to the post. A client
+    whose report of this post is still open gets 409 (store.AlreadyReported)."""
     post = find_post_or_404(post_id)
     form = ReportForm()
     if not form.validate():
         return render_report(post, form, first_error(form)), 400
-    if get_store().add_report(post_id, form.reason.data, form.details.data) is None:
+    if get_store().add_report(post_id, form.reason.data, form.details.data, flood.client()) is None:
         abort(404)  # deleted in the meantime
     flash("Thank you: a moderator will look at your report.")
     url = url_for("boards.show_thread", thread_id=post["thread_id"], _anchor=f"post-{post_id}")

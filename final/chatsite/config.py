@@ -110,21 +110,25 @@ def defaults(instance_path):
         # Seconds an SQLite writer waits for its turn before the visitor gets
         # "503: busy, try again" (writers take turns, see db.py).
         "DATABASE_TIMEOUT": 15,
-        # Flood control (flood.py): seconds between two new threads, and between
-        # two replies, from one client (its IP address; behind a proxy, see PROXIES).
-        # Only posts that were stored start the clock. 0 turns a limit off.
+        # Flood control (flood.py): seconds between two new threads, between two
+        # replies, and between two reports, from one client (its IP address; behind
+        # a proxy, see PROXIES). Only posts and reports that were stored start the
+        # clock. 0 turns a limit off.
         "THREAD_INTERVAL": 60,
         "REPLY_INTERVAL": 10,
+        "REPORT_INTERVAL": 10,
         # Failed logins allowed in any 60 seconds, from one client and for one
         # username (each counted on its own); past either, even the right password
         # gets 429 until the minute is over. 0 turns the limit off.
         "LOGIN_ATTEMPTS_PER_MINUTE": 5,
-        # Where Flask-Limiter keeps its counts. "memory://" is each worker process's
-        # own memory: under gunicorn with N workers a client may get up to N posts
-        # per interval (one per worker), and a restart forgets every count. For one
-        # count across workers (and machines), point it at a shared store, e.g.
-        # CHATSITE_RATELIMIT_STORAGE_URI=redis://localhost:6379 (pip install redis).
-        "RATELIMIT_STORAGE_URI": "memory://",
+        # Where Flask-Limiter keeps its counts: a store every worker process shares,
+        # so that each limit holds for the whole site (flood.py). "chatsite-db://"
+        # is the site's own database, whichever DATABASE_URL names (a table of its
+        # own, flood_store.py). For many machines, or to spare the database, a
+        # Redis server: CHATSITE_RATELIMIT_STORAGE_URI=redis://localhost:6379
+        # (pip install redis). "memory://" is each worker's own memory: with N
+        # workers a client gets up to N times each limit; for one process only.
+        "RATELIMIT_STORAGE_URI": "chatsite-db://",
         # A staff member's login lasts this long after their last request (Flask
         # renews a permanent session's cookie with every answer). Visitors' sessions
         # (only their CSRF token) end when the browser closes.

@@ -1,21 +1,26 @@
-"""Flood control with Flask-Limiter: how often one client may post, and guess passwords.
+"""Flood control with Flask-Limiter: how often one client may post, report, and guess passwords.
 
 Step 11 left a mark for each post and each failed login in a table of its
 database (flood_marks), in the same transaction as the post. Here Flask-Limiter
-does the counting, in the store RATELIMIT_STORAGE_URI names:
+does the counting, in the store RATELIMIT_STORAGE_URI names. Every limit must
+hold across every worker process of `make serve` (gunicorn runs several), so
+the store must be one they share:
 
-- "memory://" (the default) is the memory of each worker process. It needs
-  nothing, but under gunicorn every worker counts on its own: with N workers a
-  client can get up to N posts through per interval (one per worker), and a
-  restart forgets all counts. Set CHATSITE_RATELIMIT_STORAGE_URI to a shared
-  store, e.g. redis://localhost:6379 (and `pip install redis`), for one count
-  across every worker and machine.
+- "chatsite-db://" (the default): the site's own database, SQLite or
+  PostgreSQL, whichever DATABASE_URL names (flood_store.py). Nothing more to
+  run, every worker and every machine of one database counts in one place, and
+  a restart forgets nothing.
+- "redis://localhost:6379" (and `pip install redis`): a Redis server, for
+  many machines, or to take the counting off the database.
+- "memory://": each worker process's own memory. Only for one process (a test,
+  `flask run`): with N workers, a client gets up to N times its limit.
 
 The limits (settings in config.py, read on every request; 0 turns one off):
 
 - a new thread: 1 per THREAD_INTERVAL seconds; a reply: 1 per REPLY_INTERVAL
-  seconds, from one client ("a client" is request.remote_addr: its IP address,
-  or behind a proxy the one ProxyFix found, see the PROXIES setting);
+  seconds; a report: 1 per REPORT_INTERVAL seconds (counted like a post), from
+  one client ("a client" is request.remote_addr: its IP address, or behind a
+  proxy the one ProxyFix found, see the PROXIES setting);
 - a login: LOGIN_ATTEMPTS_PER_MINUTE failed attempts per 60 seconds from one
   client, and as many for one username (from anywhere: a botnet guessing one
   admin's password has many addresses).
@@ -48,18 +53,16 @@ from flask import current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from chatsite import flood_store
+from chatsite.models import MAX_CLIENT_LENGTH
+
 # The extension, set up for the app by init_app(). It keeps one storage, that of
 # the last app set up: a server has one app per process. (The tests make a new
 # app for each test, which starts every count afresh.)
-# in_memory_fallback_enabled: if a shared store (Redis) stops answering, each
-# worker counts in its own memory until it is back, rather than every post
-# failing with a 500.
-limiter = Limiter(
-    get_remote_address, strategy="moving-window", key_prefix="chatsite", in_memory_fallback_enabled=True
-)
+limiter = Limiter(get_remote_address, strategy="moving-window", key_prefix="chatsite")
 
-# The views that post (boards.py gives each its post_limit()).
-POSTING_VIEWS = ("boards.create_thread", "boards.create_reply")
+# The views that post, and the report form (boards.py gives each its post_limit()).
+POSTING_VIEWS = ("boards.create_thread", "boards.create_reply", "boards.create_report")
 
 # How long the username part of a login key may be: whatever someone typed, the
 # key stays short (a name is at most 32 characters; longer ones never exist).
@@ -67,6 +70,20 @@ MAX_KEY_NAME = 40
 
 
 def init_app(app):
+    in_database = app.config["RATELIMIT_STORAGE_URI"].startswith("chatsite-db:")
+    if in_database:
+        flood_store.init_app(app)
+    # When the store stops answering:
+    # - the database (chatsite-db://): the error goes on to errors.py, which
+    #   answers 503 "busy, try again". Nothing could be stored anyway (the post,
+    #   the report and the login need the same database), and counting in each
+    #   worker's memory meanwhile would let anyone who can make the database slow
+    #   (a flood of writes) turn the shared limits back into per-worker ones.
+    # - a store of its own (Redis): each worker counts in its own memory until
+    #   it is back (Flask-Limiter's in-memory fallback), rather than every post
+    #   failing while the site itself works. Flask-Limiter reads this only from
+    #   its constructor, once for all apps, hence the attribute.
+    limiter._in_memory_fallback_enabled = not in_database
     limiter.init_app(app)
     app.after_request(give_back_unstored_posts)
 
@@ -125,6 +142,12 @@ def give_back_unstored_posts(response):
             if not counted.breached:
                 limiter.limiter.clear(counted.limit, *counted.request_args)
     return response
+
+
+def client():
+    """Who sent this request, as every limit counts it (get_remote_address: its IP
+    address), cut to the length a report keeps (models.MAX_CLIENT_LENGTH)."""
+    return get_remote_address()[:MAX_CLIENT_LENGTH]
 
 
 def seconds_to_wait():

@@ -1,6 +1,7 @@
 """The tables: threads, their posts, the images attached to posts, and which
 posts quote which; for moderation, the staff's accounts, visitors' reports and
-the audit log; and for live updates, the events of each thread.
+the audit log; and for live updates, the events of each thread; and the
+requests flood control counted (limit_entries).
 
 Boards are not a table: they are settings (config.BOARDS), and a thread names
 its board by slug. Every change to these classes needs a migration in
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -187,6 +189,11 @@ class User(UserMixin, db.Model):
         return self.role == "admin"
 
 
+# The longest client address a report keeps: an IPv6 address has at most 45
+# characters; behind a proxy, remote_addr is whatever ProxyFix found.
+MAX_CLIENT_LENGTH = 100
+
+
 class Report(db.Model):
     """A visitor's report of a post. It goes with its post (ON DELETE CASCADE)."""
 
@@ -206,6 +213,10 @@ class Report(db.Model):
     # the record outlives any change to the account.
     dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     dismissed_by: Mapped[str | None] = mapped_column(String(32))
+    # Who sent it: the client's IP address, as flood control counts it (flood.py).
+    # One client has at most one open report of a post. None for reports stored
+    # before migration 0008.
+    client: Mapped[str | None] = mapped_column(String(MAX_CLIENT_LENGTH))
 
     post: Mapped[Post] = relationship()
 
@@ -267,6 +278,29 @@ class ThreadEvent(db.Model):
 
 
 EVENT_KINDS = ("post", "delete", "lock", "unlock", "move", "thread-delete")
+
+
+class LimitEntry(db.Model):
+    """One request that flood control counted (a post, a report, a failed login),
+    kept by flood_store.DatabaseStorage so that every worker process sees the same
+    counts. `key` says whose and which limit ("LIMITER/chatsite/<address>/<view>/...",
+    made by Flask-Limiter). Times are seconds since 1970 (time.time()), as the
+    limits library counts them. A row stops counting at expires_at, and is
+    deleted some time after."""
+
+    __tablename__ = "limit_entries"
+    __table_args__ = (
+        # "How many under this key in the last N seconds?", at every limited request.
+        Index("ix_limit_entries_key_at", "key", "at"),
+        # The clean-up: the rows that no longer count.
+        Index("ix_limit_entries_expires_at", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255))
+    at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
+
 
 # The columns store.py copies into the dictionaries it hands to views and templates.
 THREAD_FIELDS = (

@@ -54,7 +54,7 @@ from sqlalchemy import Sequence, and_, bindparam, delete, func, intersect, liter
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql import column, table
-from werkzeug.exceptions import Forbidden
+from werkzeug.exceptions import Conflict, Forbidden
 
 from chatsite import files
 from chatsite.db import after_commit, db, write_transaction
@@ -115,6 +115,13 @@ class ThreadLocked(Forbidden):
     """A reply to a thread a moderator has locked: 403, nothing stored."""
 
     description = "This thread is locked."
+
+
+class AlreadyReported(Conflict):
+    """A second report of a post from a client whose first one is still open: 409,
+    nothing stored (a hundred copies of one report would only bury the others)."""
+
+    description = "You have already reported this post. A moderator will look at it soon."
 
 
 class UsernameTaken(ValueError):
@@ -591,14 +598,26 @@ class Store:
 
     # --- moderation: reports ------------------------------------------------------------
 
-    def add_report(self, post_id, reason, details):
-        """A visitor's report of a post; returns the post, or None for an unknown post."""
+    def add_report(self, post_id, reason, details, client=None):
+        """A visitor's report of a post; returns the post, or None for an unknown post.
+
+        `client` is who sent it (its IP address, as flood control counts it): while
+        its report of this post is open, another one raises AlreadyReported."""
         with write_transaction() as session:
-            # FOR UPDATE: the post cannot be deleted while its report is being stored.
+            # FOR UPDATE: the post cannot be deleted while its report is being stored,
+            # and two reports of it take turns here (on SQLite, every writer does).
             post = session.get(Post, post_id, with_for_update=True)
             if post is None:
                 return None
-            session.add(Report(post_id=post_id, reason=reason, details=details, created_at=_now()))
+            if client is not None:
+                already = select(Report.id).where(
+                    Report.post_id == post_id, Report.client == client, Report.dismissed_at.is_(None)
+                )
+                if session.scalar(already.limit(1)) is not None:
+                    raise AlreadyReported()
+            session.add(
+                Report(post_id=post_id, reason=reason, details=details, created_at=_now(), client=client)
+            )
             return {"id": post.id, "thread_id": post.thread_id}
 
     def open_reports(self, page=1, per_page=50):
@@ -682,6 +701,8 @@ class Store:
 
     def user_by_name(self, username):
         """The account with this name, in any case, as a models.User; or None."""
+        if "\x00" in username:
+            return None  # no name has one, and PostgreSQL's text cannot hold it (an error, not None)
         return db.session.scalar(select(User).where(User.username_key == username.lower()))
 
     def set_role(self, user_id, role, by):

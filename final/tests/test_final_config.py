@@ -43,7 +43,7 @@ def test_defaults(instance_path):
     # Moderation: flood control, staff sessions, CSRF tokens.
     assert (app.config["THREAD_INTERVAL"], app.config["REPLY_INTERVAL"]) == (60, 10)
     assert app.config["LOGIN_ATTEMPTS_PER_MINUTE"] == 5
-    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert app.config["RATELIMIT_STORAGE_URI"] == "chatsite-db://"  # the database: shared by every worker
     assert app.config["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=12)
     assert app.config["WTF_CSRF_TIME_LIMIT"] is None
     assert app.config["SESSION_COOKIE_SECURE"] is False

@@ -31,13 +31,14 @@ from forum import (
     where,
 )
 from limits.storage import MemoryStorage
-from sqlalchemy import text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 from werkzeug.security import generate_password_hash
 
-from chatsite import create_app, flood
+from chatsite import create_app, flood, flood_store
 from chatsite.accounts import local_path
 from chatsite.db import db
+from chatsite.models import LimitEntry
 from chatsite.store import ThreadLocked, UsernameTaken
 
 FAST = "pbkdf2:sha256:1"  # one round: for tests only, never for real passwords
@@ -617,6 +618,73 @@ def test_when_the_shared_store_is_down_each_worker_counts_alone(database_url, up
         for title in ("First", "Second")
     ]
     assert statuses == [303, 429]  # counted in memory: no 500, and still limited
+
+
+def test_the_counts_are_kept_in_the_database_every_worker_shares(app, database_url, upload_folder):
+    """The default store is the database: a second app on it (another worker
+    process, or the same one restarted) sees the first one's counts."""
+    assert isinstance(flood.limiter.storage, flood_store.DatabaseStorage)
+    app.config["THREAD_INTERVAL"] = 60
+    create_thread(app.test_client(), title="First")
+    settings = {"DATABASE_URL": database_url, "UPLOAD_FOLDER": str(upload_folder), "SECRET_KEY": "test",
+                "THREAD_INTERVAL": 60}
+    other_worker = create_app(settings).test_client()
+    response = post_form(other_worker, f"/boards/{BOARD}", f"/boards/{BOARD}/threads", {"title": "Second"})
+    assert response.status_code == 429
+    assert "You can start another thread in" in page(response).text()
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(LimitEntry)) == 1
+
+
+def test_any_username_is_a_key_the_database_can_keep(app, client, store):
+    """NUL (PostgreSQL's text cannot hold it) or a long name: a 400, never a 500."""
+    app.config["LOGIN_ATTEMPTS_PER_MINUTE"] = 2
+    statuses = [log_in(client_at(app, f"10.0.0.{n}"), name, "guess").status_code
+                for n, name in enumerate(["mi\x00lo", "m" * 10_000, "\u00e9" * 300])]
+    assert statuses == [400, 400, 400]
+    assert log_in(client_at(app, "10.0.0.9"), "mi\x00lo", "guess").status_code == 400
+    assert log_in(client_at(app, "10.0.0.10"), "mi\x00lo", "guess").status_code == 429
+
+
+def test_when_the_database_cannot_count_a_post_is_503_not_counted_in_memory(app, client):
+    """Fail closed: the post could not have been stored either, and counting in each
+    worker's memory would undo the limits for whoever can slow the database down."""
+    app.config["THREAD_INTERVAL"] = 60
+    app.extensions[flood_store.ENGINE] = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    response = post_form(client, f"/boards/{BOARD}", f"/boards/{BOARD}/threads", {"title": "Lost"})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert thread_ids_on_board(client) == []
+    assert not flood.limiter._storage_dead  # no fallback to each worker's memory
+
+
+def test_reports_sent_at_the_same_moment_store_one(app, client, store):
+    """Six reports of one post from one address at once: the post's lock makes them
+    take turns (PostgreSQL runs writers side by side), so one is stored."""
+    thread_id = create_thread(client)
+    [post_id] = post_ids(client, thread_id)
+    url = f"/posts/{post_id}/report"
+    clients = [client_at(app, "10.1.2.3") for _ in range(6)]
+    tokens = [csrf_token(c.get(url).get_data(as_text=True)) for c in clients]
+    statuses = at_once([
+        lambda c=c, token=token: c.post(url, data={"reason": "spam", "csrf_token": token}).status_code
+        for c, token in zip(clients, tokens, strict=True)
+    ])
+    assert sorted(statuses) == [303] + [409] * 5
+    assert store.open_report_count() == 1
+
+
+def test_a_report_too_soon_is_429_and_a_refused_one_gives_its_count_back(app, client, store):
+    thread_id = create_thread(client)
+    reply(client, thread_id, "spam")
+    first, second = post_ids(client, thread_id)
+    app.config["REPORT_INTERVAL"] = 60
+    visitor = client_at(app, "10.0.0.5")
+    statuses = [act(visitor, f"/posts/{first}/report", {"reason": "nonsense"}).status_code]  # not counted
+    for post in (first, second):
+        statuses.append(act(visitor, f"/posts/{post}/report", {"reason": "spam"}).status_code)
+    assert statuses == [400, 303, 429]
+    assert store.open_report_count() == 1
 
 
 def test_the_store_changes_nothing_that_is_not_there(store):

@@ -4,13 +4,20 @@ Each post on a thread page has a "Report" link to /posts/<id>/report: a short
 form with a reason and, if the reader likes, a few words more. The report
 waits on the moderators' page (/mod/reports, moderation.py) until a moderator
 deletes the post or dismisses the report.
+
+Reports pass flood control too (flood.py): one report per REPORT_INTERVAL
+seconds from one client, and one open report per client and post. A second
+report of the same post while the first is waiting adds nothing for the
+moderators: the reader is told so (409) and nothing is stored.
 """
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.exceptions import Conflict
 
 from .db import get_db, write_transaction
+from .flood import check_and_mark_post, client_address
 from .forms import FormError, clean_text, has_hidden_characters, has_visible_character
 from .store import get_store
 
@@ -25,6 +32,12 @@ REASONS = {
 }
 
 MAX_DETAILS_LENGTH = 500
+
+
+class AlreadyReported(Conflict):
+    """A second report of a post by the client whose first one is still open: 409."""
+
+    description = "You have already reported this post. A moderator will look at it soon."
 
 
 def find_post_or_404(post_id):
@@ -73,9 +86,16 @@ def create_report(post_id):
         # the report anyway, but with an error rather than a clear 404.)
         if db.execute("SELECT 1 FROM posts WHERE id = ?", (post_id,)).fetchone() is None:
             abort(404)
+        # In the same transaction as the insert: two reports sent at the same
+        # moment cannot both find no open report, nor both pass flood control.
+        client = client_address()
+        open_report = "SELECT 1 FROM reports WHERE post_id = ? AND client = ? AND dismissed_at IS NULL"
+        if db.execute(open_report, (post_id, client)).fetchone() is not None:
+            raise AlreadyReported()
+        check_and_mark_post(db, "report", client, current_app.config["REPORT_INTERVAL"])
         db.execute(
-            "INSERT INTO reports (post_id, reason, details, created_at) VALUES (?, ?, ?, ?)",
-            (post_id, reason, details, datetime.now(timezone.utc).isoformat()),
+            "INSERT INTO reports (post_id, reason, details, created_at, client) VALUES (?, ?, ?, ?, ?)",
+            (post_id, reason, details, datetime.now(timezone.utc).isoformat(), client),
         )
     # flash(): a message kept in the session for the next page only. base.html
     # shows it on the thread page we redirect to, then it is gone.

@@ -113,7 +113,11 @@ CREATE TABLE IF NOT EXISTS reports (
     details TEXT NOT NULL DEFAULT '',
     created_at TEXT NOT NULL,
     -- NULL while the report is open; the time a moderator dismissed it.
-    dismissed_at TEXT
+    dismissed_at TEXT,
+    -- Who sent it: the client's IP address, as flood control counts it
+    -- (flood.py). One client cannot report the same post again while its
+    -- report is open.
+    client TEXT NOT NULL
 );
 
 -- The moderators' page lists the open reports, newest first; deleting a post
@@ -134,13 +138,13 @@ CREATE TABLE IF NOT EXISTS audit_log (
     details TEXT NOT NULL DEFAULT ''
 );
 
--- Flood control (flood.py): one row for each new thread, each reply and each
--- failed login, with who sent it (the client's IP address) and when. Only the
--- last hour is kept: older rows are deleted as new ones arrive.
+-- Flood control (flood.py): one row for each new thread, each reply, each
+-- report and each failed login, with who sent it (the client's IP address) and
+-- when. Only the last hour is kept: older rows are deleted as new ones arrive.
 CREATE TABLE IF NOT EXISTS flood_marks (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     client TEXT NOT NULL,
-    action TEXT NOT NULL CHECK (action IN ('thread', 'reply', 'login-failed')),
+    action TEXT NOT NULL CHECK (action IN ('thread', 'reply', 'report', 'login-failed')),
     -- For failed logins: the name that was tried, in lower case (else NULL).
     username TEXT,
     at TEXT NOT NULL

@@ -80,11 +80,12 @@ def defaults(instance_path):
         # addresses start with https (PREFERRED_URL_SCHEME), False otherwise
         # (http://127.0.0.1 on your computer would never get its cookie back).
         "SESSION_COOKIE_SECURE": None,
-        # Flood control (flood.py): seconds between two new threads, and between
-        # two replies, from one client; failed logins allowed per client and per
-        # username in 60 seconds. 0 turns a limit off.
+        # Flood control (flood.py): seconds between two new threads, between two
+        # replies, and between two reports, from one client; failed logins allowed
+        # per client and per username in 60 seconds. 0 turns a limit off.
         "THREAD_INTERVAL": 60,
         "REPLY_INTERVAL": 10,
+        "REPORT_INTERVAL": 10,
         "LOGIN_ATTEMPTS_PER_MINUTE": 5,
         # --- Step 12: live updates (live.py) ---
         # A socket is woken at once when this server process stores a change to

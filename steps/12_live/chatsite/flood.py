@@ -2,11 +2,13 @@
 
 Without it, one person with a small script can fill every board with
 thousands of threads in a minute, or try a thousand passwords on a staff
-account. So each new thread, each reply and each failed login leaves a mark
-in the flood_marks table (schema.sql), and the next one looks at the marks:
+account. So each new thread, each reply, each report and each failed login
+leaves a mark in the flood_marks table (schema.sql), and the next one looks at
+the marks:
 
 - THREAD_INTERVAL: seconds between two new threads from one client;
 - REPLY_INTERVAL: seconds between two replies from one client, in any threads;
+- REPORT_INTERVAL: seconds between two reports from one client (reports.py);
 - LOGIN_ATTEMPTS_PER_MINUTE: failed logins allowed in 60 seconds, per client
   and per username (so that guessing from many addresses is slowed down too).
 
@@ -47,6 +49,7 @@ LOGIN_WINDOW = timedelta(seconds=60)
 WAIT_MESSAGES = {
     "thread": "You can start another thread in {seconds} seconds.",
     "reply": "You can post another reply in {seconds} seconds.",
+    "report": "You can send another report in {seconds} seconds.",
 }
 
 
@@ -56,11 +59,11 @@ def client_address():
 
 
 def check_and_mark_post(db, action, client, interval):
-    """Refuse a new thread or reply (`action`) that comes too soon after this
-    client's last one; otherwise leave this one's mark.
+    """Refuse a new thread, reply or report (`action`) that comes too soon
+    after this client's last one; otherwise leave this one's mark.
 
-    Call it inside the write_transaction() that stores the post: if storing
-    the post fails, the mark is rolled back with it, so only stored posts
+    Call it inside the write_transaction() that stores the post (or report):
+    if storing it fails, the mark is rolled back with it, so only stored posts
     start the clock. TooManyRequests (429) rolls back the whole transaction.
     """
     if not interval:
