@@ -275,6 +275,18 @@ class ThreadEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class SiteIdentity(db.Model):
+    """One row: a random id of this site's database, made by migration 0009.
+
+    The first upload writes it into the upload folder too (files.SITE_ID_FILE).
+    `flask prune-uploads` deletes files only when the two match: it must know
+    that the database it reads is the one those files belong to."""
+
+    __tablename__ = "site_identity"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
 EVENT_KINDS = ("post", "delete", "lock", "unlock", "move", "thread-delete")
 
 # The columns store.py copies into the dictionaries it hands to views and templates.

@@ -78,6 +78,7 @@ from chatsite.models import (
     Post,
     Quote,
     Report,
+    SiteIdentity,
     Thread,
     ThreadEvent,
     User,
@@ -428,6 +429,10 @@ class Store:
         """Every stored file's path, thumbnails included, as a set (for `flask prune-uploads`)."""
         rows = db.session.execute(select(Image.path, Image.thumbnail_path))
         return {path for row in rows for path in row if path}
+
+    def site_id(self):
+        """The random id of this database (models.SiteIdentity), or None if it has none."""
+        return db.session.scalar(select(SiteIdentity.id))
 
     def remove_unused_files(self, images):
         """Delete the files of these images (store's image dictionaries) that no
@@ -854,6 +859,9 @@ def keep_files(session, image):
     nothing. It holds the write lock for the few milliseconds of the writing."""
     if image and image.get("contents"):
         lock_file(session, image["sha256"])
+        if files.site_id() is None:
+            # The first upload pairs the folder with this database, for `flask prune-uploads`.
+            files.write_site_id(session.scalar(select(SiteIdentity.id)))
         image["wrote_files"] = files.write_missing(image["contents"])
 
 
