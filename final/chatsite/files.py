@@ -83,8 +83,12 @@ def write_site_id(database_id):
     path = folder() / SITE_ID_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f"{path.name}.{secrets.token_hex(8)}{PART_SUFFIX}")
-    temporary.write_text(database_id + "\n", encoding="ascii")
-    os.replace(temporary, path)
+    try:
+        temporary.write_text(database_id + "\n", encoding="ascii")
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def remove(relative_paths):
