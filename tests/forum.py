@@ -409,12 +409,17 @@ def every_post(get_json, thread_id):
         page += 1
 
 
+# The final app's record of which database the upload folder belongs to (not an upload).
+SITE_ID_FILE = "site-id.txt"
+
+
 def stored_files(upload_folder):
     """Every file under the upload folder (an empty list if it does not exist):
     images, videos and (from step 13) their thumbnails."""
     if not upload_folder.exists():
         return []
-    return sorted(path for path in upload_folder.rglob("*") if path.is_file())
+    site_id = upload_folder / SITE_ID_FILE
+    return sorted(path for path in upload_folder.rglob("*") if path.is_file() and path != site_id)
 
 
 THUMBNAIL_SUFFIX = ".thumb.jpg"  # from step 13, beside each stored image

@@ -309,6 +309,46 @@ def test_logging_out_ends_the_session(moderator):
     assert "Staff login" in text_of(moderator.get("/"))
 
 
+def replay(app, cookie_value):
+    """A new browser that sends a copy of someone's session cookie, as it was when copied."""
+    copy = app.test_client()
+    copy.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie_value)
+    return copy
+
+
+def assert_copy_is_a_visitor(app, copy, thread_id):
+    """The copied cookie opens no staff page and performs no moderator action."""
+    assert is_anonymous(copy)
+    # The copy's CSRF token is still good (a board page's form shows it): only the login is gone.
+    assert act(copy, f"/mod/threads/{thread_id}/lock").status_code == 403
+    assert LOCKED not in text_of(app.test_client().get(f"/threads/{thread_id}"))
+
+
+def test_logging_out_ends_every_copy_of_the_session(app, client, moderator):
+    """A session cookie copied before "Log out" (from another browser, a proxy's log,
+    a stolen laptop's backup) opens nothing afterwards, though its signature is still good."""
+    thread_id = create_thread(client, title="Copy me")
+    copied = moderator.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    assert replay(app, copied).get("/mod/").status_code == 200  # a copy works while logged in
+    assert submit(moderator, "/", "/logout").status_code == 303
+    assert_copy_is_a_visitor(app, replay(app, copied), thread_id)
+    assert log_in(moderator, "milo").status_code == 303 and not is_anonymous(moderator)
+
+
+def test_disabling_an_account_ends_its_sessions_for_good(app, client, admin):
+    """A disabled account's sessions stay ended when it is enabled again: a copy
+    kept from before, or the moderator's own browser, must log in afresh."""
+    thread_id = create_thread(client, title="Copy me")
+    milo = staff_client(app, "milo")
+    copied = milo.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    milo_id = user_id(app, "milo")
+    assert act(admin, f"/mod/users/{milo_id}/disable").status_code == 303
+    assert act(admin, f"/mod/users/{milo_id}/enable").status_code == 303
+    assert_copy_is_a_visitor(app, replay(app, copied), thread_id)
+    assert is_anonymous(milo)
+    assert log_in(milo, "milo").status_code == 303 and not is_anonymous(milo)
+
+
 def cookie_attributes(response, name):
     """The attributes of the Set-Cookie for ``name``: {"httponly": "", "samesite": "Lax", ...}."""
     [cookie] = [c for c in response.headers.getlist("Set-Cookie") if c.startswith(f"{name}=")]

@@ -252,6 +252,28 @@ def disabled_moderators_old_session(client, thread_id):
     return post_form(client, "/boards/astronomy", f"/mod/threads/{thread_id}/lock", {})
 
 
+def copied_session_after(ending):
+    """A moderator logs in, a copy of the session cookie is kept, then ``ending`` ends
+    the session ("logout", or "disable" and enable again); the copy tries to lock."""
+
+    def send(client, thread_id):
+        app = client.application
+        moderator = staff_client(app, "dora")
+        copied = moderator.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+        if ending == "logout":
+            assert post_form(moderator, "/", "/logout", {}).status_code == 303
+        else:
+            admin = staff_client(app, "ann", "admin")
+            dora = user_id(app, "dora")
+            for action in ("disable", "enable"):
+                changed = post_form(admin, "/boards/astronomy", f"/mod/users/{dora}/{action}", {})
+                assert changed.status_code == 303
+        client.set_cookie(app.config["SESSION_COOKIE_NAME"], copied)
+        return post_form(client, "/boards/astronomy", f"/mod/threads/{thread_id}/lock", {})
+
+    return send
+
+
 def forged_session(user):
     """A session signed with the site's own key (as if it had leaked) whose user id is
     ``user``: a string, a huge number, a list, an id nobody has. Then open the home page."""
@@ -647,6 +669,10 @@ CASES = {
              400),
         Case("reply to a locked thread", reply_to_a_locked_thread, 403, says="This thread is locked."),
         Case("a disabled moderator's old session", disabled_moderators_old_session, 403, then=still_open),
+        Case("a session cookie copied before logging out", copied_session_after("logout"), 403,
+             then=still_open),
+        Case("a session cookie copied before a disable and enable", copied_session_after("disable"), 403,
+             then=still_open),
         Case('forged session: user id "1"', forged_session("1"), 200, says="Staff login", then=anonymous),
         Case("forged session: user id 10**30", forged_session(10**30), 200, says="Staff login",
              then=anonymous),

@@ -6,7 +6,9 @@ Flask-Login keeps the logged-in user's id in the session (a signed cookie) and,
 on each request that asks for `current_user`, hands that id to load_user() below,
 which reads the account from the database. So a new role, or a disabled account,
 counts from the user's very next request: an old session of a disabled
-moderator is worth nothing.
+moderator is worth nothing. The id comes with the account's session_version
+("7:3", models.User.get_id): logging out and disabling the account raise the
+version, so a copy of the cookie saved before is worth nothing either.
 
 Who may do what (the /mod/ pages, mod.py): a visitor who opens a staff page is
 sent to the login page, and comes back to it afterwards; a form sent to a staff
@@ -14,6 +16,7 @@ address by someone who is not logged in is refused (403). Moderators may use
 every /mod/ page but the users page, which is for admins.
 """
 
+import re
 from functools import cache, wraps
 
 import click
@@ -37,8 +40,10 @@ login_manager = LoginManager()
 # would only write to every visitor's session cookie for nothing.
 login_manager.session_protection = None
 
-# Ids in the session are what models.User.get_id() gave: the id as decimal text.
+# Ids in the session are what models.User.get_id() gave: "<id>:<session_version>",
+# both as decimal text.
 MAX_ID = 2**31 - 1
+SESSION_ID = re.compile(r"([0-9]{1,10}):([0-9]{1,10})")
 
 WRONG_LOGIN = "Wrong username or password."
 EMPTY_LOGIN = "Enter your username and password."
@@ -57,13 +62,15 @@ def load_user(user_id):
     The session is signed, so the id is ours, unless the secret key leaked: then
     anything could be there ("abc", a huge number, a list). Anything but an id
     we could have written is a visitor, never a 500. A disabled account is a
-    visitor too (Flask-Login itself only refuses inactive users at login)."""
-    if type(user_id) is not str or not (user_id.isascii() and user_id.isdigit()) or len(user_id) > 10:
+    visitor too (Flask-Login itself only refuses inactive users at login), and
+    so is a session of an older version (a copy kept from before a logout)."""
+    found = SESSION_ID.fullmatch(user_id) if type(user_id) is str else None
+    if found is None:
         return None
-    number = int(user_id)
-    if not 1 <= number <= MAX_ID:
+    number, version = int(found[1]), int(found[2])
+    if not 1 <= number <= MAX_ID or version > MAX_ID:
         return None
-    return get_store().login_user(number)
+    return get_store().login_user(number, version)
 
 
 @login_manager.unauthorized_handler
@@ -176,7 +183,10 @@ def local_path(next_page):
 
 @bp.post("/logout")
 def logout():
-    """Log out: the whole session goes (303 to the home page)."""
+    """Log out: every session of the account ends, in every browser and every
+    copy of its cookie (store.end_sessions), and this one goes (303 to the home page)."""
+    if current_user.is_authenticated:
+        get_store().end_sessions(current_user.id)
     session.clear()
     return redirect(url_for("boards.index"), code=303)
 

@@ -18,10 +18,14 @@ schema.sql. Here the Flask ecosystem's libraries do the same jobs:
 from contextlib import contextmanager
 from pathlib import Path
 
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import current_app
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase
+from werkzeug.exceptions import ServiceUnavailable
 
 
 class Base(DeclarativeBase):
@@ -35,10 +39,33 @@ migrate = Migrate()
 # any folder (Flask-Migrate would otherwise look for ./migrations).
 MIGRATIONS_FOLDER = Path(__file__).resolve().parent / "migrations"
 
+UPGRADE_COMMAND = "flask --app chatsite db upgrade"
+
+
+class DatabaseNotUpgraded(ServiceUnavailable):
+    """503 on every page while the database is older than the code (require_upgraded_database)."""
+
+    description = (
+        "The site's database is not set up yet, or is older than the site's code. "
+        f"Whoever runs the site: run `{UPGRADE_COMMAND}`, then reload this page."
+    )
+
+
 def init_app(app):
     """Connect the app to its database (app.config["SQLALCHEMY_DATABASE_URI"])."""
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_FOLDER), include_name=not_a_search_index)
+    # The migrations this code knows, read from their files (no database needed).
+    script = ScriptDirectory(str(MIGRATIONS_FOLDER))
+    app.extensions["chatsite_schema"] = {
+        "heads": set(script.get_heads()),
+        "known": {revision.revision for revision in script.walk_revisions()},
+        "up_to_date": False,
+        "logged": False,
+    }
+    # A url_value_preprocessor: it runs before every other check of a request
+    # (boards.stop_if_not_found looks the thread up even before before_request).
+    app.url_value_preprocessor(require_upgraded_database)
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":
@@ -51,6 +78,38 @@ def init_app(app):
 
         event.listen(engine, "connect", on_connect)
         event.listen(engine, "begin", begin_sqlite_transaction)
+
+
+def require_upgraded_database(endpoint, _values):
+    """Answer every request with a clear 503 while the database is behind the code.
+
+    Started without `flask db upgrade` (a new folder, or new code on an old
+    database), the site would show empty boards and fail on the first query of a
+    missing table or column. Why not upgrade here, as step 10 creates its tables?
+    Several workers (and machines) start at once, and two upgrades running at
+    the same moment on PostgreSQL can fail half-way or block each other; the
+    upgrade is a deliberate step, run once, from one machine. So the site says
+    which command to run, on every page and in the log, and serves normally as
+    soon as it has been run (no restart). Once the database is found up to
+    date, this process never asks again: it costs nothing afterwards.
+    """
+    schema = current_app.extensions["chatsite_schema"]
+    if schema["up_to_date"] or endpoint == "static":
+        return
+    with db.engine.connect() as connection:
+        revision = MigrationContext.configure(connection).get_current_revision()
+    # A revision this code does not know was made by newer code (a rollback of
+    # the code): the newer schema only adds to ours, so serve.
+    if revision in schema["heads"] or (revision is not None and revision not in schema["known"]):
+        schema["up_to_date"] = True
+        return
+    if not schema["logged"]:
+        schema["logged"] = True
+        current_app.logger.error(
+            "The database is at migration %s, this code needs %s: run `%s` (once, from one machine).",
+            revision or "none (no tables)", ", ".join(sorted(schema["heads"])), UPGRADE_COMMAND,
+        )
+    raise DatabaseNotUpgraded()
 
 
 # The full-text search lives in objects that models.py does not describe (they

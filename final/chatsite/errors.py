@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntit
 
 from chatsite import accounts, flood, uploads
 from chatsite.bodies import IncompleteBody
+from chatsite.db import DatabaseNotUpgraded
 from chatsite.forms import BadParameter, FormError
 
 bp = Blueprint("errors", __name__)
@@ -51,10 +52,12 @@ def show_expired_form(error):
 @bp.app_errorhandler(IncompleteBody)
 @bp.app_errorhandler(BadParameter)
 @bp.app_errorhandler(FormError)
+@bp.app_errorhandler(DatabaseNotUpgraded)
 def show_own_description(error):
     """Our own 400s say exactly what went wrong: a request that did not arrive
     whole, an API parameter that is not what the API documents, or a form field
-    (the moderators' forms: "There is no board called ...")."""
+    (the moderators' forms: "There is no board called ..."). And one 503: the
+    database needs `flask db upgrade` (db.require_upgraded_database)."""
     return error_response(error, error.description)
 
 

@@ -20,6 +20,9 @@ from pathlib import Path
 
 from flask import current_app
 
+# The id of the database these files belong to (models.SiteIdentity), written at
+# the first upload. `flask prune-uploads` compares the two before it deletes anything.
+SITE_ID_FILE = "site-id.txt"
 THUMBNAIL_SUFFIX = ".thumb.jpg"
 # A half-written file, before its rename (`flask prune-uploads` removes old ones).
 PART_SUFFIX = ".part"
@@ -63,6 +66,29 @@ def write_missing(contents):
             temporary.unlink(missing_ok=True)
             raise
     return wrote
+
+
+def site_id():
+    """The database id recorded in the upload folder (SITE_ID_FILE), or None if none is."""
+    try:
+        return (folder() / SITE_ID_FILE).read_text(encoding="ascii").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def write_site_id(database_id):
+    """Record the database's id in the upload folder (all or nothing, like an upload)."""
+    if database_id is None:
+        return
+    path = folder() / SITE_ID_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f"{path.name}.{secrets.token_hex(8)}{PART_SUFFIX}")
+    try:
+        temporary.write_text(database_id + "\n", encoding="ascii")
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def remove(relative_paths):

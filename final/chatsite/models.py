@@ -164,8 +164,8 @@ class Quote(db.Model):
 class User(UserMixin, db.Model):
     """A staff member: a moderator or an admin. Visitors have no accounts.
 
-    UserMixin gives Flask-Login what it asks of a user: get_id() (the id, as
-    text, that the session keeps) and is_authenticated."""
+    UserMixin gives Flask-Login what it asks of a user: is_authenticated, and
+    get_id() (what the session keeps), which is our own, below."""
 
     __tablename__ = "users"
 
@@ -178,6 +178,15 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20))  # "admin" or "moderator" (ROLES)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Which "generation" of this account's sessions is valid. get_id() puts it in
+    # the session next to the id; logging out and disabling the account add 1, so
+    # every session from before, and every copy of its cookie, stops working.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    def get_id(self):
+        """What Flask-Login keeps in the session: "<id>:<session_version>", e.g. "7:3"
+        (Flask-Login's "alternative tokens"; accounts.load_user checks both)."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self):
@@ -275,6 +284,18 @@ class ThreadEvent(db.Model):
     # The post of a "post" or "delete" event; None for the others.
     post_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SiteIdentity(db.Model):
+    """One row: a random id of this site's database, made by migration 0009.
+
+    The first upload writes it into the upload folder too (files.SITE_ID_FILE).
+    `flask prune-uploads` deletes files only when the two match: it must know
+    that the database it reads is the one those files belong to."""
+
+    __tablename__ = "site_identity"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
 EVENT_KINDS = ("post", "delete", "lock", "unlock", "move", "thread-delete")

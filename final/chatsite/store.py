@@ -50,7 +50,18 @@ from datetime import datetime, timedelta, timezone
 from functools import cache
 
 from flask import abort, current_app
-from sqlalchemy import Sequence, and_, bindparam, delete, func, intersect, literal_column, select, union_all
+from sqlalchemy import (
+    Sequence,
+    and_,
+    bindparam,
+    delete,
+    func,
+    intersect,
+    literal_column,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql import column, table
@@ -67,6 +78,7 @@ from chatsite.models import (
     Post,
     Quote,
     Report,
+    SiteIdentity,
     Thread,
     ThreadEvent,
     User,
@@ -425,6 +437,10 @@ class Store:
         rows = db.session.execute(select(Image.path, Image.thumbnail_path))
         return {path for row in rows for path in row if path}
 
+    def site_id(self):
+        """The random id of this database (models.SiteIdentity), or None if it has none."""
+        return db.session.scalar(select(SiteIdentity.id))
+
     def remove_unused_files(self, images):
         """Delete the files of these images (store's image dictionaries) that no
         post uses any more: the other half of keep_files.
@@ -692,12 +708,23 @@ class Store:
         user = db.session.get(User, user_id)
         return user_dict(user) if user else None
 
-    def login_user(self, user_id):
+    def login_user(self, user_id, session_version):
         """For Flask-Login: the enabled account with this id as a models.User (what
         Flask-Login keeps as current_user), or None. Read on every request, so a
-        new role or a disabled account counts from the next request on."""
+        new role, a disabled account or a logout counts from the next request on.
+        None too when the session is of an older version (end_sessions)."""
         user = db.session.get(User, user_id)
-        return user if user is not None and not user.disabled else None
+        if user is None or user.disabled or user.session_version != session_version:
+            return None
+        return user
+
+    def end_sessions(self, user_id):
+        """End every session of this account, every copy of its cookie included:
+        they hold the old session_version (models.User.get_id)."""
+        with write_transaction() as session:
+            session.execute(
+                update(User).where(User.id == user_id).values(session_version=User.session_version + 1)
+            )
 
     def user_by_name(self, username):
         """The account with this name, in any case, as a models.User; or None."""
@@ -724,6 +751,8 @@ class Store:
                 return None
             if user.disabled != disabled:
                 user.disabled = disabled
+                if disabled:  # its sessions end for good: enabled again, it logs in afresh
+                    user.session_version += 1
                 audit(session, by, "disable user" if disabled else "enable user", f"user {user.username}")
             return user_dict(user)
 
@@ -851,6 +880,9 @@ def keep_files(session, image):
     nothing. It holds the write lock for the few milliseconds of the writing."""
     if image and image.get("contents"):
         lock_file(session, image["sha256"])
+        if files.site_id() is None:
+            # The first upload pairs the folder with this database, for `flask prune-uploads`.
+            files.write_site_id(session.scalar(select(SiteIdentity.id)))
         image["wrote_files"] = files.write_missing(image["contents"])
 
 

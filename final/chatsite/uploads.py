@@ -9,13 +9,14 @@ import hashlib
 import math
 import time
 from contextlib import contextmanager
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import click
 from flask import Blueprint, abort, current_app, send_from_directory
 from sqlalchemy.exc import SQLAlchemyError
 
 from chatsite import files, images, videos
+from chatsite.db import db
 from chatsite.forms import FormError, has_hidden_characters, has_visible_character
 from chatsite.store import get_store
 
@@ -270,13 +271,20 @@ def keep_board_within_budget(board_slug):
 @bp.cli.command("prune-uploads")
 def prune_uploads_command():
     """Delete uploaded files and thumbnails that no post refers to (and half-written
-    .part files), once they are an hour old."""
+    .part files), once they are an hour old.
+
+    Only with the database these files belong to: a command run with other
+    settings (cron without the app's CHATSITE_* variables falls back to the
+    default SQLite file) would find no post for any file, and delete them all.
+    So it first checks that the database's id is the one the upload folder
+    recorded at its first upload, and stops with an error if not."""
     folder = files.folder()
+    check_database_owns(folder)
     referred_to = get_store().image_paths()
     removed = 0
     now = time.time()
     for path in sorted(folder.rglob("*")) if folder.exists() else []:
-        if not path.is_file():
+        if not path.is_file() or path == folder / files.SITE_ID_FILE:
             continue
         name = path.relative_to(folder).as_posix()
         # A young file may belong to a post still being stored (its writer can
@@ -287,3 +295,40 @@ def prune_uploads_command():
             path.unlink()
             removed += 1
     click.echo(f"Removed {removed} file{'' if removed == 1 else 's'} that no post refers to.")
+
+
+def check_database_owns(folder):
+    """Raise click.ClickException (exit code 1, nothing deleted) unless the
+    database is the one whose files are in `folder` (files.SITE_ID_FILE)."""
+    url = db.engine.url
+    where = url.render_as_string(hide_password=True)
+    # Connecting to an SQLite file that is not there would create an empty one.
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).is_file():
+        raise click.ClickException(
+            f"There is no database at {where}. Run this command with the app's settings "
+            "(the same CHATSITE_DATABASE_URL and CHATSITE_UPLOAD_FOLDER). Nothing was deleted."
+        )
+    try:
+        database_id = get_store().site_id()
+    except SQLAlchemyError as error:
+        raise click.ClickException(
+            f"Cannot read the site id of the database {where} ({type(error).__name__}): is it "
+            "this site's database, brought up to date with `flask --app chatsite db upgrade`? "
+            "Nothing was deleted."
+        ) from None
+    stored = [path for path in folder.rglob("*") if path.is_file()] if folder.exists() else []
+    if not stored:
+        return  # nothing that could be deleted
+    folder_id = files.site_id()
+    if folder_id is None:
+        raise click.ClickException(
+            f"The upload folder {folder} does not say which database it belongs to yet: the site "
+            f"writes {files.SITE_ID_FILE} with its next upload. (If {where} is certainly its "
+            f"database, write {database_id} into {folder / files.SITE_ID_FILE}.) Nothing was deleted."
+        )
+    if folder_id != database_id:
+        raise click.ClickException(
+            f"The upload folder {folder} belongs to the database with site id {folder_id}, "
+            f"but {where} has the site id {database_id}: run this command with the app's settings "
+            "(the same CHATSITE_DATABASE_URL and CHATSITE_UPLOAD_FOLDER). Nothing was deleted."
+        )

@@ -9,7 +9,7 @@ import re
 
 import pytest
 from flask.sessions import SecureCookieSessionInterface
-from forum import create_thread, csrf_token, reply, thread_ids_on_board
+from forum import create_thread, csrf_token, page, reply, thread_ids_on_board
 from itsdangerous import URLSafeTimedSerializer
 from markupsafe import Markup
 
@@ -141,10 +141,13 @@ def test_replying_to_a_huge_thread_number_is_404(client):
 # --- a database that was never set up ----------------------------------------------------
 
 
-def test_a_database_without_tables_is_our_bug_not_a_busy_site(tmp_path, caplog):
-    """Forgetting `flask db upgrade` must not look like "busy, try again" (503)."""
+def test_a_database_without_tables_is_not_a_busy_site(tmp_path, caplog):
+    """Forgetting `flask db upgrade` must not look like "busy, try again": the 503
+    names the command to run, and sends no Retry-After (waiting will not help)."""
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}", "SECRET_KEY": "t"})
     response = app.test_client().get("/boards/astronomy")
-    assert response.status_code == 500
+    assert response.status_code == 503
     assert "Retry-After" not in response.headers
+    assert "busy" not in page(response).text()
+    assert "flask --app chatsite db upgrade" in page(response).text()
     assert "flask --app chatsite db upgrade" in caplog.text

@@ -93,9 +93,12 @@ def logged(store):
 
 @pytest.mark.parametrize(
     "user_id",
-    ["abc", "10**30", str(10**30), str(2**31), "0", "-1", "", " 1", "\u0661", ["1"], 1, None, {"id": 1}],
+    ["abc", "10**30", str(10**30), str(2**31), "0", "-1", "", " 1", "\u0661", ["1"], 1, None, {"id": 1},
+     "1", "1:", "1:1", "1:-1", "1:0:0", "1: 0", "1:\u0660", f"1:{10**30}", f"{2**31}:0"],
     ids=["letters", "an expression", "a huge number", "past INTEGER", "zero", "negative", "empty",
-         "a space", "an Arabic digit", "a list", "a number", "null", "a dict"],
+         "a space", "an Arabic digit", "a list", "a number", "null", "a dict",
+         "no version", "empty version", "another version", "negative version", "two versions",
+         "a spaced version", "an Arabic digit version", "a huge version", "past INTEGER with a version"],
 )
 def test_a_forged_user_id_is_a_visitor_never_a_500(app, client, store, user_id):
     add_staff(store, "milo")  # id 1 exists
@@ -107,10 +110,12 @@ def test_a_forged_user_id_is_a_visitor_never_a_500(app, client, store, user_id):
 
 def test_a_disabled_or_deleted_account_is_a_visitor(app, client, store):
     milo = add_staff(store, "milo")
-    forge_session(app, client, {"_user_id": str(milo["id"])})
+    forge_session(app, client, {"_user_id": f"{milo['id']}:0"})
     assert client.get("/mod/").status_code == 200  # a real session of milo's
     store.set_disabled(milo["id"], True, by="ann")
     assert client.get("/mod/").status_code == 302
+    store.set_disabled(milo["id"], False, by="ann")
+    assert client.get("/mod/").status_code == 302  # enabled again: a new login is needed
     forge_session(app, client, {"_user_id": "999"})
     assert client.get("/mod/").status_code == 302
 
@@ -133,7 +138,7 @@ def test_logging_in_starts_a_new_session(app, client, store):
     client.get("/login")  # a page with a form: a new token
     with client.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"] == "1"
+        assert session["_user_id"] == "1:0"  # the id and the session version (models.User.get_id)
         assert session.permanent
         assert re.fullmatch(r"[0-9a-f]{40}", session["csrf_token"]) and session["csrf_token"] != "0" * 40
 
@@ -553,7 +558,10 @@ def test_admins_manage_accounts(app, admin, store):
         ("disable user", "user Zoe", ""),
         ("enable user", "user Zoe", ""),
     ]
-    assert zoe_browser.get("/mod/users").status_code == 200  # an admin again, enabled again
+    # Disabling ended zoe's session for good: enabled again, zoe logs in afresh, as an admin.
+    assert where(zoe_browser.get("/mod/users")) == "/login?next=/mod/users"
+    assert log_in(zoe_browser, "zoe").status_code == 303
+    assert zoe_browser.get("/mod/users").status_code == 200
 
 
 def test_logging_in_with_an_unknown_name_and_logging_out(app, store):

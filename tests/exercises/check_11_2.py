@@ -1,6 +1,6 @@
 """Exercise 11.2 · A new password: flask set-password NAME."""
 
-from forum import PASSWORD, create_user, log_in, staff_client
+from forum import PASSWORD, create_user, log_in, login_redirect_next, staff_client
 
 NEW = "a-brand-new-password"
 
@@ -58,12 +58,16 @@ def test_set_password_refuses_what_create_user_refuses(app, note):
     note("every bad try exits with an error code, and milo's password is unchanged")
 
 
-def test_still_a_logged_in_moderator_stays_logged_in(app):
-    """A moderator who logged in before stays logged in: the session only holds the account's id.
+def test_set_password_ends_the_accounts_sessions(app, note):
+    """A moderator who logged in before the change is logged out: whoever knew the old
+    password may be logged in with it. Other accounts stay logged in.
 
-    Hint: nothing to do here; exercise 3 changes that.
+    Hint: accounts.end_sessions(db, user["id"]) in the same write_transaction().
     """
+    assert command_exists(app), "there is no command `flask set-password` yet"
     moderator = staff_client(app, "mia")
-    if command_exists(app):
-        set_password(app, "mia", f"{NEW}\n{NEW}\n")
-    assert moderator.get("/mod/").status_code == 200
+    other = staff_client(app, "milo")
+    set_password(app, "mia", f"{NEW}\n{NEW}\n")
+    assert login_redirect_next(moderator.get("/mod/")) is not None, "mia is still logged in"
+    assert other.get("/mod/").status_code == 200, "milo was logged out too"
+    note("mia's old session ended; milo's did not")

@@ -330,8 +330,9 @@ def change_role(user_id):
 @admin_required
 def disable_user(user_id):
     """Close an account: it can no longer log in, and its open sessions end at
-    their next click (accounts.load_logged_in_user). The account stays, so
-    that the log still says who did what."""
+    their next click, for good: enabled again, it must log in afresh
+    (accounts.end_sessions). The account stays, so that the log still says who
+    did what."""
     return set_disabled(user_id, 1, "disable user")
 
 
@@ -351,6 +352,8 @@ def set_disabled(user_id, disabled, action):
             raise FormError("You cannot disable your own account. Another admin can.")
         if user["disabled"] != disabled:
             db.execute("UPDATE users SET disabled = ? WHERE id = ?", (disabled, user_id))
+            if disabled:
+                accounts.end_sessions(db, user_id)
             log_action(db, action, f"user {user['username']}")
     return redirect(url_for("moderation.users"), code=303)
 

@@ -9,6 +9,7 @@ This module makes by hand what Flask-Login does for the final app:
   a cookie that Flask signs with SECRET_KEY, so that nobody can change it;
 - load_logged_in_user() runs before every request: it reads the user back
   from the database into g.user (None for a visitor);
+- /logout ends the session, and every copy of it (end_sessions);
 - @staff_required and @admin_required guard the moderators' pages.
 
 A password is never stored, only a hash of it (werkzeug.security, scrypt):
@@ -60,6 +61,19 @@ def find_user_by_name(username):
     """The account with this name, in any mix of upper and lower case, or None."""
     row = get_db().execute("SELECT * FROM users WHERE lower(username) = lower(?)", (username,)).fetchone()
     return dict(row) if row else None
+
+
+def end_sessions(db, user_id):
+    """End every session of this account, in every browser, and every copy of them.
+
+    A signed cookie cannot be taken back: a copy saved before "Log out" (from
+    a shared computer, a proxy's log, a backup) would stay as good as the
+    original. So the session also holds the account's session_version, as it
+    was at login, and load_logged_in_user() accepts it only while it is still
+    the account's own. Adding 1 here makes every session from before worth
+    nothing. Called at logout and when an account is disabled.
+    """
+    db.execute("UPDATE users SET session_version = session_version + 1 WHERE id = ?", (user_id,))
 
 
 def is_valid_username(username):
@@ -126,10 +140,11 @@ def create_user_command(username, role):
 def load_logged_in_user():
     """Put the logged-in staff member on g.user (a dict), or None for a visitor.
 
-    The session only says *which* account logged in (its id). The account
-    itself is read again on every request, so that a change of role, or a
-    disabled account, counts from the user's very next click: a disabled
-    user's old session is worth nothing.
+    The session only says *which* account logged in (its id), and which of
+    its sessions this is (session_version, see end_sessions). The account
+    itself is read again on every request, so that a change of role, a
+    disabled account, or a logout counts from the very next click: a session
+    from before is worth nothing, in any browser that holds a copy.
 
     The session is signed, so a visitor cannot write an id of their choice into
     it. Still, what it holds is checked like any input (a leaked key happens):
@@ -142,8 +157,13 @@ def load_logged_in_user():
     if type(user_id) is not int:
         return
     user = find_user(user_id)
-    if user is not None and not user["disabled"]:
-        g.user = user
+    if user is None or user["disabled"]:
+        return
+    # A session from before the last logout (or before the account was
+    # disabled) holds an older version: a visitor's.
+    if session.get("session_version") != user["session_version"]:
+        return
+    g.user = user
 
 
 def current_user():
@@ -272,6 +292,7 @@ def login_post():
     # login no longer works.
     session.clear()
     session["user_id"] = user["id"]
+    session["session_version"] = user["session_version"]
     new_csrf_token()
     # permanent: the cookie outlives closing the browser, for
     # PERMANENT_SESSION_LIFETIME (12 hours, config.py) after the last visit.
@@ -300,6 +321,10 @@ def hash_to_waste_time():
 
 @bp.post("/logout")
 def logout():
-    """Forget the logged-in user: the whole session is cleared."""
+    """Log out: end this account's sessions (every copy of them), and clear this one."""
+    if current_user() is not None:
+        db = get_db()
+        with write_transaction(db):
+            end_sessions(db, current_user()["id"])
     session.clear()
     return redirect(url_for("boards.index"), code=303)

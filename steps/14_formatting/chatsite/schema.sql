@@ -116,7 +116,11 @@ CREATE TABLE IF NOT EXISTS users (
     created_at TEXT NOT NULL,
     -- 1: the account still exists (its name stays in the log), but cannot log in,
     -- and an open session of it counts for nothing.
-    disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1))
+    disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+    -- Copied into the session at login; logging out and disabling the account
+    -- add 1, and every session that holds an older number (a copied cookie
+    -- too) is a visitor's from its next click (accounts.end_sessions).
+    session_version INTEGER NOT NULL DEFAULT 0
 );
 
 -- "Mia" and "mia" are the same user: the database itself refuses a second
