@@ -653,13 +653,17 @@ def test_a_malformed_handshake_is_refused_with_400_or_426_never_500(app, client,
 class SendsLittle:
     """A network connection whose send() takes at most 1,000 bytes at a time and says
     so, as a non-blocking socket does (gevent's, under gunicorn) when the reader is
-    slower than the server. sendall() sends everything, 1,000 bytes at a time."""
+    slower than the server; and waits `pause` seconds after each, as a slow network
+    would. sendall() sends everything, 1,000 bytes at a time."""
 
-    def __init__(self, connection):
+    def __init__(self, connection, pause=0.0):
         self.connection = connection
+        self.pause = pause
 
     def send(self, data, *flags):
-        return self.connection.send(bytes(data[:1000]), *flags)
+        sent = self.connection.send(bytes(data[:1000]), *flags)
+        time.sleep(self.pause)
+        return sent
 
     def sendall(self, data, *flags):
         view = memoryview(data)
@@ -670,13 +674,13 @@ class SendsLittle:
         return getattr(self.connection, name)
 
 
-def sending_little(app):
-    """Serve ``app`` with connections that send at most 1,000 bytes at a time."""
+def sending_little(app, pause=0.0):
+    """Serve ``app`` with connections that send at most 1,000 bytes at a time (SendsLittle)."""
     wsgi_app = app.wsgi_app
 
     def middleware(environ, start_response):
         if "werkzeug.socket" in environ:
-            environ["werkzeug.socket"] = SendsLittle(environ["werkzeug.socket"])
+            environ["werkzeug.socket"] = SendsLittle(environ["werkzeug.socket"], pause)
         return wsgi_app(environ, start_response)
 
     app.wsgi_app = middleware
@@ -698,6 +702,22 @@ def test_every_message_arrives_whole_when_the_connection_sends_a_little_at_a_tim
     assert [with_html_trimmed(m) for m in without_events(got)] == [
         {"type": "post", "id": post_id, "html": article(shown, post_id)} for post_id in posted
     ]
+
+
+@pytest.mark.live
+def test_pings_do_not_land_inside_a_message_on_a_slow_connection(app, sockets):
+    """A slow connection (1,000 bytes, then 2 ms: about 0.15 s for a message of 60 KB)
+    and a ping every second: while a message is being sent, the server's pings wait
+    for its end instead of cutting into it. 20 such messages arrive whole, in order."""
+    pinging = reload_app(app, LIVE_PING_INTERVAL=1.0)
+    client = pinging.test_client()
+    thread_id = create_thread(client)
+    after = last_event(thread_html(client, thread_id))
+    posted = quick_replies(client, thread_id, [f"{n} " + "🔭" * 4990 for n in range(20)])
+    with serving(sending_little(pinging, pause=0.002)) as base_url:
+        ws = sockets.open(live_url(base_url, thread_id, after))
+        got = receive(ws, 20, within=30.0)
+    assert [(m.get("type"), m.get("id")) for m in got] == [("post", post_id) for post_id in posted]
 
 
 @pytest.mark.live

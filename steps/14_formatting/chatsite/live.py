@@ -171,13 +171,21 @@ def whole_writes():
 
 
 class WholeWrites:
-    """A network connection whose send() is sendall(); the rest is the connection's own."""
+    """A network connection whose send() is sendall(), one at a time; the rest is
+    the connection's own.
+
+    One at a time: simple-websocket's own thread sends too (pings, the answer to
+    a close). While sendall() waits for a slow reader, a ping sent meanwhile
+    would land inside the message. The lock makes it wait for the message's end.
+    """
 
     def __init__(self, connection):
         self.connection = connection
+        self.lock = threading.Lock()
 
     def send(self, data):
-        self.connection.sendall(data)
+        with self.lock:
+            self.connection.sendall(data)
         return len(data)
 
     def __getattr__(self, name):
