@@ -91,7 +91,7 @@ from flask import Blueprint, Response, current_app, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 from sqlalchemy.exc import SQLAlchemyError
-from wsproto.utilities import RemoteProtocolError
+from wsproto.utilities import RemoteProtocolError  # wsproto: simple-websocket's protocol library
 
 from chatsite.api import live_html
 from chatsite.db import db

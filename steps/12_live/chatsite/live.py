@@ -33,7 +33,7 @@ thread page includes for each post: a live post is exactly what a reload shows.
 It is the visitors' HTML, the same for every reader: a post that arrives live
 has no Delete button, even on a moderator's page (a moderator reloads to act).
 
-Two things a socket must never do:
+Three things a socket must never do:
 
 - Hold a database transaction (or connection) while it waits: it waits for
   minutes, hours, and thousands of pages may be open. It opens a connection,
@@ -65,7 +65,7 @@ import threading
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
-from wsproto.utilities import RemoteProtocolError
+from wsproto.utilities import RemoteProtocolError  # wsproto: simple-websocket's protocol library
 
 from .db import close_db
 from .forms import whole_number

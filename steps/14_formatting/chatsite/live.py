@@ -38,7 +38,7 @@ reply that quotes older posts of the thread changes those posts too: their
 lists of replies grow. So a "post" message also carries, for each of them,
 its new list (backlink_updates below), and live.js swaps it in.
 
-Two things a socket must never do:
+Three things a socket must never do:
 
 - Hold a database transaction (or connection) while it waits: it waits for
   minutes, hours, and thousands of pages may be open. It opens a connection,
@@ -70,7 +70,7 @@ import threading
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
-from wsproto.utilities import RemoteProtocolError
+from wsproto.utilities import RemoteProtocolError  # wsproto: simple-websocket's protocol library
 
 from .db import close_db
 from .forms import whole_number
