@@ -574,3 +574,207 @@ def test_a_socket_that_stops_reading_does_not_hold_up_the_others(app, live_serve
     finally:
         stalled.close()
     assert ([m.get("id") for m in got], took < 10) == (posted, True), f"{len(got)} messages in {took:.1f} s"
+
+
+# --- bad handshakes, partial writes, and too much at once -------------------------------------
+
+
+def handshake(base_url, path, headers):
+    """Send a hand-made GET for ``path`` with ``headers`` (Host is added); return
+    (status code, {header name in lower case: value}, body) of the answer."""
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            data = sock.recv(4096)
+            assert data, f"the server closed the connection: {answer!r}"
+            answer += data
+        head, body = answer.split(b"\r\n\r\n", 1)
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        fields = dict(line.split(":", 1) for line in header_lines)
+        fields = {name.strip().lower(): value.strip() for name, value in fields.items()}
+        status = int(status_line.split()[1])
+        if status != 101:
+            while len(body) < int(fields.get("content-length", 0)):
+                data = sock.recv(65536)
+                if not data:
+                    break
+                body += data
+    return status, fields, body
+
+
+# A proper handshake's headers (Host is added by handshake()).
+GOOD_HANDSHAKE = {
+    "Upgrade": "websocket",
+    "Connection": "Upgrade",
+    "Sec-WebSocket-Version": "13",
+    "Sec-WebSocket-Key": base64.b64encode(b"sixteen bytes!!!").decode(),
+}
+
+
+def but(**changes):
+    """GOOD_HANDSHAKE with some headers changed (Sec_WebSocket_Key="..."), or left out (None)."""
+    headers = {**GOOD_HANDSHAKE, **{name.replace("_", "-"): value for name, value in changes.items()}}
+    return {name: value for name, value in headers.items() if value is not None}
+
+
+@pytest.mark.live
+def test_a_malformed_handshake_is_refused_with_400_or_426_never_500(app, client, live_server):
+    """RFC 6455: another protocol version gets 426 Upgrade Required and the version the
+    server speaks (13); a handshake without a version or a proper key (16 bytes in
+    base64), or that is not an upgrade at all, gets 400: a short answer, no traceback.
+    A proper handshake still opens the socket."""
+    thread_id = create_thread(client)
+    cases = {
+        "version 8": but(Sec_WebSocket_Version="8"),
+        "version 14": but(Sec_WebSocket_Version="14"),
+        "no version": but(Sec_WebSocket_Version=None),
+        "no key": but(Sec_WebSocket_Key=None),
+        "a key that is not base64": but(Sec_WebSocket_Key="hello?"),
+        "a key of 8 bytes": but(Sec_WebSocket_Key=base64.b64encode(b"8 bytes!").decode()),
+        "a plain GET": {},
+        "no Connection: Upgrade": but(Connection=None),
+        "Upgrade: h2c": but(Upgrade="h2c"),
+        "Transfer-Encoding: gzip": but(Transfer_Encoding="gzip"),
+    }
+    seen = {}
+    for case, headers in cases.items():
+        status, fields, body = handshake(live_server, f"/threads/{thread_id}/live", headers)
+        seen[case] = (status, fields.get("sec-websocket-version"), b"Traceback" in body)
+    expected = {case: (400, None, False) for case in cases}
+    expected["version 8"] = expected["version 14"] = (426, "13", False)
+    assert seen == expected
+    assert handshake(live_server, f"/threads/{thread_id}/live", GOOD_HANDSHAKE)[0] == 101
+
+
+class SendsLittle:
+    """A network connection whose send() takes at most 1,000 bytes at a time and says
+    so, as a non-blocking socket does (gevent's, under gunicorn) when the reader is
+    slower than the server; and waits `pause` seconds after each, as a slow network
+    would. sendall() sends everything, 1,000 bytes at a time."""
+
+    def __init__(self, connection, pause=0.0):
+        self.connection = connection
+        self.pause = pause
+
+    def send(self, data, *flags):
+        sent = self.connection.send(bytes(data[:1000]), *flags)
+        time.sleep(self.pause)
+        return sent
+
+    def sendall(self, data, *flags):
+        view = memoryview(data)
+        while view:
+            view = view[self.send(view, *flags) :]
+
+    def __getattr__(self, name):
+        return getattr(self.connection, name)
+
+
+def sending_little(app, pause=0.0):
+    """Serve ``app`` with connections that send at most 1,000 bytes at a time (SendsLittle)."""
+    wsgi_app = app.wsgi_app
+
+    def middleware(environ, start_response):
+        if "werkzeug.socket" in environ:
+            environ["werkzeug.socket"] = SendsLittle(environ["werkzeug.socket"], pause)
+        return wsgi_app(environ, start_response)
+
+    app.wsgi_app = middleware
+    return app
+
+
+@pytest.mark.live
+def test_every_message_arrives_whole_when_the_connection_sends_a_little_at_a_time(app, client, sockets):
+    """The server's connection sends at most 1,000 bytes per send(): 20 replies of
+    about 20 KB each still reach a socket opened with ?after=, each whole, in order,
+    with the same HTML as the page."""
+    thread_id = create_thread(client)
+    after = last_event(thread_html(client, thread_id))
+    posted = quick_replies(client, thread_id, [f"{n} " + "🔭" * 4990 for n in range(20)])
+    shown = thread_html(client, thread_id)
+    with serving(sending_little(app)) as base_url:
+        ws = sockets.open(live_url(base_url, thread_id, after))
+        got = receive(ws, 20, within=20.0)
+    assert [with_html_trimmed(m) for m in without_events(got)] == [
+        {"type": "post", "id": post_id, "html": article(shown, post_id)} for post_id in posted
+    ]
+
+
+@pytest.mark.live
+def test_pings_do_not_land_inside_a_message_on_a_slow_connection(app, sockets):
+    """A slow connection (1,000 bytes, then 2 ms: about 0.15 s for a message of 60 KB)
+    and a ping every second: while a message is being sent, the server's pings wait
+    for its end instead of cutting into it. 20 such messages arrive whole, in order."""
+    pinging = reload_app(app, LIVE_PING_INTERVAL=1.0)
+    client = pinging.test_client()
+    thread_id = create_thread(client)
+    after = last_event(thread_html(client, thread_id))
+    posted = quick_replies(client, thread_id, [f"{n} " + "🔭" * 4990 for n in range(20)])
+    with serving(sending_little(pinging, pause=0.002)) as base_url:
+        ws = sockets.open(live_url(base_url, thread_id, after))
+        got = receive(ws, 20, within=30.0)
+    assert [(m.get("type"), m.get("id")) for m in got] == [("post", post_id) for post_id in posted]
+
+
+@pytest.mark.live
+def test_too_many_events_at_once_are_left_to_the_api(app, sockets):
+    """A socket opened with an old ?after=, owed more than LIVE_BACKLOG_LIMIT events (5
+    here), is sent "catch-up" and closed (1000), instead of all of them; the API's
+    ?after= answer has them. Owed 5, it is sent the 5 posts, as always."""
+    capped = reload_app(app, LIVE_BACKLOG_LIMIT=5)
+    client = capped.test_client()
+    thread_id = create_thread(client)
+    [opening] = post_ids(client, thread_id)
+    after = last_event(thread_html(client, thread_id))
+    five = quick_replies(client, thread_id, [f"Reply {n}" for n in range(5)])
+    after_five = last_event(thread_html(client, thread_id))
+    with serving(capped) as base_url:
+        owed_five = sockets.open(live_url(base_url, thread_id, after))
+        got_five = receive(owed_five, 5, within=5.0)
+        owed_five.close()
+        six = quick_replies(client, thread_id, [f"Later reply {n}" for n in range(6)])
+        owed_eleven = sockets.open(live_url(base_url, thread_id, after))
+        got_eleven = receive(owed_eleven, 1, within=5.0)
+        ending = how_it_ends(owed_eleven)
+        owed_six = sockets.open(live_url(base_url, thread_id, after_five))
+        got_six = receive(owed_six, 1, within=5.0)
+    answer = get_json(client, f"/api/threads/{thread_id}/posts?after={opening}")
+    assert {
+        "owed 5": [m.get("id") for m in got_five],
+        "owed 11": (without_events(got_eleven), (ending or {}).get("closed")),
+        "owed 6": without_events(got_six),
+        "the API": [post["id"] for post in answer["posts"]],
+    } == {
+        "owed 5": five,
+        "owed 11": ([{"type": "catch-up"}], 1000),
+        "owed 6": [{"type": "catch-up"}],
+        "the API": five + six,
+    }
+
+
+@pytest.mark.live
+def test_a_message_larger_than_the_cap_is_left_to_the_api(app, sockets):
+    """A reply whose message is larger than LIVE_MAX_MESSAGE_BYTES (4,000 here) reaches
+    an open socket as "catch-up", and the socket closes (1000); a short one before it
+    arrives as always. The API's ?after= answer has the long one."""
+    capped = reload_app(app, LIVE_MAX_MESSAGE_BYTES=4000)
+    client = capped.test_client()
+    thread_id = create_thread(client)
+    with serving(capped) as base_url:
+        ws = sockets.open(live_url(base_url, thread_id, last_event(thread_html(client, thread_id))))
+        short = reply_id(client, thread_id, "A short reply")
+        got_short = receive(ws, 1, within=3.0)
+        long = reply_id(client, thread_id, "A long reply " + "and more " * 500)
+        got_long = receive(ws, 1, within=3.0)
+        ending = how_it_ends(ws)
+    answer = get_json(client, f"/api/threads/{thread_id}/posts?after={short}")
+    assert {
+        "short": [m.get("id") for m in got_short],
+        "long": without_events(got_long),
+        "closed": (ending or {}).get("closed"),
+        "the API": [post["id"] for post in answer["posts"]],
+    } == {"short": [short], "long": [{"type": "catch-up"}], "closed": 1000, "the API": [long]}

@@ -193,3 +193,38 @@ def test_a_post_a_moderator_deletes_disappears_from_an_open_page(app, pages, pro
     reader.locator(f"#post-{doomed}").wait_for(state="detached", timeout=2000)
     assert shown_posts(reader) == [f"post-{opening}"]
     assert problems == []
+
+
+def test_news_too_big_for_the_socket_comes_over_http_and_the_page_stays_live(app, pages, problems):  # noqa: F811
+    """A reply too large for one socket message (LIVE_MAX_MESSAGE_BYTES, 4,000 bytes
+    here): the server says "catch-up" and closes the socket; the page loads the reply
+    from the API, opens a new socket, says it is live, and the next reply arrives
+    through it. No reload."""
+    app.config["LIVE_MAX_MESSAGE_BYTES"] = 4000
+    client = app.test_client()
+    thread_id = create_thread(client, title="Long reports", body="Tell us everything.")
+    [opening] = post_ids(client, thread_id)
+    reader = pages()
+    open_thread(reader, thread_id, LIVE)
+    reader.evaluate("window.notReloaded = true")
+    sockets = []
+    reader.on("websocket", lambda socket: sockets.append(socket.url))
+
+    long = reply_id(client, thread_id, "A long report " + "and more " * 500)
+    reader.locator(f"#post-{long}").wait_for(timeout=5000)
+    # A new socket, opened at once (not a minute later, as after a failure).
+    reader.get_by_role("status").filter(has_text=LIVE).wait_for(timeout=3000)
+    short = reply_id(client, thread_id, "A short one")
+    reader.locator(f"#post-{short}").wait_for(timeout=3000)
+    assert {
+        "reader": shown_posts(reader),
+        "reader not reloaded": reader.evaluate("window.notReloaded === true"),
+        "new sockets": len(sockets),
+        "status": reader.get_by_role("status").filter(has_text=LIVE).count(),
+    } == {
+        "reader": [f"post-{opening}", f"post-{long}", f"post-{short}"],
+        "reader not reloaded": True,
+        "new sockets": 1,
+        "status": 1,
+    }
+    assert problems == []

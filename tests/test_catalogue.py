@@ -80,6 +80,23 @@ def get(url):
     return lambda client, thread_id: client.get(url.format(thread=thread_id))
 
 
+# A WebSocket handshake's headers, as a browser sends them (the key: 16 bytes in base64).
+WEBSOCKET = {
+    "Upgrade": "websocket",
+    "Connection": "Upgrade",
+    "Sec-WebSocket-Version": "13",
+    "Sec-WebSocket-Key": "c2l4dGVlbiBieXRlcyEhIQ==",
+}
+
+
+def live_handshake(**changes):
+    """GET the thread's live URL with WEBSOCKET's headers, some changed
+    (Sec_WebSocket_Version="8") or left out (None)."""
+    headers = {**WEBSOCKET, **{name.replace("_", "-"): value for name, value in changes.items()}}
+    headers = {name: value for name, value in headers.items() if value is not None}
+    return lambda client, thread_id: client.get(f"/threads/{thread_id}/live", headers=headers)
+
+
 def post(url):
     return lambda client, thread_id: post_form(client, "/", url.format(thread=thread_id), {})
 
@@ -682,6 +699,18 @@ CASES = {
         Case("forged session: an id nobody has", forged_session(999), 200, says="Staff login",
              then=anonymous),
     ],
+    # The live URL (/threads/<id>/live): handshakes that are not proper WebSocket
+    # ones are refused before the upgrade (RFC 6455, 4.2.1 and 4.4).
+    "12": [
+        Case("WebSocket version 8", live_handshake(Sec_WebSocket_Version="8"), 426, says="version 13"),
+        Case("WebSocket version 14", live_handshake(Sec_WebSocket_Version="14"), 426, says="version 13"),
+        Case("WebSocket handshake without a version", live_handshake(Sec_WebSocket_Version=None), 400),
+        Case("WebSocket handshake without a key", live_handshake(Sec_WebSocket_Key=None), 400),
+        Case("WebSocket key that is not base64", live_handshake(Sec_WebSocket_Key="hello?"), 400),
+        Case("WebSocket key of 8 bytes", live_handshake(Sec_WebSocket_Key="OCBieXRlcyE="), 400),
+        Case("plain GET of the live URL", get("/threads/{thread}/live"), 400),
+        Case("WebSocket handshake without Connection: Upgrade", live_handshake(Connection=None), 400),
+    ],
     "13": [
         Case("pixel bomb PNG (60000 x 60000 in 88 bytes)",
              new_reply(image=("bomb.png", imagefactory.png_bomb())), 400, says="60000"),
@@ -833,6 +862,12 @@ def test_board_page_input(case, client, upload_folder):
 @pytest.mark.since("11")
 @cases("11")
 def test_moderation_input(case, client, upload_folder):
+    run_case(case, client, upload_folder)
+
+
+@pytest.mark.since("12")
+@cases("12")
+def test_live_input(case, client, upload_folder):
     run_case(case, client, upload_folder)
 
 

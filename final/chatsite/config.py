@@ -165,6 +165,17 @@ def defaults(instance_path):
         # 1,000), so that a worker full of sockets still has room for pages,
         # forms and the API (see live_sockets_per_worker and gunicorn.conf.py).
         "LIVE_SOCKETS_PER_WORKER": None,
+        # What one socket sends at once. A page that comes back after a long
+        # time could be owed hundreds of posts, and a post that quotes many
+        # others carries all their lists of replies ("Replies: >>..."):
+        # megabytes for one socket, rendered and sent while the page waits.
+        # Past either limit the socket says "catch-up" instead, and live.js
+        # loads the news from the API, in pages of 100 posts (live.py). At most
+        # this many events on a socket's first look (?after=)...
+        "LIVE_BACKLOG_LIMIT": 100,
+        # ...and no message larger than this, in bytes (a post of 5,000
+        # characters and a few quotes is well under it).
+        "LIVE_MAX_MESSAGE_BYTES": 128 * 1024,
         # How many connections one gunicorn worker holds at once: gunicorn.conf.py
         # reads the same variable, CHATSITE_WORKER_CONNECTIONS.
         "WORKER_CONNECTIONS": WORKER_CONNECTIONS,

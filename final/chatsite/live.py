@@ -56,6 +56,15 @@ What a socket must never do:
   page polls the API instead); every socket is pinged each LIVE_PING_INTERVAL
   seconds and closed when the browser does not answer; what a page sends is
   thrown away, and a message of more than MAX_INCOMING_MESSAGE bytes closes it.
+  A handshake that is not a proper WebSocket one is refused with 400 (or 426,
+  for another version of the protocol), before the upgrade.
+- Send too much at once. A page that comes back owed more than
+  LIVE_BACKLOG_LIMIT events, or a message larger than LIVE_MAX_MESSAGE_BYTES
+  (a post that quotes many others carries all their lists of replies), gets
+  "catch-up" instead, and the socket closes: live.js loads the news from the
+  API (?after=, in pages of 100 posts), then opens a new socket from there.
+- Lose part of a message. simple-websocket writes each message with one
+  send(), which under gevent may send only its first part: WholeWrites.
 
 WebSockets have no same-origin rule: a page on any site may open this socket.
 That is fine here, because it only tells what every visitor may read anyway.
@@ -70,16 +79,19 @@ So the same code runs under `flask run` (real threads) and under gunicorn
 preload_app): these locks would then block the whole worker.
 """
 
+import base64
+import binascii
 import json
 import logging
 import socket
 import threading
 import time
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, Response, current_app, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 from sqlalchemy.exc import SQLAlchemyError
+from wsproto.utilities import RemoteProtocolError  # wsproto: simple-websocket's protocol library
 
 from chatsite.api import live_html
 from chatsite.db import db
@@ -99,6 +111,14 @@ POLICY_VIOLATION = 1008  # this request cannot be served: no such thread
 INTERNAL_ERROR = 1011  # a bug: logged
 TRY_AGAIN_LATER = 1013  # this worker is full, or the database busy: live.js polls the API instead
 TOO_MANY_SOCKETS = "too many live connections, try again later"
+# What the socket says instead of too much news at once (LIVE_BACKLOG_LIMIT,
+# LIVE_MAX_MESSAGE_BYTES): live.js then loads it over HTTP, from the API.
+CATCH_UP = {"type": "catch-up"}
+CATCHING_UP = "too much at once: load it over HTTP"
+
+# The only version of the WebSocket protocol there is (RFC 6455), as browsers
+# send it in the handshake's Sec-WebSocket-Version header.
+WEBSOCKET_VERSION = "13"
 
 # The page never sends anything. A larger message than this closes the socket
 # (1009) instead of filling the server's memory.
@@ -317,6 +337,91 @@ def without_compression():
     request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
 
 
+@bp.before_request
+def refuse_bad_handshakes():
+    """Refuse a request that is not a proper WebSocket handshake, before the upgrade.
+
+    Werkzeug only sends this blueprint's route requests with "Upgrade:
+    websocket" and "Connection: Upgrade" (anything else gets a 400 page).
+    simple-websocket (wsproto, underneath) checks the rest when it answers,
+    and raises on what it cannot answer: that would be a 500. RFC 6455 says
+    what to answer instead (sections 4.2.1 and 4.4).
+    """
+    version = request.headers.get("Sec-WebSocket-Version")
+    if version is None:
+        return bad_handshake("Sec-WebSocket-Version is missing.")
+    if version.strip() != WEBSOCKET_VERSION:
+        # 426 Upgrade Required, and the version this server speaks: a client
+        # that knows several may try again with that one.
+        answer = bad_handshake("This server speaks WebSocket version 13 only.", 426)
+        answer.headers["Sec-WebSocket-Version"] = WEBSOCKET_VERSION
+        return answer
+    # The key: 16 random bytes in base64, which the server's answer must prove
+    # it has read (wsproto does not check that it is one).
+    try:
+        key = base64.b64decode(request.headers.get("Sec-WebSocket-Key", ""), validate=True)
+    except binascii.Error:
+        key = b""
+    if len(key) != 16:
+        return bad_handshake("Sec-WebSocket-Key must be 16 bytes in base64.")
+    return None
+
+
+@bp.errorhandler(RemoteProtocolError)
+@bp.errorhandler(UnicodeError)
+def refuse_what_wsproto_refuses(error):
+    """Anything else wsproto cannot answer in the handshake (a Transfer-Encoding it
+    does not know, a Host that is no domain name: it decodes it as one, and
+    UnicodeError is what fails) is a bad request too, not a 500."""
+    return bad_handshake("This is not a WebSocket handshake this server can answer.")
+
+
+def bad_handshake(reason, status=400):
+    """A short plain-text answer for a WebSocket client: it is not a page a reader sees."""
+    return Response(reason + "\n", status, mimetype="text/plain")
+
+
+@bp.before_request
+def whole_writes():
+    """Give simple-websocket a connection whose send() always sends all it is given.
+
+    simple-websocket sends each message with one sock.send(). A socket's send()
+    may send only the first part of the bytes, and say how many (the reader, or
+    the network, is slower than the server): the rest of the message would be
+    lost, and the browser would read the next message's bytes in its place
+    (code 1007 or "Invalid frame header"). Under gunicorn's gevent worker,
+    whose sockets never block, it happens to large messages. sendall() sends
+    everything, waiting as long as it takes. So the connection the server puts
+    in the request (environ) is wrapped, before flask-sock hands it on.
+    """
+    for name in ("werkzeug.socket", "gunicorn.socket"):
+        if name in request.environ:
+            request.environ[name] = WholeWrites(request.environ[name])
+
+
+class WholeWrites:
+    """A network connection whose send() is sendall(), one at a time; the rest is
+    the connection's own.
+
+    One at a time: simple-websocket's own thread sends too (pings, the answer to
+    a close). While sendall() waits for a slow reader, a ping sent meanwhile
+    would land inside the message. The lock makes it wait for the message's end.
+    """
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.lock = threading.Lock()
+
+    def send(self, data):
+        with self.lock:
+            self.connection.sendall(data)
+        return len(data)
+
+    def __getattr__(self, name):
+        # recv, close, shutdown, fileno...: those of the connection itself.
+        return getattr(self.connection, name)
+
+
 @sock.route("/threads/<id:thread_id>/live", bp=bp)
 def live_updates(ws, thread_id):
     """The WebSocket of one thread page: send the thread's events as they happen.
@@ -360,13 +465,20 @@ def close_quietly(ws, code, reason):
 
 def watch_thread(ws, thread_id):
     """Check the thread and the limit, then send the thread's events until the socket closes."""
+    backlog_limit = current_app.config["LIVE_BACKLOG_LIMIT"]
     try:
         found = get_store().thread(thread_id) is not None
         last_sent = starting_point(thread_id) if found else 0
+        owed = get_store().count_events_after(thread_id, last_sent, backlog_limit) if found else 0
     finally:
         db.session.remove()
     if not found:
         ws.close(reason=POLICY_VIOLATION, message="no such thread")
+        return
+    if owed > backlog_limit:
+        # A page that comes back after a long time: the API sends it all, in pages.
+        ws.send(json.dumps(CATCH_UP))
+        ws.close(reason=NORMAL_CLOSURE, message=CATCHING_UP)
         return
     notifier = current_app.extensions["live"]
     seat = notifier.join(thread_id, limit=current_app.config["LIVE_SOCKETS_PER_WORKER"])
@@ -415,6 +527,9 @@ def send_events(ws, thread_id, last_sent, wake_up, feed):
             if message["type"] == "thread-delete":
                 ws.close(reason=NORMAL_CLOSURE, message="this thread has been deleted")
                 return
+            if message["type"] == "catch-up":
+                ws.close(reason=NORMAL_CLOSURE, message=CATCHING_UP)
+                return
         throw_away_incoming(ws)
         if wake_up.wait(timeout=poll_interval):
             since = feed.woken_at  # a look since the news that woke it (or since an earlier one)
@@ -443,7 +558,9 @@ def new_messages(thread_id, last_sent):
 
 
 def message_of(event):
-    """(the message of an event, its JSON), or (None, None) for one that says nothing."""
+    """(the message of an event, its JSON), or (None, None) for one that says nothing.
+    A message larger than LIVE_MAX_MESSAGE_BYTES is CATCH_UP instead: the page
+    loads that post from the API."""
     message = {"type": event["kind"], "event": event["id"]}
     if event["kind"] == "post":
         post = event["post"]
@@ -459,7 +576,11 @@ def message_of(event):
         if event["board"] is None:
             return None, None  # the thread is gone: its "thread-delete" comes next
         message["board"] = event["board"]
-    return message, json.dumps(message)
+    text = json.dumps(message)
+    # json.dumps writes ASCII only (\u escapes): its length is its size in bytes.
+    if len(text) > current_app.config["LIVE_MAX_MESSAGE_BYTES"]:
+        return CATCH_UP, json.dumps(CATCH_UP)
+    return message, text
 
 
 def throw_away_incoming(ws):

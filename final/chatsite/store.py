@@ -352,6 +352,18 @@ class Store:
         query = select(func.coalesce(func.max(ThreadEvent.id), 0)).where(ThreadEvent.thread_id == thread_id)
         return db.session.scalar(query)
 
+    def count_events_after(self, thread_id, after, at_most):
+        """How many of the thread's events have an id greater than `after`,
+        counting no further than `at_most` + 1: enough to tell "more than
+        at_most" (live.py, LIVE_BACKLOG_LIMIT) without reading them all."""
+        waiting = (
+            select(ThreadEvent.id)
+            .where(ThreadEvent.thread_id == thread_id, ThreadEvent.id > after)
+            .limit(at_most + 1)
+            .subquery()
+        )
+        return db.session.scalar(select(func.count()).select_from(waiting))
+
     def events_after(self, thread_id, after):
         """The thread's events whose id is greater than `after`, oldest first:
         dictionaries {"id", "kind", "post_id", "board", "post"}.

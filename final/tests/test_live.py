@@ -377,6 +377,25 @@ def test_what_a_page_sends_is_thrown_away_and_a_big_message_closes_the_socket(ma
     assert closed(flood) == (1009, "Message is too big")
 
 
+def test_too_much_at_once_is_a_catch_up(make_app):
+    """A socket's first look counts the events it is owed no further than
+    LIVE_BACKLOG_LIMIT + 1 (count_events_after); a message larger than
+    LIVE_MAX_MESSAGE_BYTES is a "catch-up" in its place (new_messages)."""
+    app = make_app(LIVE_MAX_MESSAGE_BYTES=2000)
+    store = In(app)
+    thread_id = new_thread(store)
+    start = store.last_event_id(thread_id)
+    for n in range(3):
+        store.add_reply(thread_id, f"Reply {n}")
+    store.add_reply(thread_id, "long " * 500)
+    counted = [store.count_events_after(thread_id, start, at_most) for at_most in (0, 2, 10)]
+    with app.test_request_context(f"/threads/{thread_id}/live"):
+        looked = live.new_messages(thread_id, start)
+    assert (counted, [message["type"] for _, message, _ in looked]) == (
+        [1, 3, 4], ["post", "post", "post", "catch-up"]
+    )  # fmt: skip
+
+
 def test_a_replay_says_nothing_of_what_is_gone_since(make_app):
     """A post deleted since its event, a move of a thread deleted since: the page
     hears only of the deletions (new_messages, as the socket calls it)."""

@@ -15,15 +15,25 @@ How a reply stored by one worker reaches the sockets held by another:
 
 It prints the time from each reply's 303 to its arrival on the 50 sockets
 (pytest -s shows it).
+
+A second test sends large messages to a reader slower than the server: under
+gevent, send() may write only part of a message, and each must still arrive
+whole (live.py, WholeWrites).
 """
 
+import base64
+import json
+import os
 import re
+import socket
 import statistics
 import threading
 import time
 
 import pytest
-from liveserver import Gunicorn, fan_out, start_thread
+from databases import fresh_sqlite_url
+from forum import LiveBrowser, csrf_token
+from liveserver import Gunicorn, fan_out, post_reply, start_thread
 from pgserver import database_name
 from sqlalchemy import create_engine, text
 
@@ -132,3 +142,84 @@ def test_50_sockets_get_all_200_replies_in_order_from_4_workers(tmp_path, databa
         # and the pools' connections, not one per socket either.
         assert 1 <= connections.most_listening <= 4
         assert connections.most <= 4 * (5 + 10) + 4
+
+
+# --- Large messages to a slow reader ------------------------------------------------------
+
+LARGE_REPLIES = 40
+
+
+def slow_socket(live_url):
+    """A WebSocket opened by hand on a connection with a tiny receive buffer: until it
+    is read, what the server sends piles up in the server's own buffers."""
+    host_port, path = live_url.removeprefix("ws://").split("/", 1)
+    host, port = host_port.split(":")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+    sock.settimeout(10)  # a lost byte would leave a read waiting: this fails it instead
+    sock.connect((host, int(port)))
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        f"GET /{path} HTTP/1.1\r\nHost: {host_port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    answer = b""
+    while b"\r\n\r\n" not in answer:  # the answer's head only, byte by byte
+        byte = sock.recv(1)
+        assert byte, f"the server closed the connection: {answer!r}"
+        answer += byte
+    assert answer.startswith(b"HTTP/1.1 101"), answer
+    return sock
+
+
+def read_exactly(sock, count):
+    data = bytearray()
+    while len(data) < count:
+        chunk = sock.recv(min(count - len(data), 65536))
+        if not chunk:
+            raise ConnectionError(f"the connection ended after {len(data)} of {count} bytes")
+        data += chunk
+    return bytes(data)
+
+
+def read_messages(sock, count):
+    """The next `count` text messages, decoded JSON, read frame by frame (RFC 6455, 5.2:
+    a server's frames are not masked). Whatever does not read as whole messages (a
+    frame of another kind, a message that is not JSON) ends the list."""
+    messages = []
+    while len(messages) < count:
+        first, second = read_exactly(sock, 2)
+        length = second & 0x7F
+        if length == 126:
+            length = int.from_bytes(read_exactly(sock, 2), "big")
+        elif length == 127:
+            length = int.from_bytes(read_exactly(sock, 8), "big")
+        if first != 0x81 or second & 0x80 or length > 10_000_000:  # one whole text frame, unmasked
+            break
+        try:
+            messages.append(json.loads(read_exactly(sock, length)))
+        except ValueError:
+            break
+    return messages
+
+
+def test_large_messages_reach_a_slow_reader_whole_under_gevent(tmp_path):
+    """Under gunicorn's gevent worker, a socket whose reader is slower than the server:
+    40 replies of about 60 KB each (as messages), owed to a page that opens its socket
+    with ?after= and reads only once the server's buffers are full. gevent's send()
+    then writes part of a message; every message must still arrive whole, in order."""
+    with Gunicorn(tmp_path, fresh_sqlite_url(tmp_path), workers=1) as server:
+        thread_id, live = start_thread(server.url)
+        browser = LiveBrowser(server.url)
+        token = csrf_token(browser.get(f"/threads/{thread_id}")[1])
+        bodies = [f"{n} " + "\N{TELESCOPE}" * 4990 for n in range(LARGE_REPLIES)]
+        posted = [post_reply(browser, token, thread_id, body)[0] for body in bodies]
+        sock = slow_socket(live)
+        try:
+            time.sleep(1)  # not read: the server sends into full buffers
+            messages = read_messages(sock, LARGE_REPLIES)
+        except (OSError, ValueError) as error:
+            pytest.fail(f"the messages did not arrive whole: {error!r}")
+        finally:
+            sock.close()
+    assert [(m.get("type"), m.get("id")) for m in messages] == [("post", post_id) for post_id in posted]

@@ -127,4 +127,14 @@ def defaults(instance_path):
         # them after 30 or 60 seconds of silence). live.init_app() hands it to
         # simple-websocket as SOCK_SERVER_OPTIONS.
         "LIVE_PING_INTERVAL": 25,
+        # What one socket sends at once. A page that comes back with an old
+        # ?after= could be owed hundreds of posts: megabytes for one socket,
+        # which the server would render and send while the page waits.
+        # Past either limit the socket says "catch-up" instead, and live.js
+        # loads the news from the API, in pages of 100 posts (live.py).
+        # At most this many events at once...
+        "LIVE_BACKLOG_LIMIT": 100,
+        # ...and no message larger than this, in bytes (a post of 5,000
+        # characters is at most about 60 KB).
+        "LIVE_MAX_MESSAGE_BYTES": 128 * 1024,
     }

@@ -33,7 +33,7 @@ thread page includes for each post: a live post is exactly what a reload shows.
 It is the visitors' HTML, the same for every reader: a post that arrives live
 has no Delete button, even on a moderator's page (a moderator reloads to act).
 
-Two things a socket must never do:
+Three things a socket must never do:
 
 - Hold a database transaction (or connection) while it waits: it waits for
   minutes, hours, and thousands of pages may be open. It opens a connection,
@@ -42,7 +42,13 @@ Two things a socket must never do:
   capped (LIVE_SOCKETS_PER_WORKER), each open socket is pinged every
   LIVE_PING_INTERVAL seconds (a browser that has gone without closing its
   socket does not answer, and the socket is closed), and whatever a page sends
-  is thrown away.
+  is thrown away. A handshake that is not a proper WebSocket one is refused
+  with 400 (or 426, for another version of the protocol), before the upgrade.
+- Send too much at once. More than LIVE_BACKLOG_LIMIT events waiting (a page
+  that comes back with an old ?after=), or one message larger than
+  LIVE_MAX_MESSAGE_BYTES, are not sent: the socket says "catch-up" and closes,
+  and live.js loads what it missed from the API (?after=), in pages of 100
+  posts, then opens a new socket from there.
 
 WebSockets have no same-origin rule: a page on any site may open this socket.
 That is fine here, because it only tells what every visitor may read anyway.
@@ -50,13 +56,16 @@ A socket that acted for a logged-in user would have to check the request's
 Origin header first (the CSRF problem of step 11, in another shape).
 """
 
+import base64
+import binascii
 import json
 import socket
 import threading
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
+from wsproto.utilities import RemoteProtocolError  # wsproto: simple-websocket's protocol library
 
 from .db import close_db
 from .forms import whole_number
@@ -75,6 +84,13 @@ NORMAL_CLOSURE = 1000  # done: here, the thread has been deleted
 POLICY_VIOLATION = 1008  # "this request cannot be served": no such thread
 TRY_AGAIN_LATER = 1013  # the server is full for now: live.js polls the API instead
 TOO_MANY_SOCKETS = "too many live connections, try again later"
+# What the socket says instead of too much news at once (LIVE_BACKLOG_LIMIT,
+# LIVE_MAX_MESSAGE_BYTES): live.js then loads it over HTTP, from the API.
+CATCH_UP = {"type": "catch-up"}
+
+# The only version of the WebSocket protocol there is (RFC 6455), as browsers
+# send it in the handshake's Sec-WebSocket-Version header.
+WEBSOCKET_VERSION = "13"
 
 
 def init_app(app):
@@ -85,6 +101,91 @@ def init_app(app):
     # the socket if the browser has not answered the previous one.
     app.config.setdefault("SOCK_SERVER_OPTIONS", {"ping_interval": app.config["LIVE_PING_INTERVAL"]})
     app.extensions["live"] = Notifier()
+
+
+@bp.before_request
+def refuse_bad_handshakes():
+    """Refuse a request that is not a proper WebSocket handshake, before the upgrade.
+
+    Werkzeug only sends this blueprint's route requests with "Upgrade:
+    websocket" and "Connection: Upgrade" (anything else gets a 400 page).
+    simple-websocket (wsproto, underneath) checks the rest when it answers,
+    and raises on what it cannot answer: that would be a 500. RFC 6455 says
+    what to answer instead (sections 4.2.1 and 4.4).
+    """
+    version = request.headers.get("Sec-WebSocket-Version")
+    if version is None:
+        return bad_handshake("Sec-WebSocket-Version is missing.")
+    if version.strip() != WEBSOCKET_VERSION:
+        # 426 Upgrade Required, and the version this server speaks: a client
+        # that knows several may try again with that one.
+        answer = bad_handshake("This server speaks WebSocket version 13 only.", 426)
+        answer.headers["Sec-WebSocket-Version"] = WEBSOCKET_VERSION
+        return answer
+    # The key: 16 random bytes in base64, which the server's answer must prove
+    # it has read (wsproto does not check that it is one).
+    try:
+        key = base64.b64decode(request.headers.get("Sec-WebSocket-Key", ""), validate=True)
+    except binascii.Error:
+        key = b""
+    if len(key) != 16:
+        return bad_handshake("Sec-WebSocket-Key must be 16 bytes in base64.")
+    return None
+
+
+@bp.errorhandler(RemoteProtocolError)
+@bp.errorhandler(UnicodeError)
+def refuse_what_wsproto_refuses(error):
+    """Anything else wsproto cannot answer in the handshake (a Transfer-Encoding it
+    does not know, a Host that is no domain name: it decodes it as one, and
+    UnicodeError is what fails) is a bad request too, not a 500."""
+    return bad_handshake("This is not a WebSocket handshake this server can answer.")
+
+
+def bad_handshake(reason, status=400):
+    """A short plain-text answer for a WebSocket client: it is not a page a reader sees."""
+    return Response(reason + "\n", status, mimetype="text/plain")
+
+
+@bp.before_request
+def whole_writes():
+    """Give simple-websocket a connection whose send() always sends all it is given.
+
+    simple-websocket sends each message with one sock.send(). A socket's send()
+    may send only the first part of the bytes, and say how many (the network, or
+    the reader, is slower than the server): the rest of the message would be
+    lost, and the browser would read the next message's bytes in its place
+    ("Invalid frame header", code 1007). It happens for large messages under
+    gunicorn's gevent worker, whose sockets never block. sendall() sends
+    everything, waiting as long as it takes. So the connection the server puts
+    in the request (environ) is wrapped, before flask-sock hands it on.
+    """
+    for name in ("werkzeug.socket", "gunicorn.socket"):
+        if name in request.environ:
+            request.environ[name] = WholeWrites(request.environ[name])
+
+
+class WholeWrites:
+    """A network connection whose send() is sendall(), one at a time; the rest is
+    the connection's own.
+
+    One at a time: simple-websocket's own thread sends too (pings, the answer to
+    a close). While sendall() waits for a slow reader, a ping sent meanwhile
+    would land inside the message. The lock makes it wait for the message's end.
+    """
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.lock = threading.Lock()
+
+    def send(self, data):
+        with self.lock:
+            self.connection.sendall(data)
+        return len(data)
+
+    def __getattr__(self, name):
+        # recv, close, shutdown, fileno...: those of the connection itself.
+        return getattr(self.connection, name)
 
 
 class Notifier:
@@ -220,6 +321,9 @@ def send_events(ws, thread_id, last_sent, wake_up):
             if message["type"] == "thread-delete":
                 ws.close(reason=NORMAL_CLOSURE, message="this thread has been deleted")
                 return
+            if message["type"] == "catch-up":
+                ws.close(reason=NORMAL_CLOSURE, message="too much at once: load it over HTTP")
+                return
         throw_away_incoming(ws)
         wake_up.wait(timeout=poll_interval)
 
@@ -227,11 +331,19 @@ def send_events(ws, thread_id, last_sent, wake_up):
 def new_messages(thread_id, last_sent):
     """The messages for the thread's events after `last_sent`, and the id of the
     newest event read. One short look at the database: its connection is closed
-    before this returns, so that nothing is held while the socket waits."""
+    before this returns, so that nothing is held while the socket waits.
+
+    Too much news at once is only CATCH_UP: more than LIVE_BACKLOG_LIMIT events
+    (a page that comes back after a long time), or one message larger than
+    LIVE_MAX_MESSAGE_BYTES. The page loads those from the API instead, in
+    pages, as HTTP answers that take as long as they take."""
     store = get_store()
     messages = []
     try:
-        for event in store.events_after(thread_id, last_sent):
+        events = store.events_after(thread_id, last_sent)
+        if len(events) > current_app.config["LIVE_BACKLOG_LIMIT"]:
+            return [CATCH_UP], events[-1]["id"]
+        for event in events:
             last_sent = event["id"]
             message = {"type": event["kind"], "event": event["id"]}
             if event["kind"] == "post":
@@ -247,6 +359,10 @@ def new_messages(thread_id, last_sent):
                 if event["board"] is None:
                     continue  # the thread is gone: its "thread-delete" event comes next
                 message["board"] = event["board"]
+            # json.dumps writes ASCII only (\u escapes): its length is its size in bytes.
+            if len(json.dumps(message)) > current_app.config["LIVE_MAX_MESSAGE_BYTES"]:
+                messages.append(CATCH_UP)
+                break
             messages.append(message)
     finally:
         close_db()

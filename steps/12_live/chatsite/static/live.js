@@ -9,7 +9,9 @@
 // - counts the new posts in the tab's title, "(3) ...", while the tab is hidden;
 // - when the socket cannot open (a proxy that does not let WebSockets through,
 //   a server that is full) or breaks: asks the API every few seconds instead
-//   ("polling"), and tries the socket again a minute later.
+//   ("polling"), and tries the socket again a minute later;
+// - when the server has too much news for the socket ("catch-up"): loads it
+//   from the API, then opens a new socket at once.
 //
 // Plain modern JavaScript, no libraries, no build step: the browser runs this
 // very file. The page loads it with <script src="..." defer>, so it runs once
@@ -49,6 +51,7 @@ function startLiveUpdates(posts) {
   let pollTimer = null;
   let etag = null; // the ETag of the API's last answer, sent back as If-None-Match
   let threadDeleted = false; // once true, everything stops
+  let catchingUp = false; // the server said "catch-up": load the news over HTTP
 
   openSocket();
 
@@ -85,13 +88,42 @@ function startLiveUpdates(posts) {
     });
     // "close" comes whenever the socket ends: it never opened (the browser
     // also fires "error" then), the server closed it (1013: too many
-    // sockets; 1000 after "thread-delete"), or the network broke.
+    // sockets; 1000 after "thread-delete" or "catch-up"), or the network broke.
     socket.addEventListener("close", () => {
       socket = null;
-      if (!threadDeleted) {
+      if (threadDeleted) {
+        return;
+      }
+      if (catchingUp) {
+        catchingUp = false;
+        catchUp();
+      } else {
         socketFailed();
       }
     });
+  }
+
+  // The server had more news than one socket sends at once (live.py,
+  // LIVE_BACKLOG_LIMIT and LIVE_MAX_MESSAGE_BYTES): ask the API for it, as
+  // many times as it takes, then open a socket from there. If the API did not
+  // bring the page up to date (the site is busy), poll as when the socket fails.
+  async function catchUp() {
+    const before = lastEvent;
+    try {
+      while ((await fetchNewPosts()) === POSTS_PER_ANSWER) {
+        // a full answer: there may be more, ask again at once
+      }
+    } catch (error) {
+      // The network or the server is down for a moment: poll instead, below.
+    }
+    if (threadDeleted) {
+      return;
+    }
+    if (lastEvent > before) {
+      openSocket();
+    } else {
+      socketFailed();
+    }
   }
 
   function socketFailed() {
@@ -105,6 +137,10 @@ function startLiveUpdates(posts) {
 
   // One message from the server (live.py): {"type": ..., "event": ..., ...}.
   function handleMessage(message) {
+    if (message.type === "catch-up") {
+      catchingUp = true; // the server closes the socket next
+      return;
+    }
     lastEvent = Math.max(lastEvent, message.event);
     switch (message.type) {
       case "post":
