@@ -120,7 +120,10 @@ def give_back_unstored_posts(response):
     """after_request: a post that was not stored (anything but 303 See Other)
     does not count. Its limit allows one post per window, and this request just
     took it, so clearing the window gives it back exactly."""
-    if request.endpoint in POSTING_VIEWS and response.status_code != 303:
+    # A post refused for its file keeps its count: looking at the file cost the
+    # server work (uploads.check_upload), and a refusal must not make the next
+    # hostile file free. (A post refused for its text alone is given back.)
+    if request.endpoint in POSTING_VIEWS and response.status_code != 303 and not g.get("upload_looked_at"):
         for counted in limiter.current_limits:
             if not counted.breached:
                 limiter.limiter.clear(counted.limit, *counted.request_args)
