@@ -29,7 +29,9 @@ Only what happened counts:
 - A post is counted when it is checked, before the view reads the form (so a
   flood is refused before its uploads are even looked at), and the count is
   given back afterwards if the post was not stored (any answer but 303: a
-  refused form, a locked thread...). Counting first and giving back, rather
+  refused form, a locked thread...), unless its file was looked at: decoding
+  costs the server, so a post refused for its file still counts (a flood of
+  hostile files waits its turn like any other). Counting first and giving back, rather
   than counting at the end (Flask-Limiter's deduct_when), means that the check
   and the count are one step: two posts sent at the same moment cannot both
   pass it.
