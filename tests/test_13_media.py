@@ -233,20 +233,6 @@ def test_an_image_that_takes_too_long_to_decode_is_refused(app, upload_folder):
     } == {"status": 400, "says": True, "text kept": True, "posts": before, "files": []}, alert(response)
 
 
-def test_the_text_is_checked_before_the_file(client):
-    """Checking text is cheap, decoding a file is not: a post whose text is refused
-    is refused for its text, before its file is looked at."""
-    thread_id = create_thread(client)
-    broken = ("broken.png", imagefactory.truncated_png())
-    no_title = post_form(client, f"/boards/{BOARD}", f"/boards/{BOARD}/threads", {"title": "", "body": "Hi"},
-                         image=broken)
-    odd_body = reply(client, thread_id, "a bell\x07", image=broken)
-    assert {"thread": alert(no_title), "reply": alert(odd_body)} == {
-        "thread": "Please give your thread a title.",
-        "reply": "Messages cannot contain control or text-direction characters.",
-    }
-
-
 def test_a_post_refused_for_its_file_counts_toward_flood_control(app):
     """Decoding costs the server: a post refused because of its file counts like a
     stored one, or a visitor could send hostile files one after the other, each
