@@ -7,6 +7,8 @@ Reading a file's header is not enough either: a header can promise
 "decompression bomb") in a few hundred bytes, and a file whose header is
 perfect can be cut short or garbage after it. So process_image:
 
+0. counts the frames and JPEG scans from the bytes, and refuses more than
+   MAX_IMAGE_FRAMES or MAX_JPEG_SCANS (check_frames_and_scans);
 1. reads the size from the header only, and refuses an image over
    MAX_IMAGE_PIXELS or MAX_IMAGE_SIDE (or an animation over
    MAX_ANIMATION_PIXELS, all its frames together) before decoding anything;
@@ -22,7 +24,9 @@ perfect can be cut short or garbage after it. So process_image:
    HTML page glued to a GIF, a "polyglot", is simply not copied);
 5. makes its thumbnail, a JPEG at most THUMBNAIL_SIZE pixels on a side.
 
-Any refusal is an ImageRefused, whose message is shown to the person.
+The app runs all of it in a child process held to a time and a memory limit
+(process_image_in_child, at the end). Any refusal is an ImageRefused, whose
+message is shown to the person.
 """
 
 import base64

@@ -9,7 +9,9 @@ decoding the pixels proves they are there, and decoders (zlib, JPEG's
 Huffman codes, LZW, VP8) are thousands of lines of careful C that nobody
 should write again for a forum. Pillow has them, maintained and fuzzed.
 
-inspect_image() does four jobs, in this order:
+inspect_image() does four jobs, in this order (after counting the frames
+and JPEG scans from the bytes: see check_frames_and_scans), in a child
+process held to a time and a memory limit (see inspect_image_in_child):
 
 1. Pillow reads the header (format, size, frames). Nothing is decoded yet.
 2. Our pixel caps, from that header: an image that is too large is refused
