@@ -439,7 +439,7 @@ def count_webp_frames(data, stop_after):
 # waiting for the network (gevent makes subprocess cooperative), so the worker
 # goes on answering; the child is killed when it takes longer than its time,
 # and the operating system holds it to its CPU time and memory besides.
-# Starting Python and Pillow costs ~30-50 ms an upload: the price of that bound.
+# Starting Python and Pillow costs ~80 ms an upload: the price of that bound.
 
 log = logging.getLogger(__name__)
 

@@ -451,7 +451,7 @@ def count_webp_frames(data, stop_after):
 # its stdout. Waiting for it is like waiting for the network, so the server
 # goes on answering; the child is killed when it takes too long, and the
 # operating system holds it to its CPU time and memory besides. Starting
-# Python and Pillow costs ~30-50 ms an upload: the price of that bound.
+# Python and Pillow costs ~80 ms an upload: the price of that bound.
 
 log = logging.getLogger(__name__)
 
