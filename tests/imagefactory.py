@@ -318,6 +318,47 @@ def noisy_photo(width: int = 1600, height: int = 1200) -> bytes:
     return _pillow_bytes(Image.frombytes("RGB", (width, height), noise), "JPEG", quality=95)
 
 
+def gif_with_many_frames(frames: int) -> bytes:
+    """A valid 1x1 GIF of `frames` frames, black and white in turn (15 bytes each):
+    cheap to send, slow to decode once there are tens of thousands."""
+    header = b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0x80, 0, 0) + b"\x00\x00\x00\xff\xff\xff"
+    loop = b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
+    # An image block: its place and size, no colour table of its own, LZW code
+    # size 2, then one sub-block of 2 bytes: the codes "clear", colour 0 or 1, "end".
+    descriptor = b"\x2c" + struct.pack("<HHHHB", 0, 0, 1, 1, 0) + b"\x02\x02"
+    black, white = descriptor + b"\x44\x01\x00", descriptor + b"\x4c\x01\x00"
+    return header + loop + (black + white) * (frames // 2) + black * (frames % 2) + b"\x3b"
+
+
+def jpeg_with_many_scans(scans: int, width: int = 8, height: int = 8) -> bytes:
+    """A valid greyscale progressive JPEG of `scans` scans (passes over the picture),
+    each one nearly empty: one Huffman code "end of band" says that the next
+    32,767 blocks of 8 x 8 pixels have nothing in this pass. A decoder still
+    visits every block in every scan, so a big picture with many scans is slow to
+    decode: 6000 x 6000 takes ~3 ms a scan, in ~44 bytes. (The picture is grey:
+    there is no DC scan, which decoders forgive.)"""
+    blocks = ((width + 7) // 8) * ((height + 7) // 8)
+
+    def segment(marker, payload):
+        return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+    # The AC Huffman table has one code, the bit 0, for 0xE0: an "end of band"
+    # run of 2**14 + the next 14 bits (all 1s: 32,767) blocks.
+    runs = -(-blocks // 32767)
+    bits = ("0" + "1" * 14) * runs
+    bits += "1" * (-len(bits) % 8)  # padded with 1s to whole bytes
+    data = int(bits, 2).to_bytes(len(bits) // 8, "big").replace(b"\xff", b"\xff\x00")
+    scan = segment(0xDA, b"\x01\x01\x00\x01\x3f\x00") + data  # component 1, coefficients 1-63
+    return (
+        b"\xff\xd8"
+        + segment(0xDB, b"\x00" + b"\x01" * 64)  # quantisation table 0: all 1
+        + segment(0xC2, struct.pack(">BHHB", 8, height, width, 1) + b"\x01\x11\x00")  # progressive
+        + segment(0xC4, b"\x10" + b"\x01" + b"\x00" * 15 + b"\xe0")  # the AC Huffman table
+        + scan * scans
+        + b"\xff\xd9"
+    )
+
+
 # --- Step 13: videos (WebM, MP4), made by hand ------------------------------------
 
 

@@ -166,6 +166,24 @@ def test_bad_upload_is_refused_with_text_kept_and_nothing_stored(
     assert stored_files(upload_folder) == []
 
 
+def test_the_text_is_checked_before_the_file(client):
+    """Checking text is cheap, checking a file is not (from step 13 it is decoded):
+    a post whose text is refused is refused for its text, before its file is
+    looked at; with its text right, the same file is refused for itself."""
+    thread_id = create_thread(client)
+    broken = ("broken.png", imagefactory.truncated_png())
+    fields = {"title": "", "body": "Hi"}
+    no_title = post_form(client, "/boards/astronomy", "/boards/astronomy/threads", fields, broken)
+    no_title = no_title.get_data(as_text=True)
+    odd_body = reply(client, thread_id, "a bell\x07", image=broken).get_data(as_text=True)
+    good_text = reply(client, thread_id, "fine words", image=broken)
+    assert {
+        "thread": ("Please give your thread a title." in no_title, "not a complete" in no_title),
+        "reply": ("cannot contain control" in odd_body, "not a complete" in odd_body),
+        "with good text": (good_text.status_code, "not a complete" in good_text.get_data(as_text=True)),
+    } == {"thread": (True, False), "reply": (True, False), "with good text": (400, True)}
+
+
 @pytest.mark.parametrize(("filename", "content", "message"), REFUSED_UPLOADS[:3])
 def test_bad_upload_on_a_new_thread_keeps_the_title(client, upload_folder, filename, content, message):
     fields = {"title": "My title", "body": "my words"}

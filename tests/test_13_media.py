@@ -192,6 +192,73 @@ def test_the_media_limits_can_be_set_with_chatsite_environment_variables(app, mo
     assert seen == {case: status for case, (_, _, status) in cases.items()}
 
 
+# --- what decoding may cost: caps on frames and scans, a time limit, flood control ------
+
+
+def test_the_frame_and_jpeg_scan_caps_are_settings(app):
+    """MAX_IMAGE_FRAMES and MAX_JPEG_SCANS: decoding time grows with frames and scans
+    (passes over a JPEG's picture), not only with pixels. Both are counted before
+    decoding, and the message says the cap."""
+    client = reload_app(app, MAX_IMAGE_FRAMES=5, MAX_JPEG_SCANS=3).test_client()
+    thread_id = create_thread(client)
+    cases = {
+        "GIF of 5 frames": ("a.gif", imagefactory.gif_with_many_frames(5), 303, ""),
+        "GIF of 6 frames": ("b.gif", imagefactory.gif_with_many_frames(6), 400, "more than 5 frames"),
+        "JPEG of 3 scans": ("c.jpg", imagefactory.jpeg_with_many_scans(3), 303, ""),
+        "JPEG of 4 scans": ("d.jpg", imagefactory.jpeg_with_many_scans(4), 400, "more than 3 scans"),
+    }
+    seen = {}
+    for case, (name, data, _, says) in cases.items():
+        response = reply(client, thread_id, image=(name, data))
+        seen[case] = (response.status_code, says in alert(response))
+    assert seen == {case: (status, True) for case, (_, _, status, _) in cases.items()}
+
+
+def test_an_image_that_takes_too_long_to_decode_is_refused(app, upload_folder):
+    """Each image is decoded in a child process that is stopped after
+    IMAGE_DECODE_TIMEOUT seconds. This JPEG (6000 x 6000 in 5000 nearly empty
+    scans, ~220 KB) would take seconds to decode; with the scan cap raised and a
+    1-second limit, it is refused, and nothing is stored."""
+    client = reload_app(app, IMAGE_DECODE_TIMEOUT=1, MAX_JPEG_SCANS=100_000).test_client()
+    thread_id = create_thread(client)
+    before = post_ids(client, thread_id)
+    slow = imagefactory.jpeg_with_many_scans(5000, 6000, 6000)
+    response = reply(client, thread_id, "my words", image=("slow.jpg", slow))
+    assert {
+        "status": response.status_code,
+        "says": "took too long to decode" in alert(response),
+        "text kept": "my words" in response.get_data(as_text=True),
+        "posts": post_ids(client, thread_id),
+        "files": stored_files(upload_folder),
+    } == {"status": 400, "says": True, "text kept": True, "posts": before, "files": []}, alert(response)
+
+
+def test_a_post_refused_for_its_file_counts_toward_flood_control(app):
+    """Decoding costs the server: a post refused because of its file counts like a
+    stored one, or a visitor could send hostile files one after the other, each
+    refusal making the next one free. A post refused for its text does not count."""
+    limited = reload_app(app, REPLY_INTERVAL=60)
+    thread_id = create_thread(limited.test_client())
+    client = limited.test_client()
+    statuses = [
+        reply(client, thread_id, "a bell\x07").status_code,  # refused for its text: does not count
+        reply(client, thread_id, "Look", image=("broken.png", imagefactory.truncated_png())).status_code,
+        reply(client, thread_id, "Only words").status_code,  # too soon after the refused file
+    ]
+    assert statuses == [400, 400, 429]
+    assert len(post_ids(client, thread_id)) == 1
+
+
+def test_a_post_too_soon_is_refused_before_its_file_is_looked_at(app):
+    """Flood control comes before the costly part: too soon is 429, whatever the file."""
+    limited = reload_app(app, REPLY_INTERVAL=60)
+    thread_id = create_thread(limited.test_client())
+    client = limited.test_client()
+    first = reply(client, thread_id, "First").status_code
+    second = reply(client, thread_id, "Look", image=("broken.png", imagefactory.truncated_png())).status_code
+    assert (first, second) == (303, 429)
+
+
 # --- what is stored: the decoded pixels, re-encoded -------------------------------------
 
 

@@ -147,9 +147,10 @@ def create_thread(slug):
     title = clean_text(request.form.get("title", ""))
     body = clean_text(request.form.get("body", ""))
     # Each check raises FormError if something is wrong; errors.py shows the form again.
-    upload = uploads.check_upload(request.files.get("image"))
+    # The text first: it is cheap to check, decoding the file is not.
     check_title(title)
     check_body(body, required=False)
+    upload = uploads.check_upload(request.files.get("image"))
     # The file is written first; if storing the thread then fails, it goes again.
     with uploads.saved_image(upload) as image:
         thread = get_store().add_thread(board["slug"], title, body, image)
@@ -207,8 +208,11 @@ def create_reply(thread_id):
     if thread["reply_count"] >= limits["reply_limit"]:
         raise ThreadClosed(limits["reply_limit"])
     body = clean_text(request.form.get("body", ""))
-    upload = uploads.check_upload(request.files.get("image"))
-    check_body(body, required=upload is None)  # a reply needs text, an image, or both
+    # The text first: it is cheap to check, decoding the file is not. A reply
+    # needs text, a file, or both (an empty, nameless file is no file: none chosen).
+    file = request.files.get("image")
+    check_body(body, required=not (file and file.filename))
+    upload = uploads.check_upload(file)
     with uploads.saved_image(upload) as image:
         # The store checks the limit again, inside its transaction: two replies
         # racing for the last place cannot both get it.

@@ -78,6 +78,24 @@ def defaults(instance_path):
         # encoded again, which is slow: 20 frames of 1000 x 1000 take a few
         # seconds and ~100 MB; ten times that, ten times as long.
         "MAX_ANIMATION_PIXELS": 20_000_000,
+        # Decoding time grows with frames and with JPEG "scans" (passes over the
+        # picture) too: a 4 MB GIF of 110,000 frames of 1 x 1 pixel, or a JPEG of
+        # 62,300 scans, took a worker half a minute. Both are counted from the
+        # file's blocks before decoding. 1000 frames of 1 x 1 decode in ~0.15 s (a
+        # long GIF has a few hundred frames); a progressive JPEG has ~10 scans, and
+        # each scan of a 36-megapixel picture costs ~3 ms: 100 scans, ~0.3 s.
+        "MAX_IMAGE_FRAMES": 1000,
+        "MAX_JPEG_SCANS": 100,
+        # Each image is decoded in a child process (images.py), which is killed
+        # after IMAGE_DECODE_TIMEOUT seconds (the upload gets a 400) and may use
+        # IMAGE_DECODE_MEMORY bytes of address space. The slowest images within the
+        # caps above (a 40-megapixel progressive JPEG, 20 frames of 1000 x 1000)
+        # took 2-5 s and at most ~380 MB here, on a busy machine. At most
+        # IMAGE_DECODES_PER_WORKER children per worker process (not per site) at a
+        # time; more uploads wait their turn, and get a 503 after the timeout.
+        "IMAGE_DECODE_TIMEOUT": 15,
+        "IMAGE_DECODE_MEMORY": 1024 * 1024 * 1024,
+        "IMAGE_DECODES_PER_WORKER": 2,
         # The longest side of an image's thumbnail (the pages show thumbnails, and
         # link to the full image), in pixels. Small images are never enlarged.
         "THUMBNAIL_SIZE": 250,

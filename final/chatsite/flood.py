@@ -34,7 +34,9 @@ Only what happened counts:
 - A post is counted when it is checked, before the view reads the form (so a
   flood is refused before its uploads are even looked at), and the count is
   given back afterwards if the post was not stored (any answer but 303: a
-  refused form, a locked thread...). Counting first and giving back, rather
+  refused form, a locked thread...), unless its file was looked at: decoding
+  costs the server, so a post refused for its file still counts (a flood of
+  hostile files waits its turn like any other). Counting first and giving back, rather
   than counting at the end (Flask-Limiter's deduct_when), means that the check
   and the count are one step: two posts sent at the same moment cannot both
   pass it.
@@ -137,7 +139,10 @@ def give_back_unstored_posts(response):
     """after_request: a post that was not stored (anything but 303 See Other)
     does not count. Its limit allows one post per window, and this request just
     took it, so clearing the window gives it back exactly."""
-    if request.endpoint in POSTING_VIEWS and response.status_code != 303:
+    # A post refused for its file keeps its count: looking at the file cost the
+    # server work (uploads.check_upload), and a refusal must not make the next
+    # hostile file free. (A post refused for its text alone is given back.)
+    if request.endpoint in POSTING_VIEWS and response.status_code != 303 and not g.get("upload_looked_at"):
         for counted in limiter.current_limits:
             if not counted.breached:
                 limiter.limiter.clear(counted.limit, *counted.request_args)

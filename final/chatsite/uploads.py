@@ -7,13 +7,15 @@ the stored bytes (files.py), and shared by every post with the same file.
 
 import hashlib
 import math
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 import click
-from flask import Blueprint, abort, current_app, send_from_directory
+from flask import Blueprint, abort, current_app, g, send_from_directory
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import ServiceUnavailable
 
 from chatsite import files, images, videos
 from chatsite.db import db
@@ -62,6 +64,9 @@ def check_upload(upload):
     limit = current_app.config[setting]
     if len(data) > limit:
         raise FormError(f"{what} can be at most {mib(limit)} MiB; this one is {mib(len(data))} MiB.")
+    # From here on the file's content is looked at, which costs the server work:
+    # the post counts toward flood control even if it is refused (flood.py).
+    g.upload_looked_at = True
     # The name and the Content-Type are chosen by the sender, so we trust only the bytes.
     if video_kind:
         return check_video(data, video_kind, upload.filename)
@@ -75,7 +80,7 @@ def check_image(data, kind_by_name, filename):
     """Decode and re-encode an image (images.process_image)."""
     refuse_other_kind(data, kind_by_name)
     try:
-        image = images.process_image(data, images.Limits.from_config(current_app.config))
+        image = decode_in_child(data)
     except images.ImageRefused as refused:
         raise FormError(str(refused)) from None
     return {
@@ -88,6 +93,26 @@ def check_image(data, kind_by_name, filename):
         "thumbnail_height": image.thumbnail_height,
         "name": filename,
     }
+
+
+def decode_in_child(data):
+    """images.process_image in a child process (see images.process_image_in_child),
+    at most IMAGE_DECODES_PER_WORKER at a time in this worker: a burst of uploads
+    waits its turn (cheaply, under gevent) instead of starting a child each.
+    No turn within IMAGE_DECODE_TIMEOUT seconds: 503, try again."""
+    config = current_app.config
+    slots = current_app.extensions.setdefault(
+        "image_decode_slots", threading.BoundedSemaphore(config["IMAGE_DECODES_PER_WORKER"])
+    )
+    if not slots.acquire(timeout=config["IMAGE_DECODE_TIMEOUT"]):
+        raise ServiceUnavailable(retry_after=5)
+    try:
+        limits = images.Limits.from_config(config)
+        return images.process_image_in_child(
+            data, limits, config["IMAGE_DECODE_TIMEOUT"], config["IMAGE_DECODE_MEMORY"]
+        )
+    finally:
+        slots.release()
 
 
 def check_video(data, kind_by_name, filename):

@@ -7,14 +7,20 @@ images.process_image and videos.inspect_video are tested on their own first
 
 import hashlib
 import io
+import re
 import struct
 import threading
+import time
+import urllib.error
+import urllib.request
 import warnings
+from dataclasses import replace
 
 import imagefactory
 import pytest
 from flask_migrate import downgrade, upgrade
-from forum import create_thread, image_urls_in, reply, staff_client, stored_files
+from forum import LiveBrowser, create_thread, image_urls_in, reply, staff_client, stored_files
+from liveserver import Gunicorn, start_thread
 from PIL import ExifTags, Image
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
@@ -849,3 +855,119 @@ def test_a_photo_of_several_megabytes_is_accepted(client):
     thread_id, response = post_with_file(client, "noise.jpg", data)
     assert response.status_code == 303
     assert (api_image(client, thread_id)["width"], api_image(client, thread_id)["height"]) == (1200, 900)
+
+
+# --- what decoding may cost: frames, scans, time, memory, and how many at once --------------
+
+
+def test_frames_and_jpeg_scans_are_counted_before_decoding(monkeypatch):
+    """A 1.6 MB GIF of 110,000 frames of 1 x 1 and a JPEG of 62,300 nearly empty scans
+    are under every pixel cap, and took a worker half a minute to decode: both are
+    refused from a walk of their blocks, before Pillow opens them."""
+    assert images.process_image(imagefactory.gif_with_many_frames(1000), LIMITS).kind == "gif"
+    assert images.process_image(imagefactory.jpeg_with_many_scans(100), LIMITS).kind == "jpeg"
+    monkeypatch.setattr(images.Image, "open", None)  # never reached: refused before decoding
+    three_frames = replace(LIMITS, max_frames=3)
+    for data, limits, message in [
+        (imagefactory.gif_with_many_frames(110_000), LIMITS, "more than 1000 frames; animations can"),
+        (imagefactory.jpeg_with_many_scans(62_300), LIMITS, "more than 100 scans; JPEG images can"),
+        (animated("WEBP", frames=4), three_frames, "more than 3 frames"),
+        (animated("PNG", frames=4), three_frames, "more than 3 frames"),
+    ]:
+        with pytest.raises(images.ImageRefused, match=message):
+            images.process_image(data, limits)
+
+
+def test_the_child_process_stores_what_process_image_makes():
+    """images.process_image_in_child: the same bytes, thumbnail and sizes, and the same refusals."""
+    for data in (camera_jpeg(), animated("GIF"), imagefactory.png(40, 30)):
+        assert images.process_image_in_child(data, LIMITS, 30, 1024**3) == images.process_image(data, LIMITS)
+    with pytest.raises(images.ImageRefused, match="This image is 60000 × 60000 pixels"):
+        images.process_image_in_child(png_claiming(60000, 60000), LIMITS, 30, 1024**3)
+    with pytest.raises(images.ImageRefused, match="not a complete PNG"):
+        images.process_image_in_child(camera_jpeg()[:-200], LIMITS, 30, 1024**3)
+
+
+def test_a_decode_over_its_time_or_memory_is_stopped_and_refused():
+    """The child is killed after its seconds; over its memory, decoding fails: a
+    refusal either way, never an exception or a stalled worker. (A 36-megapixel
+    picture needs ~110 MB to decode; 5000 scans of it take seconds.)"""
+    slow = imagefactory.jpeg_with_many_scans(5000, 6000, 6000)
+    with pytest.raises(images.ImageRefused, match=r"took too long to decode \(over 1 seconds\)"):
+        images.process_image_in_child(slow, replace(LIMITS, max_jpeg_scans=10_000), 1, 1024**3)
+    big = imagefactory.picture(6000, 6000)
+    with pytest.raises(images.ImageRefused):
+        images.process_image_in_child(big, LIMITS, 30, 100 * 1024**2)
+
+
+def test_at_most_image_decodes_per_worker_at_once_then_503(app, client, upload_folder):
+    """A burst of uploads waits for one of the worker's IMAGE_DECODES_PER_WORKER
+    turns; with none free within IMAGE_DECODE_TIMEOUT, 503 and nothing stored."""
+    app.config.update(IMAGE_DECODES_PER_WORKER=1, IMAGE_DECODE_TIMEOUT=0.5)
+    thread_id = create_thread(client)
+    slots = app.extensions.setdefault("image_decode_slots", threading.BoundedSemaphore(1))
+    with slots:  # another upload is being decoded
+        busy = reply(client, thread_id, "my words", image=("a.png", imagefactory.png()))
+    assert (busy.status_code, stored_files(upload_folder)) == (503, [])
+    assert reply(client, thread_id, "again", image=("a.png", imagefactory.png())).status_code == 303
+
+
+def post_file(url, thread_id, name, data):
+    """POST a reply with a file to a live server, as its form would; return the status."""
+    browser = LiveBrowser(url)
+    _, page = browser.get(f"/threads/{thread_id}")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    boundary = "----decode-test"
+    body = b"".join(
+        [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'.encode(),
+            f'--{boundary}\r\nContent-Disposition: form-data; name="body"\r\n\r\nslow\r\n'.encode(),
+            f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="{name}"\r\n'.encode(),
+            b"Content-Type: image/jpeg\r\n\r\n" + data + f"\r\n--{boundary}--\r\n".encode(),
+        ]
+    )
+    request = urllib.request.Request(
+        f"{url}/threads/{thread_id}/replies",
+        data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    try:
+        with browser.opener.open(request, timeout=120) as answer:
+            return answer.status
+    except urllib.error.HTTPError as answer:  # 303, 400, 503 land here (no redirects followed)
+        return answer.code
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_site_answers_while_slow_images_are_decoded(tmp_path, database_url):
+    """Under gunicorn as `make serve` runs it (gevent workers), 6 uploads at once
+    that each take seconds to decode (the scan cap raised to let them through):
+    the home page still answers meanwhile, and each upload is refused once its
+    decoding ran out of time (400) or found no free turn (503). Decoded inside
+    the workers, they stalled both workers, and the home page with them."""
+    slow = imagefactory.jpeg_with_many_scans(5000, 6000, 6000)
+    settings = {"MAX_JPEG_SCANS": "100000", "IMAGE_DECODE_TIMEOUT": "8"}
+    with Gunicorn(tmp_path, database_url, workers=2, **settings) as server:
+        thread_id, _ = start_thread(server.url)
+        statuses = []
+
+        def upload_slow_file():
+            statuses.append(post_file(server.url, thread_id, "slow.jpg", slow))
+
+        uploads = [threading.Thread(target=upload_slow_file) for _ in range(6)]
+        for upload in uploads:
+            upload.start()
+        time.sleep(1)  # the uploads are on their way (they take seconds, whatever the machine)
+        home = []
+        for _ in range(3):
+            with urllib.request.urlopen(server.url + "/", timeout=10) as answer:
+                home.append(answer.status)
+        still_decoding = sum(upload.is_alive() for upload in uploads)
+        for upload in uploads:
+            upload.join(timeout=120)
+        log = server.log()
+    assert home == [200, 200, 200]
+    assert still_decoding > 0  # the home page answered while uploads were being decoded
+    assert len(statuses) == 6 and set(statuses) <= {400, 503}, (statuses, log)
+    assert [path for path in stored_files(server.upload_folder) if path.suffix == ".jpg"] == []

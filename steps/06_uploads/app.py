@@ -189,14 +189,15 @@ def create_thread(slug):
     board = find_board_or_404(slug)
     title = clean_text(request.form.get("title", ""))
     body = clean_text(request.form.get("body", ""))
-    try:
-        upload = check_upload(request.files.get("image"))
-    except UploadError as error:
-        return render_board(board, form=request.form, error=str(error)), 400
+    # The text first: it is cheaper to check than the file.
     error = check_title(title) or check_body(body, required=False)
     if error:
         # Show the same page again, with the message and everything they typed.
         return render_board(board, form=request.form, error=error), 400
+    try:
+        upload = check_upload(request.files.get("image"))
+    except UploadError as error:
+        return render_board(board, form=request.form, error=str(error)), 400
     image = save_image(board, upload) if upload else None
     thread = add_thread(board, title, body, image)
     # 303 See Other: "the post worked, now GET this page". Reloading the thread
@@ -217,14 +218,16 @@ def create_reply(thread_id):
     if is_closed(thread):
         refuse_reply_to_closed_thread()  # before even looking at the form
     body = clean_text(request.form.get("body", ""))
-    try:
-        upload = check_upload(request.files.get("image"))
-    except UploadError as error:
-        return render_thread(thread, form=request.form, error=str(error)), 400
-    # A reply needs text, an image, or both.
-    error = check_body(body, required=upload is None)
+    # The text first: it is cheaper to check than the file. A reply needs text,
+    # an image, or both (an empty, nameless file is no file: none was chosen).
+    file = request.files.get("image")
+    error = check_body(body, required=not (file and file.filename))
     if error:
         return render_thread(thread, form=request.form, error=error), 400
+    try:
+        upload = check_upload(file)
+    except UploadError as error:
+        return render_thread(thread, form=request.form, error=str(error)), 400
     image = save_image(find_board(thread["board"]), upload) if upload else None
     post = add_reply(thread, body, image)
     url = url_for("show_thread", thread_id=thread["id"], _anchor=f"post-{post['id']}")

@@ -9,7 +9,9 @@ decoding the pixels proves they are there, and decoders (zlib, JPEG's
 Huffman codes, LZW, VP8) are thousands of lines of careful C that nobody
 should write again for a forum. Pillow has them, maintained and fuzzed.
 
-inspect_image() does four jobs, in this order:
+inspect_image() does four jobs, in this order (after counting the frames
+and JPEG scans from the bytes: see check_frames_and_scans), in a child
+process held to a time and a memory limit (see inspect_image_in_child):
 
 1. Pillow reads the header (format, size, frames). Nothing is decoded yet.
 2. Our pixel caps, from that header: an image that is too large is refused
@@ -26,6 +28,11 @@ Bad input gives ImageRefused, with a message for the uploader, never any
 other exception.
 """
 
+import json
+import logging
+import re
+import subprocess
+import sys
 import warnings
 from io import BytesIO
 
@@ -74,7 +81,16 @@ class ImageRefused(Exception):
     """An upload that is not an image we accept; str(error) says why, for the uploader."""
 
 
-def inspect_image(data, expected_kind, max_pixels, max_side, max_animation_pixels, thumbnail_size):
+def inspect_image(
+    data,
+    expected_kind,
+    max_pixels,
+    max_side,
+    max_animation_pixels,
+    thumbnail_size,
+    max_frames,
+    max_jpeg_scans,
+):
     """Decode, check and re-encode an upload that should be an `expected_kind` image.
 
     Returns a dict: "kind", "data" (the bytes to store: re-encoded by Pillow),
@@ -89,6 +105,8 @@ def inspect_image(data, expected_kind, max_pixels, max_side, max_animation_pixel
     # is raised like an error, and refused like one. Our own caps below are
     # lower than Pillow's, so this is a second line: for settings raised past
     # Pillow's limit, or a GIF frame larger than the header said.
+    # 0. Frames and JPEG scans, counted from the file's blocks (see below).
+    check_frames_and_scans(data, max_frames, max_jpeg_scans)
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -338,3 +356,214 @@ def size_in_header(data):
         except (*PILLOW_ERRORS, *BOMB_ERRORS):
             continue
     return None
+
+
+# --- Frames and scans, counted from the bytes before anything is decoded -------------
+# Decoding time grows with the number of frames (GIF, WebP, PNG) and of JPEG
+# "scans" (passes over the picture), not only with pixels: a 4 MB GIF of
+# 110,000 frames of 1 x 1 pixel, or a JPEG of 62,300 nearly empty scans, is
+# under every pixel cap and takes a server half a minute. So both are counted
+# first, by walking the file's blocks as step 06 did (Pillow's n_frames would
+# walk all 110,000 frames itself), and the walk stops once the cap is passed.
+
+
+def check_frames_and_scans(data, max_frames, max_jpeg_scans):
+    """Refuse an image with more than max_frames frames, or a JPEG with more than
+    max_jpeg_scans scans. A broken file is left to the decoder to refuse."""
+    if data.startswith(b"\xff\xd8\xff"):
+        if count_jpeg_scans(data, max_jpeg_scans) > max_jpeg_scans:
+            raise ImageRefused(
+                f"This JPEG has more than {max_jpeg_scans} scans; JPEG images can have at most "
+                f"{max_jpeg_scans} (a progressive photo has about 10)."
+            )
+        return
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        frames = count_gif_frames(data, max_frames)
+    elif data.startswith(b"\x89PNG\r\n\x1a\n"):
+        frames = count_png_frames(data)
+    elif data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        frames = count_webp_frames(data, max_frames)
+    else:
+        return
+    if frames > max_frames:
+        raise ImageRefused(
+            f"This animation has more than {max_frames} frames; animations can have at most "
+            f"{max_frames} frames."
+        )
+
+
+# A JPEG marker: 0xFF and a byte that is not 0 (0xFF 0x00 is a 0xFF byte of the
+# compressed data), not a restart marker (0xD0-0xD7, inside the data too) and not
+# another 0xFF (0xFF bytes may pad before a marker). re finds it in C, fast.
+JPEG_MARKER = re.compile(rb"\xff+[^\x00\xd0-\xd7\xff]")
+
+
+def count_jpeg_scans(data, stop_after):
+    """How many scans (SOS markers) the first picture of a JPEG has, counting up
+    to stop_after + 1. The compressed data after each SOS is skipped by looking
+    for the next marker, as the decoder does."""
+    scans, position = 0, 2  # after the SOI marker
+    while scans <= stop_after:
+        found = JPEG_MARKER.search(data, position)
+        if found is None:
+            break
+        marker, position = data[found.end() - 1], found.end()
+        if marker == 0xD9:  # EOI: the end of the picture
+            break
+        if marker == 0xDA:  # SOS: a scan starts
+            scans += 1
+        if marker not in (0xD8, 0x01):  # every other marker has a 2-byte length
+            position += int.from_bytes(data[position : position + 2], "big")
+    return scans
+
+
+def count_gif_frames(data, stop_after):
+    """How many images a GIF holds, counting up to stop_after + 1. A GIF is a
+    list of blocks: "," an image, "!" an extension, ";" the end; the images'
+    data and the extensions are "sub-blocks", each one a length byte and that
+    many bytes, up to a length of 0. Like Pillow, skip any other byte."""
+    frames = 0
+    position = 13 + colour_table_size(data, 10)  # the header, then the global colour table
+    while position < len(data) and frames <= stop_after:
+        block = data[position]
+        if block == 0x3B:  # ";"
+            break
+        if block == 0x2C:  # ",": an image, with its position, size and flags
+            frames += 1
+            position += 10 + colour_table_size(data, position + 9) + 1  # +1: LZW code size
+            position = after_sub_blocks(data, position)
+        elif block == 0x21:  # "!": an extension, with its label
+            position = after_sub_blocks(data, position + 2)
+        else:
+            position += 1
+    return frames
+
+
+def colour_table_size(data, flags_at):
+    """The size of the colour table that the flags byte at flags_at announces (or 0)."""
+    if flags_at >= len(data) or not data[flags_at] & 0x80:
+        return 0
+    return 3 << ((data[flags_at] & 7) + 1)
+
+
+def after_sub_blocks(data, position):
+    """Where the sub-blocks starting at `position` end."""
+    while position < len(data) and data[position]:
+        position += data[position] + 1
+    return position + 1
+
+
+def count_png_frames(data):
+    """How many frames an animated PNG's acTL chunk announces (1 without one):
+    the decoder reads no more than that. Chunks: length, type, data, CRC."""
+    position = 8
+    while position + 8 <= len(data):
+        length = int.from_bytes(data[position : position + 4], "big")
+        chunk_type = data[position + 4 : position + 8]
+        if chunk_type == b"acTL":
+            return int.from_bytes(data[position + 8 : position + 12], "big")
+        if chunk_type == b"IDAT":  # acTL must come before the pixels
+            break
+        position += 12 + length
+    return 1
+
+
+def count_webp_frames(data, stop_after):
+    """How many ANMF chunks (animation frames) a WebP holds, counting up to
+    stop_after + 1. Chunks: a 4-letter type, a length, the data (padded to even)."""
+    frames, position = 0, 12  # after "RIFF", the file size and "WEBP"
+    while position + 8 <= len(data) and frames <= stop_after:
+        length = int.from_bytes(data[position + 4 : position + 8], "little")
+        if data[position : position + 4] == b"ANMF":
+            frames += 1
+        position += 8 + length + length % 2
+    return max(frames, 1)
+
+
+# --- Decoding in a child process ----------------------------------------------------
+# Decoding is CPU work in C that nothing can interrupt: while one upload takes
+# 30 s to decode, its server process (a gevent worker under gunicorn, as in the
+# final app) answers nobody else. So inspect_image runs in a new Python
+# process: this file run as a script, the upload on its stdin, the answer on
+# its stdout. Waiting for it is like waiting for the network, so the server
+# goes on answering; the child is killed when it takes too long, and the
+# operating system holds it to its CPU time and memory besides. Starting
+# Python and Pillow costs ~80 ms an upload: the price of that bound.
+
+log = logging.getLogger(__name__)
+
+
+def too_slow_message(seconds):
+    return (
+        f"This image took too long to decode (over {seconds:g} seconds); "
+        "please send a smaller or simpler one."
+    )
+
+
+def inspect_image_in_child(data, options, seconds, memory):
+    """inspect_image(data, **options) in a child process that may take at most
+    `seconds` and `memory` bytes. Returns and raises what inspect_image does."""
+    # -I ("isolated"): the child ignores PYTHON* environment variables and does
+    # not put this file's folder first on its path (where our modules would
+    # hide the standard library's of the same name). It finds Pillow all the same.
+    command = [sys.executable, "-I", __file__, json.dumps(options), str(seconds), str(memory)]
+    try:
+        # S603: the command is ours; the upload only goes to the child's stdin.
+        child = subprocess.run(command, input=data, capture_output=True, timeout=seconds, check=False)  # noqa: S603
+    except subprocess.TimeoutExpired:  # (run() has killed the child)
+        raise ImageRefused(too_slow_message(seconds)) from None
+    if child.returncode != 0:
+        # Killed by its CPU limit, or a crash: the file is refused either way.
+        log.warning("Decoding an image failed (exit status %s): %s", child.returncode, child.stderr[-500:])
+        out_of_time = child.returncode == -24  # SIGXCPU: its CPU time ran out
+        raise ImageRefused(too_slow_message(seconds) if out_of_time else NOT_AN_IMAGE)
+    return read_answer(child.stdout)
+
+
+NOT_AN_IMAGE = "This file is not a complete PNG, JPEG, GIF or WebP image."
+
+
+def read_answer(output):
+    """The child's answer: one line of JSON, then the bytes of the stored file and
+    the thumbnail ("lengths" says how many of each). Not pickle: the child has
+    handled hostile bytes, and unpickling can run code, so the parent reads
+    nothing but numbers, text and bytes."""
+    line, _, rest = output.partition(b"\n")
+    try:
+        found = json.loads(line)
+        refusal = found.get("refused")
+        if refusal is None:
+            for key, length in found.pop("lengths").items():
+                found[key], rest = rest[:length], rest[length:]
+            return found
+    except (ValueError, TypeError, KeyError, AttributeError):  # not an answer at all
+        refusal = NOT_AN_IMAGE
+    raise ImageRefused(refusal)
+
+
+def child_main():
+    """python images.py OPTIONS SECONDS MEMORY < upload > answer (see inspect_image_in_child)."""
+    options = json.loads(sys.argv[1])
+    seconds, memory = float(sys.argv[2]), int(sys.argv[3])
+    try:
+        import resource  # (Unix only: elsewhere, the parent's timeout alone holds)
+
+        # A second line behind the parent's timeout, should the parent die first.
+        cpu_seconds = int(seconds) + 1
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    except ImportError:
+        pass
+    try:
+        found = inspect_image(sys.stdin.buffer.read(), **options)
+    except ImageRefused as refused:
+        answer, files = {"refused": str(refused)}, b""
+    else:
+        answer = {key: value for key, value in found.items() if not isinstance(value, bytes)}
+        answer["lengths"] = {key: len(value) for key, value in found.items() if isinstance(value, bytes)}
+        files = b"".join(value for value in found.values() if isinstance(value, bytes))
+    sys.stdout.buffer.write(json.dumps(answer).encode() + b"\n" + files)
+
+
+if __name__ == "__main__":
+    child_main()

@@ -124,9 +124,10 @@ def create_thread(slug):
     title = clean_text(request.form.get("title", ""))
     body = clean_text(request.form.get("body", ""))
     # Each check raises FormError if something is wrong; show_form_again() handles it.
-    upload = check_upload(request.files.get("image"))
+    # The text first: it is cheaper to check than the file.
     check_title(title)
     check_body(body, required=False)
+    upload = check_upload(request.files.get("image"))
     # The image file is written first; if storing the thread fails, it is deleted again.
     with saved_image(board, upload) as image:
         thread = get_store().add_thread(board, title, body, image)
@@ -173,8 +174,11 @@ def create_reply(thread_id):
     if is_closed(thread):
         refuse_reply_to_closed_thread(config["REPLY_LIMIT"])  # before even looking at the form
     body = clean_text(request.form.get("body", ""))
-    upload = check_upload(request.files.get("image"))
-    check_body(body, required=upload is None)  # a reply needs text, an image, or both
+    # The text first: it is cheaper to check than the file. A reply needs text,
+    # an image, or both (an empty, nameless file is no file: none was chosen).
+    file = request.files.get("image")
+    check_body(body, required=not (file and file.filename))
+    upload = check_upload(file)
     limits = {"bump_limit": config["BUMP_LIMIT"], "reply_limit": config["REPLY_LIMIT"]}
     # The image file is written first; if storing the reply fails (the thread
     # filled up meanwhile, say), it is deleted again.

@@ -158,9 +158,10 @@ def create_thread(slug):
     title = clean_text(request.form.get("title", ""))
     body = clean_text(request.form.get("body", ""))
     # Each check raises FormError if something is wrong; show_form_again() handles it.
-    upload = check_upload(request.files.get("image"))
+    # The text first: it is cheaper to check than the file.
     check_title(title)
     check_body(body, required=False)
+    upload = check_upload(request.files.get("image"))
     # The image file is written first; if storing the thread fails (or flood
     # control refuses it: 429), it is deleted again.
     flood_limit = {"client": client_address(), "thread_interval": current_app.config["THREAD_INTERVAL"]}
@@ -228,8 +229,11 @@ def create_reply(thread_id):
     if is_closed(thread):
         refuse_reply_to_closed_thread(config["REPLY_LIMIT"])
     body = clean_text(request.form.get("body", ""))
-    upload = check_upload(request.files.get("image"))
-    check_body(body, required=upload is None)  # a reply needs text, an image, or both
+    # The text first: it is cheaper to check than the file. A reply needs text,
+    # an image, or both (an empty, nameless file is no file: none was chosen).
+    file = request.files.get("image")
+    check_body(body, required=not (file and file.filename))
+    upload = check_upload(file)
     limits = {"bump_limit": config["BUMP_LIMIT"], "reply_limit": config["REPLY_LIMIT"]}
     flood_limit = {"client": client_address(), "reply_interval": config["REPLY_INTERVAL"]}
     # The image file is written first; if storing the reply fails (the thread

@@ -13,7 +13,9 @@ Step 12: each post is rendered by templates/_post.html, which the live socket
 uses too; the thread page tells live.js where to start (its data attributes);
 a new post wakes the thread's open sockets (live.notify_thread).
 
-Step 13: the file field takes videos too, and the forms say both limits.
+Step 13: the file field takes videos too, and the forms say both limits. A
+post's file is checked after its text, and inside flood.file_checked_first:
+decoding is the costly part of a post.
 """
 
 import math
@@ -21,6 +23,7 @@ import string
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
+from . import flood
 from .flood import client_address
 from .forms import (
     MAX_BODY_LENGTH,
@@ -161,12 +164,14 @@ def create_thread(slug):
     title = clean_text(request.form.get("title", ""))
     body = clean_text(request.form.get("body", ""))
     # Each check raises FormError if something is wrong; show_form_again() handles it.
-    upload = check_upload(request.files.get("image"))
+    # The text first: it is cheap to check, decoding the file is not.
     check_title(title)
     check_body(body, required=False)
+    flood_limit = {"client": client_address(), "thread_interval": current_app.config["THREAD_INTERVAL"]}
+    with flood.file_checked_first("thread", flood_limit["client"], flood_limit["thread_interval"]):
+        upload = check_upload(request.files.get("image"))
     # The file is written in the transaction that stores the thread (uploads.py).
     # If storing fails (or flood control refuses it: 429), nothing stays behind.
-    flood_limit = {"client": client_address(), "thread_interval": current_app.config["THREAD_INTERVAL"]}
     with saved_image(upload) as image:
         thread = get_store().add_thread(board, title, body, image, **flood_limit)
     # Stored and committed: wake the sockets (there are none yet on a brand-new
@@ -232,10 +237,14 @@ def create_reply(thread_id):
     if is_closed(thread):
         refuse_reply_to_closed_thread(config["REPLY_LIMIT"])
     body = clean_text(request.form.get("body", ""))
-    upload = check_upload(request.files.get("image"))
-    check_body(body, required=upload is None)  # a reply needs text, a file, or both
+    # The text first: it is cheap to check, decoding the file is not. A reply
+    # needs text, a file, or both (an empty, nameless file is no file: none chosen).
+    file = request.files.get("image")
+    check_body(body, required=not (file and file.filename))
     limits = {"bump_limit": config["BUMP_LIMIT"], "reply_limit": config["REPLY_LIMIT"]}
     flood_limit = {"client": client_address(), "reply_interval": config["REPLY_INTERVAL"]}
+    with flood.file_checked_first("reply", flood_limit["client"], flood_limit["reply_interval"]):
+        upload = check_upload(file)
     # The file is written in the transaction that stores the reply (uploads.py).
     # If storing fails (the thread filled up or was locked meanwhile, or flood
     # control refused it), nothing stays behind.

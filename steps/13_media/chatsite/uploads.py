@@ -18,11 +18,13 @@ import hashlib
 import math
 import os
 import sqlite3
+import threading
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, send_from_directory
+from werkzeug.exceptions import ServiceUnavailable
 
 from . import images, videos  # images.py decodes and re-encodes images; videos.py checks videos
 from .db import get_db, write_transaction
@@ -82,17 +84,32 @@ def check_image(data, kind_by_name):
     if video is not None:  # "The file name says PNG, but it is a WEBM video."
         raise FormError(f"The file name says {kind_by_name.upper()}, but it is a {video[0].upper()} video.")
     config = current_app.config
+    options = {
+        "expected_kind": kind_by_name,
+        "max_pixels": config["MAX_IMAGE_PIXELS"],
+        "max_side": config["MAX_IMAGE_SIDE"],
+        "max_animation_pixels": config["MAX_ANIMATION_PIXELS"],
+        "thumbnail_size": config["THUMBNAIL_SIZE"],
+        "max_frames": config["MAX_IMAGE_FRAMES"],
+        "max_jpeg_scans": config["MAX_JPEG_SCANS"],
+    }
+    # In a child process (see images.inspect_image_in_child), at most
+    # IMAGE_DECODES_PER_WORKER at a time in this server process: a burst of
+    # uploads waits its turn instead of starting a child each. No turn within
+    # IMAGE_DECODE_TIMEOUT seconds: 503, try again.
+    slots = current_app.extensions.setdefault(
+        "image_decode_slots", threading.BoundedSemaphore(config["IMAGE_DECODES_PER_WORKER"])
+    )
+    if not slots.acquire(timeout=config["IMAGE_DECODE_TIMEOUT"]):
+        raise ServiceUnavailable(retry_after=5)
     try:
-        return images.inspect_image(
-            data,
-            kind_by_name,
-            max_pixels=config["MAX_IMAGE_PIXELS"],
-            max_side=config["MAX_IMAGE_SIDE"],
-            max_animation_pixels=config["MAX_ANIMATION_PIXELS"],
-            thumbnail_size=config["THUMBNAIL_SIZE"],
+        return images.inspect_image_in_child(
+            data, options, config["IMAGE_DECODE_TIMEOUT"], config["IMAGE_DECODE_MEMORY"]
         )
     except images.ImageRefused as refusal:
         raise FormError(str(refusal)) from None
+    finally:
+        slots.release()
 
 
 def check_video(data, kind_by_name):

@@ -34,10 +34,13 @@ proxy, so it does not use ProxyFix; the final app does (its PROXIES setting).
 """
 
 import math
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 from flask import request
 from werkzeug.exceptions import TooManyRequests
+
+from .db import get_db, write_transaction
 
 # Marks older than this are deleted: no limit looks further back than an hour.
 KEEP_MARKS_FOR = timedelta(hours=1)
@@ -58,9 +61,10 @@ def client_address():
     return request.remote_addr or "unknown"
 
 
-def check_and_mark_post(db, action, client, interval):
+def check_and_mark_post(db, action, client, interval, mark=True):
     """Refuse a new thread, reply or report (`action`) that comes too soon
-    after this client's last one; otherwise leave this one's mark.
+    after this client's last one; otherwise leave this one's mark (unless
+    mark=False: only the check, as file_checked_first does).
 
     Call it inside the write_transaction() that stores the post (or report):
     if storing it fails, the mark is rolled back with it, so only stored posts
@@ -77,7 +81,32 @@ def check_and_mark_post(db, action, client, interval):
         if waited < timedelta(seconds=interval):
             seconds = seconds_to_wait(timedelta(seconds=interval) - waited)
             raise TooManyRequests(WAIT_MESSAGES[action].format(seconds=seconds), retry_after=seconds)
-    add_mark(db, action, client, None, now)
+    if mark:
+        add_mark(db, action, client, None, now)
+
+
+@contextmanager
+def file_checked_first(action, client, interval):
+    """Flood control around checking a post's file (boards.py):
+
+        with flood.file_checked_first("reply", client, interval):
+            upload = check_upload(request.files.get("image"))
+
+    Decoding a file is the costly part of a post. So a client who posts too
+    soon is refused (429) before its file is looked at, and a post refused
+    because of its file leaves its mark all the same: otherwise five hostile
+    files in a row would all be decoded, each refusal making the next one
+    free. (A post refused for its text is refused before this, and leaves none.)
+    """
+    db = get_db()
+    check_and_mark_post(db, action, client, interval, mark=False)
+    try:
+        yield
+    except Exception:
+        if interval:
+            with write_transaction(db):
+                add_mark(db, action, client, None, datetime.now(timezone.utc))
+        raise
 
 
 def mark_login_attempt(db, client, username, limit):
