@@ -79,6 +79,20 @@ def get(url):
     return lambda client, thread_id: client.get(url.format(thread=thread_id))
 
 
+def in_digits(number, zero):
+    """``number`` written with the ten digits that start at the character ``zero``:
+    in_digits(31, "\u0660") is "\u0663\u0661", 31 in Arabic-Indic digits."""
+    return "".join(chr(ord(zero) + int(digit)) for digit in str(number))
+
+
+ARABIC_INDIC, FULL_WIDTH, MATHEMATICAL_BOLD = "\u0660", "\uff10", "\U0001d7ce"
+
+
+def get_in_digits(url, zero):
+    """GET ``url`` with the case's thread id written in other digits ({thread})."""
+    return lambda client, thread_id: client.get(url.format(thread=in_digits(thread_id, zero)))
+
+
 def post(url):
     return lambda client, thread_id: post_form(client, "/", url.format(thread=thread_id), {})
 
@@ -474,6 +488,10 @@ CASES = {
         Case("non-integer thread id", get("/threads/abc"), 404),
         Case("negative thread id", get("/threads/-1"), 404),
         Case("thread id larger than any database integer", get("/threads/" + "9" * 30), 404),
+        Case("thread id in Arabic-Indic digits", get_in_digits("/threads/{thread}", ARABIC_INDIC), 404),
+        Case("thread id in full-width digits", get_in_digits("/threads/{thread}", FULL_WIDTH), 404),
+        Case("thread id in mathematical bold digits", get_in_digits("/threads/{thread}", MATHEMATICAL_BOLD),
+             404),
         Case("GET on a POST-only route", get("/boards/astronomy/threads"), 405),
         Case("POST to a GET-only route", post("/threads/{thread}"), 405),
         *[
@@ -513,6 +531,9 @@ CASES = {
         Case("reply one over 5000", new_reply("r" * 5001), 400),
         Case("reply to thread 0", post("/threads/0/replies"), 404, then=reply_route_works),
         Case("reply to a non-integer thread", post("/threads/abc/replies"), 404, then=reply_route_works),
+        Case("reply to a thread id in full-width digits", lambda c, t: post_form(
+            c, "/boards/astronomy", f"/threads/{in_digits(t, FULL_WIDTH)}/replies", {"body": "x"}), 404,
+             then=reply_route_works),
         Case("GET on the reply route", get("/threads/{thread}/replies"), 405),
         Case("reply of 5,000 U+200B", new_reply("\u200b" * 5000), 400, says="visible character"),
         Case("reply of only a Hangul filler", new_reply("\u3164"), 400, says="visible character"),
@@ -589,6 +610,8 @@ CASES = {
         Case("negative thread id in the API", get("/api/threads/-1/posts"), 404, then=json_error(404)),
         Case("thread id larger than any database integer in the API",
              get("/api/threads/" + "9" * 30 + "/posts"), 404, then=json_error(404)),
+        Case("thread id in mathematical bold digits in the API",
+             get_in_digits("/api/threads/{thread}/posts", MATHEMATICAL_BOLD), 404, then=json_error(404)),
         Case("unknown board in the API", get("/api/boards/nope/threads"), 404, then=json_error(404)),
         Case("POST to the API", post("/api/boards"), 405, then=json_error(405)),
         Case("API page number of 5,000 digits", get("/api/boards/astronomy/threads?page=" + "9" * 5000), 400,
@@ -622,6 +645,11 @@ CASES = {
         Case("delete a post id larger than any database integer",
              staff_post("/mod/posts/" + "9" * 30 + "/delete"), 404),
         Case("delete a post twice", delete_reply_twice, 404),
+        Case("delete a thread whose id is in Arabic-Indic digits", lambda c, t: staff_post(
+            f"/mod/threads/{in_digits(t, ARABIC_INDIC)}/delete")(c, t), 404),
+        Case("report a post whose id is in full-width digits", lambda c, t: post_form(
+            c, "/boards/astronomy", f"/posts/{in_digits(post_ids(c, t)[0], FULL_WIDTH)}/report",
+            {"reason": "spam"}), 404, then=report_route_works),
         Case("delete a thread twice", act_on_a_deleted_thread("delete"), 404),
         Case("lock a deleted thread", act_on_a_deleted_thread("lock"), 404),
         Case("move a thread to an unknown board", staff_post("/mod/threads/{thread}/move", {"board": "../x"}),

@@ -91,7 +91,12 @@ def create_app(test_config=None):
 
 class IdConverter(IntegerConverter):
     """Ids in URLs: 1 to 2**31 - 1 (PostgreSQL's INTEGER). A longer number is an
-    address that does not exist (404), never an error deep in the database."""
+    address that does not exist (404), never an error deep in the database.
+
+    Written with the digits 0-9 only: Flask's int converter matches a digit of any
+    script, and int() reads them all (/threads/٣, an Arabic-Indic 3, was thread 3)."""
+
+    regex = r"[0-9]+"
 
     def __init__(self, url_map):
         super().__init__(url_map, min=1, max=2**31 - 1)
