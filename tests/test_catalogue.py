@@ -10,6 +10,7 @@ A case that the site should accept (a `<script>` title, a PNG with a script
 appended...) says so with ``stores=True`` and checks what makes it safe.
 """
 
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -220,6 +221,23 @@ def staff_post(url, fields=None):
     def send(client, thread_id):
         log_in_as_a_moderator(client)
         return post_form(client, "/boards/astronomy", url.format(thread=thread_id), fields or {})
+
+    return send
+
+
+def as_a_file(text):
+    """A form field sent as a file part (filename and all), not as text."""
+    return (io.BytesIO(text.encode()), "field.txt")
+
+
+def big_file_to(url, staff=False):
+    """POST to ``url`` ({thread}: the case's thread) the form of a page, with a 1 MiB file."""
+
+    def send(client, thread_id):
+        if staff:
+            log_in_as_a_moderator(client)
+        image = ("big.png", imagefactory.png_of_size(MIB))
+        return post_form(client, "/boards/astronomy", url.format(thread=thread_id), {}, image=image)
 
     return send
 
@@ -459,6 +477,7 @@ DROP_TABLE = "x'); DROP TABLE threads; --"
 OR_TRUE = "' OR 1=1 --"
 
 WRONG = "Wrong username or password."
+NO_FILES = "This form takes no files"
 
 QUOTE_OP = quote_link("{op}", "#post-{op}")  # >>{op}, the thread's opening post
 
@@ -551,6 +570,8 @@ CASES = {
         Case("search page number of 5,000 digits", get("/search?q=target&page=" + "9" * 5000), 404,
              then=search_finds_the_target),
         Case("search page 0", get("/search?q=target&page=0"), 404, then=search_finds_the_target),
+        Case("search page in Arabic-Indic digits", get("/search?q=target&page=\u0661"), 404,
+             then=search_finds_the_target),
         Case("search page past the last", get("/search?q=target&page=2"), 404, then=search_finds_the_target),
     ],
     "06": [
@@ -618,12 +639,15 @@ CASES = {
              says="must be a whole number", then=json_error(400)),
         Case("API page 0 of a thread's posts", get("/api/threads/{thread}/posts?page=0"), 400,
              then=json_error(400)),
+        Case("API page in full-width digits", get("/api/threads/{thread}/posts?page=\uff11"), 400,
+             then=json_error(400)),
         Case("API page past the last", get("/api/threads/{thread}/posts?page=2"), 404, then=json_error(404)),
     ],
     "10": [
         Case("page number of 5,000 digits", get("/boards/astronomy?page=" + "9" * 5000), 404),
         Case("page 0", get("/boards/astronomy?page=0"), 404),
         Case("page -1", get("/boards/astronomy?page=-1"), 404),
+        Case("page in Arabic-Indic digits", get("/boards/astronomy?page=\u0661"), 404),
     ],
     "11": [
         Case("login with an empty username", login(""), 400, says="Enter your username and password."),
@@ -635,12 +659,26 @@ CASES = {
              says=WRONG),
         Case("login with NUL in the username", login("mi\x00lo"), 400, says=WRONG),
         Case("login with a wrong password", login("milo", "not the password", user="milo"), 400, says=WRONG),
+        Case("login form of 1 MiB", lambda c, t: post_form(c, "/login", "/login", {
+            "username": "milo", "password": "x", "more": "&a=" * (MIB // 3)}), 413,
+             says="Nothing was posted."),
+        Case("login form with a 1 MiB file", big_file_to("/login"), 413, says="Nothing was posted."),
+        Case("a 1 MiB file sent to a moderator action", big_file_to("/mod/threads/{thread}/lock", staff=True),
+             413, then=still_open),
+        Case("login with the username sent as a file", lambda c, t: post_form(c, "/login", "/login", {
+            "username": as_a_file("milo"), "password": PASSWORD}), 400, says=NO_FILES),
+        Case("login with the password sent as a file", lambda c, t: post_form(c, "/login", "/login", {
+            "username": "milo", "password": as_a_file(PASSWORD)}), 400, says=NO_FILES),
         Case("report of an unknown post", post_with_token("/posts/999999/report", {"reason": "spam"}), 404,
              then=report_route_works),
         Case("report of a post id larger than any database integer", get("/posts/" + "9" * 30 + "/report"),
              404, then=report_route_works),
         Case("report with an unknown reason", report_first_post("rude"), 400),
         Case("report with details of 501 characters", report_first_post("other", "d" * 501), 400),
+        Case("report with its details sent as a file",
+             lambda c, t: report_first_post("other", as_a_file("details"))(c, t), 400, says=NO_FILES),
+        Case("report with its reason sent as a file",
+             lambda c, t: report_first_post(as_a_file("spam"))(c, t), 400, says=NO_FILES),
         Case("delete an unknown post", staff_post("/mod/posts/999999/delete"), 404),
         Case("delete a post id larger than any database integer",
              staff_post("/mod/posts/" + "9" * 30 + "/delete"), 404),
@@ -689,6 +727,12 @@ CASES = {
              400, says=NOT_A_VIDEO),
         Case("0-byte video", new_reply(image=("v.mp4", b"")), 400, says="The file is empty",
              then=videos_are_accepted),
+    ],
+    "12": [
+        Case("API ?after= in Arabic-Indic digits", get("/api/threads/{thread}/posts?after=\u0660"), 400,
+             then=json_error(400)),
+        Case("API ?after= in mathematical bold digits", get("/api/threads/{thread}/posts?after=\U0001d7ce"),
+             400, then=json_error(400)),
     ],
     # Each body quotes the opening post ({op}) too: the link proves the formatting ran,
     # and the rest of the body must add nothing more.
@@ -790,6 +834,12 @@ def test_board_page_input(case, client, upload_folder):
 @pytest.mark.since("11")
 @cases("11")
 def test_moderation_input(case, client, upload_folder):
+    run_case(case, client, upload_folder)
+
+
+@pytest.mark.since("12")
+@cases("12")
+def test_live_api_input(case, client, upload_folder):
     run_case(case, client, upload_folder)
 
 
