@@ -28,6 +28,7 @@ from chatsite import (
     formatting,
     forms,
     fourchan,
+    hosts,
     live,
     mod,
     search,
@@ -70,6 +71,7 @@ def create_app(test_config=None):
     db.init_app(app)
     store.init_app(app)
     bodies.init_app(app)  # first: a broken body is refused before the CSRF check reads it
+    hosts.init_app(app)  # around bodies.py: an unknown Host is refused before its body is read
     forms.init_app(app)  # Flask-WTF's CSRFProtect: every POST needs the session's token
     accounts.init_app(app)  # Flask-Login: current_user, staff pages
     flood.init_app(app)  # Flask-Limiter: how often one client may post or try to log in
