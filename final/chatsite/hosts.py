@@ -6,8 +6,8 @@ header must never end up in the absolute URLs we write (redirects, the API's
 "url" fields), so a request for a name the site does not answer to is refused
 here, before Flask sees it.
 
-Flask has a check of its own (it reads TRUSTED_HOSTS too), but it compares
-names case by case (LOCALHOST was refused), never matches an IPv6 address
+Flask has a check of its own (it reads TRUSTED_HOSTS too), but it tells upper
+from lower case (LOCALHOST was refused), never matches an IPv6 address
 ([::1] was refused although it is trusted), and its error comes before Flask
 can build any URL: our error page then failed too, and every such request was
 a 500 with a long traceback in the log. This one takes its place (init_app turns
