@@ -93,6 +93,24 @@ def test_unknown_thread_is_404(client):
     assert client.get(f"/threads/{thread_id + 1}").status_code == 404
 
 
+# The digits 0-9 written in other scripts: Arabic-Indic, full-width, mathematical bold.
+OTHER_DIGITS = {"arabic-indic": "\u0660", "full-width": "\uff10", "mathematical bold": "\U0001d7ce"}
+
+
+def in_other_digits(number, zero):
+    """`number` written with the ten digits that start at the character `zero`."""
+    return "".join(chr(ord(zero) + int(digit)) for digit in str(number))
+
+
+def test_thread_ids_are_written_with_the_digits_0_to_9_only(client):
+    """/threads/\u0663 (an Arabic-Indic 3) or /threads/\uff13 (a full-width 3) is not thread 3:
+    one thread, one address."""
+    thread_id = create_thread(client)
+    assert client.get(f"/threads/{thread_id}").status_code == 200
+    for zero in OTHER_DIGITS.values():
+        assert client.get(f"/threads/{in_other_digits(thread_id, zero)}").status_code == 404
+
+
 def test_user_text_is_escaped(client):
     thread_id = create_thread(client, title="<b>bold</b>", body="<script>alert(1)</script>")
     html = client.get(f"/threads/{thread_id}").get_data(as_text=True)

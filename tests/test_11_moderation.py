@@ -14,6 +14,7 @@ a restart on the same data.
 """
 
 import importlib
+import io
 import re
 import threading
 import time
@@ -1064,6 +1065,69 @@ def test_failed_logins_count_per_username_and_per_address(app):
         "bob, right, from the guesser": 429,
         "bob, right, from elsewhere": 303,
     }
+
+
+# --- request sizes ------------------------------------------------------------------------
+
+MIB = 1024 * 1024
+
+
+def send_body(browser, url, body, content_type, chunked=False):
+    """POST ``body`` (bytes) as it is. chunked: with no length announced, as a
+    "Transfer-Encoding: chunked" request arrives (the server ends the body)."""
+    if not chunked:
+        return browser.post(url, data=body, content_type=content_type)
+    return browser.post(
+        url, input_stream=io.BytesIO(body), content_type=content_type,
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"CONTENT_LENGTH": "", "wsgi.input_terminated": True},
+    )
+
+
+def big_multipart(token, fields):
+    """A multipart form: the csrf token, ``fields``, and a 1 MiB file, as an upload form sends it."""
+    parts = [("csrf_token", token), *fields.items()]
+    body = b"".join(
+        f'--B\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in parts
+    )
+    body += b'--B\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n'
+    body += b"Content-Type: image/png\r\n\r\n" + imagefactory.png_of_size(MIB) + b"\r\n--B--\r\n"
+    return body
+
+
+def test_only_the_new_thread_and_reply_forms_take_large_bodies(app, client, moderator):
+    """Any other address refuses a body over 64 KiB (MAX_FORM_MEMORY_SIZE) with 413,
+    before it reads it: a plain form, a multipart one, any other type, chunked or not."""
+    thread_id = create_thread(client, title="Not locked")
+    [post_id] = post_ids(client, thread_id)
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    staff_token = csrf_token(moderator.get(f"/threads/{thread_id}").get_data(as_text=True))
+    plain = f"csrf_token={token}&username=milo&password=x".encode() + b"&a=" * 400_000
+    multipart = "multipart/form-data; boundary=B"
+    sends = {
+        "plain login": (client, "/login", plain, "application/x-www-form-urlencoded", False),
+        "multipart login": (client, "/login", big_multipart(token, {"username": "milo"}), multipart, False),
+        "chunked login": (client, "/login", plain, "application/x-www-form-urlencoded", True),
+        "chunked report": (client, f"/posts/{post_id}/report", big_multipart(token, {"reason": "spam"}),
+                           multipart, True),
+        "text report": (client, f"/posts/{post_id}/report", b"x" * MIB, "text/plain", False),
+        "lock": (moderator, f"/mod/threads/{thread_id}/lock", big_multipart(staff_token, {}), multipart,
+                 False),
+        "logout": (moderator, "/logout", big_multipart(staff_token, {}), multipart, False),
+        "API": (client, "/api/boards", b"{}" + b" " * MIB, "application/json", False),
+    }
+    answers = {name: send_body(*send) for name, send in sends.items()}
+    assert {name: answer.status_code for name, answer in answers.items()} == {name: 413 for name in sends}
+    assert "Nothing was posted." in text_of(answers["plain login"])
+    assert "Back to all boards" in text_of(answers["lock"])  # the site's own page
+    assert answers["API"].get_json()["error"]["status"] == 413
+    # Nothing happened: no report, no lock, still logged in; the upload forms take 1 MiB.
+    assert open_report_ids(moderator) == []
+    assert f"/threads/{thread_id}/replies" in post_form_actions(client.get(f"/threads/{thread_id}"))
+    assert moderator.get("/mod/").status_code == 200
+    image = ("big.png", imagefactory.png_of_size(MIB))
+    assert reply(client, thread_id, "A big one", image=image).status_code == 303
 
 
 # --- CSRF, security headers, no inline code ---------------------------------------------

@@ -10,6 +10,7 @@ A case that the site should accept (a `<script>` title, a PNG with a script
 appended...) says so with ``stores=True`` and checks what makes it safe.
 """
 
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -95,6 +96,20 @@ def live_handshake(**changes):
     headers = {**WEBSOCKET, **{name.replace("_", "-"): value for name, value in changes.items()}}
     headers = {name: value for name, value in headers.items() if value is not None}
     return lambda client, thread_id: client.get(f"/threads/{thread_id}/live", headers=headers)
+
+
+def in_digits(number, zero):
+    """``number`` written with the ten digits that start at the character ``zero``:
+    in_digits(31, "\u0660") is "\u0663\u0661", 31 in Arabic-Indic digits."""
+    return "".join(chr(ord(zero) + int(digit)) for digit in str(number))
+
+
+ARABIC_INDIC, FULL_WIDTH, MATHEMATICAL_BOLD = "\u0660", "\uff10", "\U0001d7ce"
+
+
+def get_in_digits(url, zero):
+    """GET ``url`` with the case's thread id written in other digits ({thread})."""
+    return lambda client, thread_id: client.get(url.format(thread=in_digits(thread_id, zero)))
 
 
 def post(url):
@@ -224,6 +239,23 @@ def staff_post(url, fields=None):
     def send(client, thread_id):
         log_in_as_a_moderator(client)
         return post_form(client, "/boards/astronomy", url.format(thread=thread_id), fields or {})
+
+    return send
+
+
+def as_a_file(text):
+    """A form field sent as a file part (filename and all), not as text."""
+    return (io.BytesIO(text.encode()), "field.txt")
+
+
+def big_file_to(url, staff=False):
+    """POST to ``url`` ({thread}: the case's thread) the form of a page, with a 1 MiB file."""
+
+    def send(client, thread_id):
+        if staff:
+            log_in_as_a_moderator(client)
+        image = ("big.png", imagefactory.png_of_size(MIB))
+        return post_form(client, "/boards/astronomy", url.format(thread=thread_id), {}, image=image)
 
     return send
 
@@ -501,6 +533,7 @@ DROP_TABLE = "x'); DROP TABLE threads; --"
 OR_TRUE = "' OR 1=1 --"
 
 WRONG = "Wrong username or password."
+NO_FILES = "This form takes no files"
 
 QUOTE_OP = quote_link("{op}", "#post-{op}")  # >>{op}, the thread's opening post
 
@@ -511,6 +544,9 @@ CASES = {
             c, "/boards/astronomy", "/boards/astronomy/threads", {"body": "no title"}), 400),
         Case("control character in title", new_thread("bell\x07"), 400, says="control"),
         Case("NUL in title", new_thread("nul\x00byte"), 400),
+        Case("title sent as a file part", lambda c, t: post_form(c, "/boards/astronomy",
+             "/boards/astronomy/threads", {"title": as_a_file("Hello"), "body": "x"}), 400,
+             says="give your thread a title"),
         Case("U+202E in title", new_thread("invoice\u202egpj.exe"), 400, says="text-direction"),
         Case("script in title", new_thread(SCRIPT), 303, stores=True, then=shown_escaped(SCRIPT)),
         Case("script in body", new_thread("Fine", SCRIPT), 303, stores=True, then=shown_escaped(SCRIPT)),
@@ -530,6 +566,10 @@ CASES = {
         Case("non-integer thread id", get("/threads/abc"), 404),
         Case("negative thread id", get("/threads/-1"), 404),
         Case("thread id larger than any database integer", get("/threads/" + "9" * 30), 404),
+        Case("thread id in Arabic-Indic digits", get_in_digits("/threads/{thread}", ARABIC_INDIC), 404),
+        Case("thread id in full-width digits", get_in_digits("/threads/{thread}", FULL_WIDTH), 404),
+        Case("thread id in mathematical bold digits", get_in_digits("/threads/{thread}", MATHEMATICAL_BOLD),
+             404),
         Case("GET on a POST-only route", get("/boards/astronomy/threads"), 405),
         Case("POST to a GET-only route", post("/threads/{thread}"), 405),
         *[
@@ -569,6 +609,9 @@ CASES = {
         Case("reply one over 5000", new_reply("r" * 5001), 400),
         Case("reply to thread 0", post("/threads/0/replies"), 404, then=reply_route_works),
         Case("reply to a non-integer thread", post("/threads/abc/replies"), 404, then=reply_route_works),
+        Case("reply to a thread id in full-width digits", lambda c, t: post_form(
+            c, "/boards/astronomy", f"/threads/{in_digits(t, FULL_WIDTH)}/replies", {"body": "x"}), 404,
+             then=reply_route_works),
         Case("GET on the reply route", get("/threads/{thread}/replies"), 405),
         Case("reply of 5,000 U+200B", new_reply("\u200b" * 5000), 400, says="visible character"),
         Case("reply of only a Hangul filler", new_reply("\u3164"), 400, says="visible character"),
@@ -586,6 +629,8 @@ CASES = {
         Case("search page number of 5,000 digits", get("/search?q=target&page=" + "9" * 5000), 404,
              then=search_finds_the_target),
         Case("search page 0", get("/search?q=target&page=0"), 404, then=search_finds_the_target),
+        Case("search page in Arabic-Indic digits", get("/search?q=target&page=\u0661"), 404,
+             then=search_finds_the_target),
         Case("search page past the last", get("/search?q=target&page=2"), 404, then=search_finds_the_target),
     ],
     "06": [
@@ -645,11 +690,15 @@ CASES = {
         Case("negative thread id in the API", get("/api/threads/-1/posts"), 404, then=json_error(404)),
         Case("thread id larger than any database integer in the API",
              get("/api/threads/" + "9" * 30 + "/posts"), 404, then=json_error(404)),
+        Case("thread id in mathematical bold digits in the API",
+             get_in_digits("/api/threads/{thread}/posts", MATHEMATICAL_BOLD), 404, then=json_error(404)),
         Case("unknown board in the API", get("/api/boards/nope/threads"), 404, then=json_error(404)),
         Case("POST to the API", post("/api/boards"), 405, then=json_error(405)),
         Case("API page number of 5,000 digits", get("/api/boards/astronomy/threads?page=" + "9" * 5000), 400,
              says="must be a whole number", then=json_error(400)),
         Case("API page 0 of a thread's posts", get("/api/threads/{thread}/posts?page=0"), 400,
+             then=json_error(400)),
+        Case("API page in full-width digits", get("/api/threads/{thread}/posts?page=\uff11"), 400,
              then=json_error(400)),
         Case("API page past the last", get("/api/threads/{thread}/posts?page=2"), 404, then=json_error(404)),
     ],
@@ -657,6 +706,7 @@ CASES = {
         Case("page number of 5,000 digits", get("/boards/astronomy?page=" + "9" * 5000), 404),
         Case("page 0", get("/boards/astronomy?page=0"), 404),
         Case("page -1", get("/boards/astronomy?page=-1"), 404),
+        Case("page in Arabic-Indic digits", get("/boards/astronomy?page=\u0661"), 404),
     ],
     "11": [
         Case("login with an empty username", login(""), 400, says="Enter your username and password."),
@@ -668,6 +718,16 @@ CASES = {
              says=WRONG),
         Case("login with NUL in the username", login("mi\x00lo"), 400, says=WRONG),
         Case("login with a wrong password", login("milo", "not the password", user="milo"), 400, says=WRONG),
+        Case("login form of 1 MiB", lambda c, t: post_form(c, "/login", "/login", {
+            "username": "milo", "password": "x", "more": "&a=" * (MIB // 3)}), 413,
+             says="Nothing was posted."),
+        Case("login form with a 1 MiB file", big_file_to("/login"), 413, says="Nothing was posted."),
+        Case("a 1 MiB file sent to a moderator action", big_file_to("/mod/threads/{thread}/lock", staff=True),
+             413, then=still_open),
+        Case("login with the username sent as a file", lambda c, t: post_form(c, "/login", "/login", {
+            "username": as_a_file("milo"), "password": PASSWORD}), 400, says=NO_FILES),
+        Case("login with the password sent as a file", lambda c, t: post_form(c, "/login", "/login", {
+            "username": "milo", "password": as_a_file(PASSWORD)}), 400, says=NO_FILES),
         Case("report of an unknown post", post_with_token("/posts/999999/report", {"reason": "spam"}), 404,
              then=report_route_works),
         Case("report of a post id larger than any database integer", get("/posts/" + "9" * 30 + "/report"),
@@ -676,10 +736,19 @@ CASES = {
         Case("report with details of 501 characters", report_first_post("other", "d" * 501), 400),
         Case("report of a post this client has reported already", report_first_post_twice, 409,
              says="You have already reported this post."),
+        Case("report with its details sent as a file",
+             lambda c, t: report_first_post("other", as_a_file("details"))(c, t), 400, says=NO_FILES),
+        Case("report with its reason sent as a file",
+             lambda c, t: report_first_post(as_a_file("spam"))(c, t), 400, says=NO_FILES),
         Case("delete an unknown post", staff_post("/mod/posts/999999/delete"), 404),
         Case("delete a post id larger than any database integer",
              staff_post("/mod/posts/" + "9" * 30 + "/delete"), 404),
         Case("delete a post twice", delete_reply_twice, 404),
+        Case("delete a thread whose id is in Arabic-Indic digits", lambda c, t: staff_post(
+            f"/mod/threads/{in_digits(t, ARABIC_INDIC)}/delete")(c, t), 404),
+        Case("report a post whose id is in full-width digits", lambda c, t: post_form(
+            c, "/boards/astronomy", f"/posts/{in_digits(post_ids(c, t)[0], FULL_WIDTH)}/report",
+            {"reason": "spam"}), 404, then=report_route_works),
         Case("delete a thread twice", act_on_a_deleted_thread("delete"), 404),
         Case("lock a deleted thread", act_on_a_deleted_thread("lock"), 404),
         Case("move a thread to an unknown board", staff_post("/mod/threads/{thread}/move", {"board": "../x"}),
@@ -700,7 +769,8 @@ CASES = {
              then=anonymous),
     ],
     # The live URL (/threads/<id>/live): handshakes that are not proper WebSocket
-    # ones are refused before the upgrade (RFC 6455, 4.2.1 and 4.4).
+    # ones are refused before the upgrade (RFC 6455, 4.2.1 and 4.4). And the
+    # polling answer's ?after= takes the digits 0-9 only.
     "12": [
         Case("WebSocket version 8", live_handshake(Sec_WebSocket_Version="8"), 426, says="version 13"),
         Case("WebSocket version 14", live_handshake(Sec_WebSocket_Version="14"), 426, says="version 13"),
@@ -710,6 +780,10 @@ CASES = {
         Case("WebSocket key of 8 bytes", live_handshake(Sec_WebSocket_Key="OCBieXRlcyE="), 400),
         Case("plain GET of the live URL", get("/threads/{thread}/live"), 400),
         Case("WebSocket handshake without Connection: Upgrade", live_handshake(Connection=None), 400),
+        Case("API ?after= in Arabic-Indic digits", get("/api/threads/{thread}/posts?after=\u0660"), 400,
+             then=json_error(400)),
+        Case("API ?after= in mathematical bold digits", get("/api/threads/{thread}/posts?after=\U0001d7ce"),
+             400, then=json_error(400)),
     ],
     "13": [
         Case("pixel bomb PNG (60000 x 60000 in 88 bytes)",

@@ -28,6 +28,7 @@ from chatsite import (
     formatting,
     forms,
     fourchan,
+    hosts,
     live,
     mod,
     search,
@@ -70,6 +71,7 @@ def create_app(test_config=None):
     db.init_app(app)
     store.init_app(app)
     bodies.init_app(app)  # first: a broken body is refused before the CSRF check reads it
+    hosts.init_app(app)  # around bodies.py: an unknown Host is refused before its body is read
     forms.init_app(app)  # Flask-WTF's CSRFProtect: every POST needs the session's token
     accounts.init_app(app)  # Flask-Login: current_user, staff pages
     flood.init_app(app)  # Flask-Limiter: how often one client may post or try to log in
@@ -91,7 +93,12 @@ def create_app(test_config=None):
 
 class IdConverter(IntegerConverter):
     """Ids in URLs: 1 to 2**31 - 1 (PostgreSQL's INTEGER). A longer number is an
-    address that does not exist (404), never an error deep in the database."""
+    address that does not exist (404), never an error deep in the database.
+
+    Written with the digits 0-9 only: Flask's int converter matches a digit of any
+    script, and int() reads them all (/threads/٣, an Arabic-Indic 3, was thread 3)."""
+
+    regex = r"[0-9]+"
 
     def __init__(self, url_map):
         super().__init__(url_map, min=1, max=2**31 - 1)

@@ -54,23 +54,6 @@ def stop_if_not_found(endpoint, values):
         find_post_or_404(values["post_id"])
 
 
-@bp.url_value_preprocessor
-def limit_plain_forms(endpoint, values):
-    """Hold a plain (URL-encoded) form to MAX_FORM_MEMORY_SIZE bytes in all.
-
-    Werkzeug applies MAX_FORM_MEMORY_SIZE and MAX_FORM_PARTS only to multipart
-    forms, one part at a time. A plain form, title=...&body=..., is split in one
-    go, so 5 MiB of "&a=&a=&a=..." would make almost two million fields and keep a
-    worker busy for seconds. A plain form holds only text, so the text limit fits
-    it. request.max_content_length changes the limit for this request only (too
-    long: 413). A url_value_preprocessor, like stop_if_not_found above, because
-    it must come before the CSRF check, which reads the form.
-    """
-    if request.mimetype == "application/x-www-form-urlencoded":
-        limits = [current_app.config["MAX_CONTENT_LENGTH"], current_app.config["MAX_FORM_MEMORY_SIZE"]]
-        request.max_content_length = min((limit for limit in limits if limit is not None), default=None)
-
-
 def first_letter(board):
     """The upper-case first letter of a board's name: "python" files under "P"."""
     return board["name"][:1].upper()

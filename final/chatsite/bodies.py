@@ -11,7 +11,11 @@ buffering proxy (nginx) does in front of an app server:
   connection half-way) or a broken chunked body is refused with 400 Bad
   Request, here, before anything is parsed: a truncated form must never be
   stored as a shorter post.
-- A body over MAX_CONTENT_LENGTH is refused with 413 before it is read.
+- A body over MAX_CONTENT_LENGTH is refused with 413 before it is read. Only a
+  multipart form sent to one of FORMS_WITH_FILES (a new thread, a reply) may be
+  that large: every other body, of any type, is text at most, and is refused
+  over MAX_FORM_MEMORY_SIZE (413 too). The CSRF check reads the form of every
+  POST: 16 MB of "&a=&a=..." to /login took seconds and ~800 MB to split.
 
 Bodies of up to SPOOL_IN_MEMORY bytes are kept in memory, larger ones (uploads)
 in a temporary file that disappears when the request ends.
@@ -21,15 +25,27 @@ import io
 import tempfile
 
 from flask import request
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
+from werkzeug.http import parse_options_header
 
 # Bodies up to this size stay in memory; larger ones go to a temporary file.
 SPOOL_IN_MEMORY = 256 * 1024
 CHUNK = 64 * 1024
 
+# The two forms that may carry a file (their endpoints): the only large requests.
+FORMS_WITH_FILES = ("boards.create_thread", "boards.create_reply")
+
 
 class IncompleteBody(BadRequest):
     description = "The request ended before all of it arrived. Nothing was posted; please try again."
+
+
+class FormTooLarge(HTTPException):
+    """413 for a body over MAX_FORM_MEMORY_SIZE, sent where no file belongs. Not
+    a RequestEntityTooLarge: errors.py keeps that one's message ("larger than 17
+    MiB in all") for MAX_CONTENT_LENGTH, and says this one had too much text."""
+
+    code = 413
 
 
 def init_app(app):
@@ -54,7 +70,7 @@ class WholeRequestBodies:
     def __call__(self, environ, start_response):
         try:
             body = self.read_whole_body(environ)
-        except (IncompleteBody, RequestEntityTooLarge) as error:
+        except (IncompleteBody, RequestEntityTooLarge, FormTooLarge) as error:
             # Let the request through with no body; refuse_a_broken_body() raises the error.
             environ["chatsite.body_error"] = error
             environ["wsgi.input"] = io.BytesIO()
@@ -73,8 +89,8 @@ class WholeRequestBodies:
 
     def read_whole_body(self, environ):
         """The whole body as a file, None when the request has none. Raises
-        IncompleteBody or RequestEntityTooLarge."""
-        limit = self.flask_app.config["MAX_CONTENT_LENGTH"]
+        IncompleteBody, RequestEntityTooLarge or FormTooLarge."""
+        limit, too_large = self.limit_for(environ)
         declared = environ.get("CONTENT_LENGTH", "")
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         if not declared and not chunked:
@@ -84,7 +100,7 @@ class WholeRequestBodies:
                 raise IncompleteBody("The Content-Length header is not a number.")
             expected = int(declared)
             if limit is not None and expected > limit:
-                raise RequestEntityTooLarge()
+                raise too_large()
         else:
             expected = None  # chunked: read until the server says the body ended
         body = SizedSpool()
@@ -104,12 +120,33 @@ class WholeRequestBodies:
                     break
                 body.write(data)
                 if limit is not None and body.size > limit:
-                    raise RequestEntityTooLarge()
+                    raise too_large()
         except BaseException:
             body.close()
             raise
         body.seek(0)
         return body
+
+    def limit_for(self, environ):
+        """The most bytes this request's body may have, and the error past it:
+        MAX_CONTENT_LENGTH for a multipart form sent to FORMS_WITH_FILES,
+        MAX_FORM_MEMORY_SIZE (or less) for any other body."""
+        config = self.flask_app.config
+        limit, text_limit = config["MAX_CONTENT_LENGTH"], config["MAX_FORM_MEMORY_SIZE"]
+        mimetype = parse_options_header(environ.get("CONTENT_TYPE", ""))[0]
+        takes_files = mimetype == "multipart/form-data" and self.endpoint(environ) in FORMS_WITH_FILES
+        if takes_files or text_limit is None or (limit is not None and limit <= text_limit):
+            return limit, RequestEntityTooLarge
+        return text_limit, FormTooLarge
+
+    def endpoint(self, environ):
+        """The endpoint the request's address and method lead to, as Flask will
+        find it (None when none does: Flask will answer 404 or 405)."""
+        try:
+            endpoint, _ = self.flask_app.url_map.bind_to_environ(environ).match()
+        except HTTPException:
+            return None
+        return endpoint
 
 
 class SizedSpool(tempfile.SpooledTemporaryFile):

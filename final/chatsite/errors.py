@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntit
 from chatsite import accounts, flood, uploads
 from chatsite.bodies import IncompleteBody
 from chatsite.db import DatabaseNotUpgraded
-from chatsite.forms import BadParameter, FormError
+from chatsite.forms import BadParameter, FormError, NoFilesHere
 
 bp = Blueprint("errors", __name__)
 
@@ -52,12 +52,14 @@ def show_expired_form(error):
 @bp.app_errorhandler(IncompleteBody)
 @bp.app_errorhandler(BadParameter)
 @bp.app_errorhandler(FormError)
+@bp.app_errorhandler(NoFilesHere)
 @bp.app_errorhandler(DatabaseNotUpgraded)
 def show_own_description(error):
     """Our own 400s say exactly what went wrong: a request that did not arrive
-    whole, an API parameter that is not what the API documents, or a form field
-    (the moderators' forms: "There is no board called ..."). And one 503: the
-    database needs `flask db upgrade` (db.require_upgraded_database)."""
+    whole, an API parameter that is not what the API documents, a form field
+    (the moderators' forms: "There is no board called ..."), or a file sent
+    where none belongs. And one 503: the database needs `flask db upgrade`
+    (db.require_upgraded_database)."""
     return error_response(error, error.description)
 
 

@@ -14,12 +14,14 @@ each form. See init_app below.
 import re
 import unicodedata
 
-from flask import abort, request, session
+from flask import abort, has_request_context, request, session
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import BadRequest
 from wtforms import HiddenField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, Length, Regexp, ValidationError
+
+from chatsite.bodies import FORMS_WITH_FILES
 
 try:
     from wtforms import SelectChoice  # a choice of a select or radio field, WTForms 3.3 on
@@ -156,6 +158,12 @@ class BadParameter(BadRequest):
     """A query parameter of the API that is not what the API documents: 400."""
 
 
+class NoFilesHere(BadRequest):
+    """A file sent to a form that has no file field (refuse_files_where_none_belong)."""
+
+    description = "This form takes no files: its fields are typed text. Nothing was changed."
+
+
 def requested_api_page():
     """The API's ?page= number, 1 when there is none; anything else is a JSON 400
     that says what a page number is (a program, not a person, made the mistake)."""
@@ -219,6 +227,7 @@ def init_app(app):
     (same-origin, see SECURITY_HEADERS) lets browsers send it with our own forms."""
     # First, before CSRFProtect registers its own check: the order they run in.
     app.before_request(drop_forged_session_token)
+    app.before_request(refuse_files_where_none_belong)
     csrf.init_app(app)
 
 
@@ -240,7 +249,22 @@ def drop_forged_session_token():
         del session["csrf_token"]
 
 
+def refuse_files_where_none_belong():
+    """400 for a file sent to any form but bodies.FORMS_WITH_FILES (a new thread, a reply).
+
+    Only those two forms have a file field. Anywhere else, a file is a text field
+    sent as a file part (username=<a file>): it is not in request.form, so the
+    form would be checked as if that field had been left empty. The body is
+    small here (bodies.py holds it to MAX_FORM_MEMORY_SIZE)."""
+    if request.endpoint not in FORMS_WITH_FILES and request.files:
+        raise NoFilesHere()
+
+
 # --- The moderation forms (Flask-WTF) ------------------------------------------------
+
+
+# The default of Form(formdata=...): "read request.form" (None means "no fields").
+FROM_THE_REQUEST = object()
 
 
 class Form(FlaskForm):
@@ -248,6 +272,16 @@ class Form(FlaskForm):
         # CSRFProtect has already checked this request's token (see above): the
         # forms do not check it a second time, nor add a field of their own.
         csrf = False
+
+    def __init__(self, formdata=FROM_THE_REQUEST, **kwargs):
+        """Form(): the fields come from request.form (on a POST), and only from it.
+        Flask-WTF would also fill them from request.files or a JSON body, and a
+        file, a number or a list where our checks expect text was a 500 (a file
+        has no .strip()). Form(formdata=None): no fields sent, as in Flask-WTF."""
+        if formdata is FROM_THE_REQUEST:
+            posted = has_request_context() and request.method == "POST"
+            formdata = (request.form or None) if posted else None
+        super().__init__(formdata, **kwargs)
 
 
 # Staff accounts. Names are ASCII: one way to write each, and lower() makes

@@ -118,3 +118,21 @@ def test_gunicorn_accepts_a_well_formed_chunked_form(served):
     chunked = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:10], body[10:])) + b"0\r\n\r\n"
     assert raw.send(form_head(None, "Transfer-Encoding: chunked\r\n"), chunked) == 303
     assert threads_on_board(served) == 1
+
+
+@pytest.mark.live
+def test_gunicorn_refuses_a_large_chunked_form_where_no_file_belongs(served):
+    """A chunked body says no length: it is refused (413) once it passes MAX_FORM_MEMORY_SIZE."""
+    raw = RawSession(served.url, served.port)
+    body = f"csrf_token={raw.token}&username=milo&password=x".encode() + b"&a=" * 40_000
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:60_000], body[60_000:]))
+    head = form_head(None, "Transfer-Encoding: chunked\r\n").replace("/boards/astronomy/threads", "/login")
+    assert raw.send(head, chunked + b"0\r\n\r\n") == 413
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("host, status", [("evil.example", 400), ("LOCALHOST", 200), ("[::1]:8000", 200)])
+def test_gunicorn_answers_only_its_own_host_names(served, host, status):
+    raw = RawSession(served.url, served.port)
+    head = f"GET /boards/astronomy HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    assert raw.send(head, b"") == status

@@ -8,6 +8,7 @@ import pytest
 
 from chatsite import create_app
 from chatsite.config import BOARDS, LOCAL_HOSTS
+from chatsite.hosts import trusted_name
 
 
 @pytest.fixture
@@ -25,7 +26,10 @@ def instance_path(tmp_path, monkeypatch):
 def test_defaults(instance_path):
     app = create_app()
     assert app.config["SECRET_KEY"] == (instance_path / "secret_key").read_text().strip()
-    assert app.config["TRUSTED_HOSTS"] == LOCAL_HOSTS
+    # LOCAL_HOSTS, as hosts.py compares them ("::1" is "[::1]").
+    assert set(map(trusted_name, LOCAL_HOSTS)) == {"localhost", "127.0.0.1", "[::1]"}
+    assert set(app.wsgi_app.names) == set(map(trusted_name, LOCAL_HOSTS))
+    assert app.config["TRUSTED_HOSTS"] is None  # in the place of Flask's own check
     assert app.config["PROXIES"] == 0
     assert app.config["UPLOAD_FOLDER"] == str(instance_path / "uploads")
     assert app.config["MAX_IMAGE_SIZE"] == 4 * 1024 * 1024

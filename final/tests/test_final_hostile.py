@@ -5,11 +5,12 @@ must end in a clear 4xx (or a harmless page), never a 500, and never let the
 attacker's text into our markup or our URLs.
 """
 
+import io
 import re
 
 import pytest
 from flask.sessions import SecureCookieSessionInterface
-from forum import create_thread, csrf_token, page, reply, thread_ids_on_board
+from forum import create_thread, csrf_token, page, reply, staff_client, thread_ids_on_board
 from itsdangerous import URLSafeTimedSerializer
 from markupsafe import Markup
 
@@ -74,6 +75,39 @@ def test_an_unknown_host_is_refused(client, host):
     assert "evil" not in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    "url", ["/", "/boards/astronomy", "/boards.json", "/uploads/x.png", "/login", "/api/boards"]
+)
+def test_an_unknown_host_gets_a_short_400_and_one_log_line(client, url, caplog):
+    """Every page, file and form: a short 400 (JSON for programs), no traceback in the log."""
+    for method in (client.get, client.post):
+        caplog.clear()
+        response = method(url, headers={"Host": "evil.example"})
+        assert response.status_code == 400
+        assert "evil" not in response.get_data(as_text=True)
+        assert len(response.get_data()) < 2000
+        if url.startswith("/api/") or url.endswith(".json"):
+            assert response.get_json()["error"]["status"] == 400
+        else:
+            assert "not served at this address" in response.get_data(as_text=True)
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+        [record] = [record for record in caplog.records if record.name == "chatsite"]
+        assert "evil.example" in record.getMessage() and "\n" not in record.getMessage()
+        assert record.exc_info is None and "Traceback" not in caplog.text
+
+
+@pytest.mark.parametrize("host", ["LOCALHOST", "Localhost:5000", "[::1]", "[::1]:5000", "127.0.0.1:8000"])
+def test_trusted_hosts_are_served_in_any_case_and_with_a_port(client, host):
+    assert client.get("/", headers={"Host": host}).status_code == 200
+    assert client.get("/api/boards", headers={"Host": host}).status_code == 200
+
+
+def test_a_trusted_host_may_be_written_in_capitals(database_url):
+    settings = {"TRUSTED_HOSTS": ["Chat.Example.org"], "DATABASE_URL": database_url, "SECRET_KEY": "t"}
+    client = create_app(settings).test_client()
+    assert client.get("/", headers={"Host": "chat.EXAMPLE.org"}).status_code == 200
+
+
 def test_no_absolute_url_carries_a_forged_host(client, submit):
     thread_id = create_thread(client)
     response = reply(client, thread_id, "hi")
@@ -89,6 +123,32 @@ def test_configured_hosts_are_served(database_url, upload_folder):
     assert served.status_code == 200
     assert served.get_json()["boards"][0]["url"].startswith("http://chat.example.org/")
     assert client.get("/api/boards", headers={"Host": "localhost"}).status_code == 400
+
+
+# --- text fields that are not text ----------------------------------------------------
+
+
+def test_form_fields_sent_as_files_or_json_are_400_not_500(app, client):
+    """A login form whose username is a file part, or a JSON body (with the token
+    in its header): the fields are read from the form only, so they are missing."""
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    as_file = client.post("/login", data={"csrf_token": token, "username": (io.BytesIO(b"milo"), "u.txt"),
+                                          "password": "x"})
+    assert as_file.status_code == 400
+    assert "This form takes no files" in as_file.get_data(as_text=True)
+    for sent in ({"username": 5, "password": ["x"]}, [1, 2], "text"):
+        answer = client.post("/login", json=sent, headers={"X-CSRFToken": token})
+        assert answer.status_code == 400, sent
+        assert "Enter your username and password." in answer.get_data(as_text=True)
+
+
+def test_the_users_form_refuses_a_username_sent_as_a_file(app):
+    admin = staff_client(app, "ann", "admin")
+    token = csrf_token(admin.get("/mod/users").get_data(as_text=True))
+    fields = {"csrf_token": token, "username": (io.BytesIO(b"mia"), "u.txt"), "password": "p" * 10,
+              "role": "moderator"}
+    assert admin.post("/mod/users", data=fields).status_code == 400
+    assert "mia" not in admin.get("/mod/users").get_data(as_text=True)
 
 
 # --- proxies -------------------------------------------------------------------------

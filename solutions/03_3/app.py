@@ -13,8 +13,23 @@ import unicodedata
 from datetime import datetime, timezone
 
 from flask import Flask, abort, render_template, request
+from werkzeug.routing import IntegerConverter
 
 app = Flask(__name__)
+
+
+class AsciiIntegerConverter(IntegerConverter):
+    """<int:...> in an address: a whole number written with the digits 0 to 9 only.
+
+    Flask's own int converter matches a digit of any script, and int() reads them
+    all: /threads/٣ (an Arabic-Indic 3) and /threads/３ (a full-width 3) would
+    show thread 3 too. One thread has one address; those are 404 Not Found."""
+
+    regex = r"[0-9]+"
+
+
+# Flask finds converters by name: every <int:...> in the routes below uses this one.
+app.url_map.converters["int"] = AsciiIntegerConverter
 
 # The letters of the A-Z bar, as a tuple so that "AB" is not "in" it
 # (a string would say "AB" in "ABC...Z" is True: it is a substring).

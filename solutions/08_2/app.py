@@ -20,10 +20,26 @@ from pathlib import Path
 
 from flask import Flask, abort, redirect, render_template, request, send_from_directory, url_for
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
+from werkzeug.routing import IntegerConverter
 
 import images  # images.py, next to this file: checks an upload's bytes
 
 app = Flask(__name__)
+
+
+class AsciiIntegerConverter(IntegerConverter):
+    """<int:...> in an address: a whole number written with the digits 0 to 9 only.
+
+    Flask's own int converter matches a digit of any script, and int() reads them
+    all: /threads/٣ (an Arabic-Indic 3) and /threads/３ (a full-width 3) would
+    show thread 3 too. One thread has one address; those are 404 Not Found."""
+
+    regex = r"[0-9]+"
+
+
+# Flask finds converters by name: every <int:...> in the routes below uses this one.
+app.url_map.converters["int"] = AsciiIntegerConverter
+
 # Threads do not grow without end. After BUMP_LIMIT replies, a reply no longer
 # lifts its thread to the top of the board, so a thread that is talked out sinks;
 # at REPLY_LIMIT replies the thread is closed. Settings rather than constants,

@@ -23,6 +23,7 @@ is steps/09_package/instance/.
 import os
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 # The package's own modules. The dot means "from this package", whatever
 # name it was imported under (see "Relative imports" on the step's page).
@@ -37,6 +38,9 @@ def create_app(test_config=None):
     """
     # instance_relative_config=True: "config.py" below means instance/config.py.
     app = Flask(__name__, instance_relative_config=True)
+    # Flask finds converters by name: every <int:...> in the blueprints' routes
+    # uses ours (below). Set before the blueprints bring their routes.
+    app.url_map.converters["int"] = AsciiIntegerConverter
 
     # The settings, in layers. Each layer overrides the one before it.
     # 1. The defaults, enough to run on your own computer (config.py).
@@ -59,3 +63,13 @@ def create_app(test_config=None):
     for blueprint in (boards.bp, search.bp, uploads.bp, api.bp, errors.bp, about.bp):
         app.register_blueprint(blueprint)
     return app
+
+
+class AsciiIntegerConverter(IntegerConverter):
+    """<int:...> in an address: a whole number written with the digits 0 to 9 only.
+
+    Flask's own int converter matches a digit of any script, and int() reads them
+    all: /threads/٣ (an Arabic-Indic 3) and /threads/３ (a full-width 3) would
+    show thread 3 too. One thread has one address; those are 404 Not Found."""
+
+    regex = r"[0-9]+"

@@ -128,6 +128,12 @@ class BadParameter(BadRequest):
     Request, whose description says what it should be."""
 
 
+class NoFilesHere(BadRequest):
+    """A file sent to a form that has no file field (boards.refuse_files_where_none_belong)."""
+
+    description = "This form takes no files: its fields are typed text. Nothing was changed."
+
+
 def requested_api_page():
     """The API's ?page= number, 1 when there is none. Anything else is a 400 that
     says what a page number is: a program, not a person, made the mistake, and

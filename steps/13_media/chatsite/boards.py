@@ -29,6 +29,7 @@ from .forms import (
     MAX_BODY_LENGTH,
     MAX_TITLE_LENGTH,
     FormError,
+    NoFilesHere,
     check_body,
     check_title,
     clean_text,
@@ -69,9 +70,14 @@ def stop_if_not_found(endpoint, values):
         find_thread_or_404(values["thread_id"])
 
 
+# The two forms that may carry a file: the only requests that may be large.
+FORMS_WITH_FILES = ("boards.create_thread", "boards.create_reply")
+
+
 @bp.before_app_request
 def limit_plain_forms():
-    """Hold a plain (URL-encoded) form to MAX_FORM_MEMORY_SIZE bytes in all.
+    """Hold a plain (URL-encoded) form, and every body but an upload, to
+    MAX_FORM_MEMORY_SIZE bytes in all.
 
     Werkzeug applies MAX_FORM_MEMORY_SIZE and MAX_FORM_PARTS only to multipart
     forms, one part at a time. A plain form, title=...&body=..., is read and split
@@ -80,14 +86,40 @@ def limit_plain_forms():
     limit fits it. request.max_content_length changes the limit for this request
     only (too long: 413); the smaller of the two limits still holds.
 
+    Only a multipart form sent to FORMS_WITH_FILES may be as large as
+    MAX_CONTENT_LENGTH: every other request is text at most, whatever its type.
+    A body that says it is longer is refused at once, before anything reads it.
+
     bp.before_app_request: for every page of the app, not only this blueprint's.
     Since step 11 the login, report and moderation pages have forms too, and the
     CSRF check (csrf.py) reads every form it guards: create_app() registers this
     limit first, so that it already holds when that check reads a form.
     """
-    if request.mimetype == "application/x-www-form-urlencoded":
-        config = current_app.config
-        request.max_content_length = min(config["MAX_CONTENT_LENGTH"], config["MAX_FORM_MEMORY_SIZE"])
+    if request.endpoint in FORMS_WITH_FILES and request.mimetype == "multipart/form-data":
+        return  # MAX_CONTENT_LENGTH, Flask's own limit, holds
+    config = current_app.config
+    request.max_content_length = min(config["MAX_CONTENT_LENGTH"], config["MAX_FORM_MEMORY_SIZE"])
+    if request.content_length is not None:
+        if request.content_length > request.max_content_length:
+            abort(413)
+    elif "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        # No length said (a chunked body). Werkzeug would cut a plain form at the
+        # limit without a word, so read the body now, up to the limit (request.form
+        # reads this copy), and ask for one byte more: past the limit, that is 413.
+        request.get_data()
+        request.stream.read(1)
+
+
+@bp.before_app_request
+def refuse_files_where_none_belong():
+    """400 for a file sent to any form but FORMS_WITH_FILES.
+
+    Only those two forms have a file field. Anywhere else, a file is a text
+    field sent as a file part (username=<a file>): request.form does not have
+    it, so the form would be checked as if that field had been left empty.
+    Registered after limit_plain_forms: the body it reads is a small one."""
+    if request.endpoint not in FORMS_WITH_FILES and request.files:
+        raise NoFilesHere()
 
 
 def first_letter(board):

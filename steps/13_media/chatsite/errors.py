@@ -16,7 +16,7 @@ from flask import Blueprint, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from .csrf import CSRFError
-from .forms import BadParameter, FormError
+from .forms import BadParameter, FormError, NoFilesHere
 from .uploads import mib
 
 bp = Blueprint("errors", __name__)
@@ -35,11 +35,12 @@ ERROR_EXPLANATIONS = {
 @bp.app_errorhandler(CSRFError)
 @bp.app_errorhandler(BadParameter)
 @bp.app_errorhandler(FormError)
+@bp.app_errorhandler(NoFilesHere)
 def show_own_description(error):
     """Our own 400s say exactly what went wrong, instead of the general 400 text:
     a form without the right token (most often it expired), an API parameter
-    that is not what the API documents, or a moderator's form that cannot be
-    done ("There is no such board")."""
+    that is not what the API documents, a moderator's form that cannot be
+    done ("There is no such board"), or a file sent where none belongs."""
     return error_response(error, error.description)
 
 
