@@ -212,9 +212,10 @@ def create_thread(slug):
     title = clean_text(request.form.get("title", ""))
     body = clean_text(request.form.get("body", ""))
     # Each check raises FormError if something is wrong; show_form_again() handles it.
-    upload = check_upload(request.files.get("image"))
+    # The text first: it is cheaper to check than the file.
     check_title(title)
     check_body(body, required=False)
+    upload = check_upload(request.files.get("image"))
     image = save_image(board, upload) if upload else None
     thread = add_thread(board, title, body, image)
     # 303 See Other: "the post worked, now GET this page". Reloading the thread
@@ -235,8 +236,11 @@ def create_reply(thread_id):
     if is_closed(thread):
         refuse_reply_to_closed_thread()  # before even looking at the form
     body = clean_text(request.form.get("body", ""))
-    upload = check_upload(request.files.get("image"))
-    check_body(body, required=upload is None)  # a reply needs text, an image, or both
+    # The text first: it is cheaper to check than the file. A reply needs text,
+    # an image, or both (an empty, nameless file is no file: none was chosen).
+    file = request.files.get("image")
+    check_body(body, required=not (file and file.filename))
+    upload = check_upload(file)
     image = save_image(find_board(thread["board"]), upload) if upload else None
     post = add_reply(thread, body, image)
     url = url_for("show_thread", thread_id=thread["id"], _anchor=f"post-{post['id']}")
