@@ -15,7 +15,10 @@ and how render_body's time grows with the length of a post.
    (VmHWM: Pillow's decoded pixels live outside Python's allocator, so
    only this one sees them). The uploads run in a process of their own, which
    starts with the app and one photo in memory, so that making the photos
-   does not count.
+   does not count. Since issue 18 the decoding itself happens in a child
+   process of the app (images.process_image_in_child): the largest peak
+   resident memory of those children (ru_maxrss of RUSAGE_CHILDREN) is what
+   decoding one photo costs.
 3. render_body on hostile bodies of 1,000, 10,000 and 100,000 characters:
    10 times the text should take about 10 times the time.
 
@@ -80,7 +83,7 @@ def main():
         del photos
         child = [sys.executable, __file__, "--measure", folder]  # this very script, with our own arguments
         answer = subprocess.check_output(child).splitlines()[-1]  # noqa: S603
-        times, python_peak, rss_growth, stored = json.loads(answer)
+        times, python_peak, rss_growth, decoder_peak, stored = json.loads(answer)
     print("\n| uploads | median (ms) | 95th percentile (ms) | min (ms) | max (ms) |")
     print("| ---: | ---: | ---: | ---: | ---: |")
     ms = [seconds * 1000 for seconds in times]
@@ -88,7 +91,8 @@ def main():
     print(f"| {len(ms)} | " + " | ".join(f"{figure:.0f}" for figure in figures) + " |")
     print(f"\nStored per upload: {stored}")
     print(f"Memory, one upload: Python allocations peak at {python_peak / 1e6:.1f} MB (tracemalloc); "
-          f"the process's peak RSS grew by {rss_growth / 1e3:.0f} MB over all the uploads (VmHWM).")
+          f"the process's peak RSS grew by {rss_growth / 1e3:.0f} MB over all the uploads (VmHWM); "
+          f"the decoding child's peak RSS: {decoder_peak / 1e3:.0f} MB (ru_maxrss).")
     print("\n| render_body on | " + " | ".join(f"{n:,} chars (ms)" for n in LENGTHS) + " | 100k / 10k |")
     print("| --- | " + " | ".join("---:" for _ in LENGTHS) + " | ---: |")
     for name, piece in HOSTILE_BODIES.items():
@@ -149,7 +153,8 @@ def jpeg(picture, exif):
 def time_uploads(folder):
     """In the child process: post each photo of `folder` as a reply; return
     (seconds for each but the first two and the last, the tracemalloc peak of
-    the last, ru_maxrss growth in kB, what was stored)."""
+    the last, VmHWM growth in kB, the decoding children's largest peak RSS in
+    kB, what was stored)."""
     photo_files = sorted(folder.glob("*.jpg"))
     app = create_app({
         "TESTING": True,
@@ -188,7 +193,8 @@ def time_uploads(folder):
                   f"no EXIF) and a {thumbnail.width} x {thumbnail.height} thumbnail")
     finally:
         dispose(app)
-    return times, python_peak, rss_growth, stored
+    decoder_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return times, python_peak, rss_growth, decoder_peak, stored
 
 
 def peak_rss_kb():
