@@ -9,6 +9,7 @@ control socket. It always stops the server, and `kill()` stops it the hard way
 (SIGKILL), the way a crash or a power cut would.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -73,7 +74,14 @@ class Gunicorn:
                 command, cwd=self.folder, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        self._wait_until_answering(seconds)
+        try:
+            self._wait_until_answering(seconds)
+        except BaseException:
+            # A server that never answered is stopped here: `with Gunicorn(...)`
+            # never reaches its __exit__ when starting fails, and it would stay.
+            with contextlib.suppress(ProcessLookupError):  # (already gone: nothing to stop)
+                self.kill()
+            raise
         return self
 
     def _wait_until_answering(self, seconds):
