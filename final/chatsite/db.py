@@ -67,17 +67,23 @@ def init_app(app):
     # (boards.stop_if_not_found looks the thread up even before before_request).
     app.url_value_preprocessor(require_upgraded_database)
     with app.app_context():
-        engine = db.engine
-    if engine.dialect.name == "sqlite":
-        # How long a writer waits for another writer to finish before giving up
-        # with "database is locked" (errors.py turns that into 503 "busy").
-        busy_timeout_ms = int(app.config["DATABASE_TIMEOUT"] * 1000)
+        configure_sqlite_engine(db.engine, app.config["DATABASE_TIMEOUT"])
 
-        def on_connect(connection, _record):
-            configure_sqlite_connection(connection, busy_timeout_ms)
 
-        event.listen(engine, "connect", on_connect)
-        event.listen(engine, "begin", begin_sqlite_transaction)
+def configure_sqlite_engine(engine, timeout_seconds):
+    """Set up an engine's SQLite connections as ours must be (nothing for PostgreSQL):
+    the app's engine, and flood_store.py's own."""
+    if engine.dialect.name != "sqlite":
+        return
+    # How long a writer waits for another writer to finish before giving up
+    # with "database is locked" (errors.py turns that into 503 "busy").
+    busy_timeout_ms = int(timeout_seconds * 1000)
+
+    def on_connect(connection, _record):
+        configure_sqlite_connection(connection, busy_timeout_ms)
+
+    event.listen(engine, "connect", on_connect)
+    event.listen(engine, "begin", begin_sqlite_transaction)
 
 
 def require_upgraded_database(endpoint, _values):

@@ -37,10 +37,10 @@ from contextlib import contextmanager
 
 from flask import current_app
 from limits.storage import MovingWindowSupport, Storage
-from sqlalchemy import create_engine, delete, event, func, insert, select
+from sqlalchemy import create_engine, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from chatsite.db import begin_sqlite_transaction, configure_sqlite_connection, db
+from chatsite.db import configure_sqlite_engine, db
 from chatsite.models import LimitEntry
 
 # Where the app keeps this storage's engine (init_app).
@@ -70,14 +70,7 @@ def init_app(app):
         # At most 5 more PostgreSQL connections per worker; each is held for the
         # milliseconds of one count.
         engine = create_engine(url, pool_size=2, max_overflow=3)
-    if engine.dialect.name == "sqlite":
-        busy_timeout_ms = int(app.config["DATABASE_TIMEOUT"] * 1000)
-
-        def on_connect(connection, _record):
-            configure_sqlite_connection(connection, busy_timeout_ms)
-
-        event.listen(engine, "connect", on_connect)
-        event.listen(engine, "begin", begin_sqlite_transaction)
+    configure_sqlite_engine(engine, app.config["DATABASE_TIMEOUT"])
     app.extensions[ENGINE] = engine
 
 
