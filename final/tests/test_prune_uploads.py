@@ -54,6 +54,15 @@ def prune(app):
     return app.test_cli_runner().invoke(args=["prune-uploads"])
 
 
+def prune_on(database_url, upload_folder):
+    """Run the command as an app on that database and folder (cron's own settings) would."""
+    other = app_on(database_url, upload_folder)
+    try:
+        return prune(other)
+    finally:
+        dispose(other)
+
+
 def orphan_in(upload_folder):
     """A file no post refers to, an old one: what the command is for."""
     orphan = upload_folder / "ff" / ("f" * 64 + ".png")
@@ -85,11 +94,7 @@ def test_a_database_that_is_not_there_is_an_error_and_is_not_created(tmp_path, u
     database.parent.mkdir()
     orphan = orphan_in(upload_folder)
     age([orphan])
-    lost = app_on(f"sqlite:///{database}", upload_folder)
-    try:
-        result = prune(lost)
-    finally:
-        dispose(lost)
+    result = prune_on(f"sqlite:///{database}", upload_folder)
     assert result.exit_code == 1
     assert f"There is no database at sqlite:///{database}" in result.output
     assert not database.exists()
@@ -103,11 +108,7 @@ def test_a_database_without_a_site_id_is_an_error(tmp_path, app, client, upload_
     age(files)
     empty = tmp_path / "empty.sqlite3"
     empty.touch()
-    lost = app_on(f"sqlite:///{empty}", upload_folder)
-    try:
-        result = prune(lost)
-    finally:
-        dispose(lost)
+    result = prune_on(f"sqlite:///{empty}", upload_folder)
     assert result.exit_code == 1
     assert "Cannot read the site id of the database" in result.output
     assert "flask --app chatsite db upgrade" in result.output
