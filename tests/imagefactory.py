@@ -1,7 +1,7 @@
 """Real image files, and hostile fakes, for the tests.
 
-The images of steps 06-12 are built with the standard library (struct and
-zlib) alone; from step 13 Pillow builds the camera-like photos and animations
+The images of steps 06-15 are built with the standard library (struct and
+zlib) alone; from step 17 Pillow builds the camera-like photos and animations
 (the hostile files are still made by hand: a library would refuse to write
 them). Each valid image here has been checked to display in Chromium. The
 *_SIZE constants give each image's (width, height).
@@ -149,10 +149,10 @@ def gif_header_with_script() -> bytes:
     return b"GIF89a<script>alert(1)</script>;"
 
 
-# --- Step 13: files that only a real decoder tells apart ----------------------------
+# --- Step 17: files that only a real decoder tells apart ----------------------------
 #
 # Pillow builds the camera-like photos and the animation (it is a dependency
-# from step 13 on, see pyproject.toml); the hostile files are still made by
+# from step 17 on, see pyproject.toml); the hostile files are still made by
 # hand, because what makes them hostile is exactly the bytes a library would
 # refuse to write.
 
@@ -359,7 +359,7 @@ def jpeg_with_many_scans(scans: int, width: int = 8, height: int = 8) -> bytes:
     )
 
 
-# --- Step 13: videos (WebM, MP4), made by hand ------------------------------------
+# --- Step 17: videos (WebM, MP4), made by hand ------------------------------------
 
 
 def _ebml_size(size: int) -> bytes:

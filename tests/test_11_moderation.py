@@ -1180,8 +1180,8 @@ def test_every_page_sends_the_security_headers_and_has_no_inline_code(app, clien
     answers["visitor POST lock"] = act(client, f"/mod/threads/{thread_id}/lock")
 
     headers = {key: {name: r.headers.get(name) for name in SECURITY_HEADERS} for key, r in answers.items()}
-    # From step 13 on, an uploaded file has a stricter policy of its own
-    # (test_13_media.py); it must still have one.
+    # From step 17 on, an uploaded file has a stricter policy of its own
+    # (test_17_media.py); it must still have one.
     file_policy = headers[f"visitor {image}"].pop("Content-Security-Policy")
     expected = {key: SECURITY_HEADERS for key in answers}
     expected[f"visitor {image}"] = {

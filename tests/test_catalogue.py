@@ -1,4 +1,4 @@
-"""Bad input, proven: a catalogue of hostile or broken requests across steps 03-14.
+"""Bad input, proven: a catalogue of hostile or broken requests across steps 03-18.
 
 Every case goes through the same check (`run_case`):
 
@@ -43,7 +43,7 @@ from markupsafe import escape
 
 MIB = 1024 * 1024
 FOUR_MIB = 4 * MIB
-# A random name (steps 06-12), or the SHA-256 of the content and a thumbnail beside it (13 on).
+# A random name (steps 06-15), or the SHA-256 of the content and a thumbnail beside it (13 on).
 STORED_NAME = re.compile(
     r"[0-9a-f]{32}\.(png|jpg|gif|webp)|[0-9a-f]{64}\.(png|jpg|gif|webp|webm|mp4|thumb\.jpg)"
 )
@@ -190,7 +190,7 @@ def upload_of_total_size(total):
 
 def request_at_the_limit(extra=0):
     """A reply whose whole request body is the app's MAX_CONTENT_LENGTH + ``extra`` bytes
-    (5 MiB until step 12; 17 MiB from step 13, room for a 16 MiB video)."""
+    (5 MiB until step 15; 17 MiB from step 17, room for a 16 MiB video)."""
 
     def send(client, thread_id):
         total = client.application.config["MAX_CONTENT_LENGTH"] + extra
@@ -403,7 +403,7 @@ def alt_text_is(text):
 
 
 def served_safely_as(content_type, without=None):
-    """The full image is served as ``content_type`` with nosniff, and (from step 13,
+    """The full image is served as ``content_type`` with nosniff, and (from step 17,
     which stores only the pixels) without the bytes ``without``."""
 
     def check(client, response, thread_id):
@@ -771,7 +771,7 @@ CASES = {
     # The live URL (/threads/<id>/live): handshakes that are not proper WebSocket
     # ones are refused before the upgrade (RFC 6455, 4.2.1 and 4.4). And the
     # polling answer's ?after= takes the digits 0-9 only.
-    "12": [
+    "15": [
         Case("WebSocket version 8", live_handshake(Sec_WebSocket_Version="8"), 426, says="version 13"),
         Case("WebSocket version 14", live_handshake(Sec_WebSocket_Version="14"), 426, says="version 13"),
         Case("WebSocket handshake without a version", live_handshake(Sec_WebSocket_Version=None), 400),
@@ -785,7 +785,7 @@ CASES = {
         Case("API ?after= in mathematical bold digits", get("/api/threads/{thread}/posts?after=\U0001d7ce"),
              400, then=json_error(400)),
     ],
-    "13": [
+    "17": [
         Case("pixel bomb PNG (60000 x 60000 in 88 bytes)",
              new_reply(image=("bomb.png", imagefactory.png_bomb())), 400, says="60000"),
         Case("pixel bomb GIF (a 60000 x 60000 screen)",
@@ -851,7 +851,7 @@ CASES = {
     ],
     # Each body quotes the opening post ({op}) too: the link proves the formatting ran,
     # and the rest of the body must add nothing more.
-    "14": [
+    "18": [
         Case(">> then a script", formatted_reply("as >>{op} said\n>><script>alert(1)</script>"), 303,
              stores=True, then=renders_as(QUOTE_OP, quote_line(">><script>alert(1)</script>"))),
         Case(">>N then an attribute", formatted_reply('see >>{op}" onmouseover="alert(1)'), 303, stores=True,
@@ -952,20 +952,20 @@ def test_moderation_input(case, client, upload_folder):
     run_case(case, client, upload_folder)
 
 
-@pytest.mark.since("12")
-@cases("12")
+@pytest.mark.since("15")
+@cases("15")
 def test_live_input(case, client, upload_folder):
     run_case(case, client, upload_folder)
 
 
-@pytest.mark.since("13")
-@cases("13")
+@pytest.mark.since("17")
+@cases("17")
 def test_media_input(case, client, upload_folder):
     run_case(case, client, upload_folder)
 
 
-@pytest.mark.since("14")
-@cases("14")
+@pytest.mark.since("18")
+@cases("18")
 def test_formatting_input(case, client, upload_folder):
     run_case(case, client, upload_folder)
 

@@ -11,12 +11,12 @@ For every step folder (and final/ once it exists) this script:
    chosen times, straight through the models (see add_month_of_activity);
 4. serves the app on 127.0.0.1 and photographs its pages with Chromium, logging
    the browser in through the login form before a staff page;
-5. for live updates (step 12 on): photographs one open thread page twice,
+5. for live updates (step 15 on): photographs one open thread page twice,
    without reloading it: before a reply is posted through the app (by another
    visitor), and once that reply has reached the page over its WebSocket;
-6. for media (step 13 on): posts a thread with a camera-like photo (a JPEG
+6. for media (step 17 on): posts a thread with a camera-like photo (a JPEG
    drawn with Pillow, with EXIF) and a short WebM video (its frames drawn with
-   Pillow and put in a WebM container by webm_video); for formatting (step 14
+   Pillow and put in a WebM container by webm_video); for formatting (step 18
    on): a thread whose replies quote each other with >>N, with the ids the
    app gave the posts.
 
@@ -99,10 +99,10 @@ class Page(NamedTuple):
 
 STAFF, WHOLE_PAGE = True, True
 VISITOR = False
-# Steps 13 and 14: a thread with a photo and a video (MEDIA_DEMO), and one whose
+# Steps 17 and 18: a thread with a photo and a video (MEDIA_DEMO), and one whose
 # replies quote each other (QUOTE_DEMO), each photographed whole.
-STEP_PAGES["13"] = [("/threads/{media_thread}", OK, VISITOR, WHOLE_PAGE)]
-STEP_PAGES["14"] = [("/threads/{quote_thread}", OK, VISITOR, WHOLE_PAGE)]
+STEP_PAGES["17"] = [("/threads/{media_thread}", OK, VISITOR, WHOLE_PAGE)]
+STEP_PAGES["18"] = [("/threads/{quote_thread}", OK, VISITOR, WHOLE_PAGE)]
 # More pictures of a step, saved as docs/img/steps/<step>-<name>.png.
 STEP_EXTRA_PAGES = {
     "11": {
@@ -110,11 +110,11 @@ STEP_EXTRA_PAGES = {
         "reports": [("/mod/reports", OK, STAFF)],  # the queue: two open reports
     },
 }
-# Step 12's pair, docs/img/steps/<step>-before.png and -after.png: one reader's
+# Step 15's pair, docs/img/steps/<step>-before.png and -after.png: one reader's
 # thread page, then the same page, not reloaded, once a reply posted by another
 # visitor has appeared on it (see photograph_live_pair). (address, the reply)
 LIVE_PAIRS = {
-    "12": ("/threads/{threads[2]}", "Just saw a bright one go right over the lake, with a green trail!"),
+    "15": ("/threads/{threads[2]}", "Just saw a bright one go right over the lake, with a green trail!"),
 }
 FINAL_PAGES = {
     "home": ("/", OK),
@@ -135,7 +135,7 @@ PRETTY_JSON = """() => {
   document.querySelector(".json-formatter-container")?.remove();
 }"""
 
-# A video player shows a spinner until its first frame is there (step 13 on).
+# A video player shows a spinner until its first frame is there (step 17 on).
 VIDEOS_READY = (
     "() => [...document.querySelectorAll('video')]"
     ".every(video => video.readyState >= 2 && video.networkState !== video.NETWORK_LOADING)"
@@ -179,9 +179,9 @@ DEMO = [
 # 50 threads of one page: (board, how many more threads to start there).
 MORE_THREADS = {"10": ("python", 50)}
 
-# Step 13 on: a thread whose replies carry a photo and a video. A reply is
+# Step 17 on: a thread whose replies carry a photo and a video. A reply is
 # (text, the file's name, the function that makes its bytes).
-MEDIA_FROM = 13
+MEDIA_FROM = 17
 MEDIA_DEMO = (
     "astronomy",
     "Full Moon tonight: photos and clips",
@@ -191,10 +191,10 @@ MEDIA_DEMO = (
         ("A four-second timelapse of it climbing over the roofs.", "moonrise.webm", "demo_video"),
     ],
 )
-# Step 14 on: a thread whose replies answer each other. {op} is the opening
+# Step 18 on: a thread whose replies answer each other. {op} is the opening
 # post's id, {r1}, {r2}, ... the replies' ids as the app gives them, and
 # {other} the opening post of the first DEMO thread (another thread).
-QUOTES_FROM = 14
+QUOTES_FROM = 18
 QUOTE_DEMO = (
     "astronomy",
     "Which eyepiece for Jupiter?",
@@ -399,7 +399,7 @@ def photograph_live_pair(page, target, base_url, client, ids, live_pair):
 
 
 def show_videos(page):
-    """Let each video player of the page (step 13 on) show its first frame.
+    """Let each video player of the page (step 17 on) show its first frame.
 
     Chromium decodes a video's first frame only once the player has been in
     view: scroll to each one, wait until its frame is there and its spinner
@@ -677,7 +677,7 @@ def demo_png(width=240, height=160):
 
 def demo_photo(width=1600, height=1067):
     """A camera-like JPEG (Pillow): the full Moon over a night sky, with the EXIF
-    block a phone writes (make, model, date, GPS position), which step 13 strips."""
+    block a phone writes (make, model, date, GPS position), which step 17 strips."""
     from PIL import Image, ImageDraw, ImageFilter
 
     sky = Image.linear_gradient("L").resize((width, height)).point(lambda v: 10 + v // 6)

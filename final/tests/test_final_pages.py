@@ -148,7 +148,7 @@ def test_routes_are_the_same_as_step_12(app):
         "/mod/users/<id:user_id>/role": {"POST"},
         "/mod/users/<id:user_id>/disable": {"POST"},
         "/mod/users/<id:user_id>/enable": {"POST"},
-        # Step 12: a thread page's live updates (a WebSocket).
+        # Step 15: a thread page's live updates (a WebSocket).
         "/threads/<id:thread_id>/live": {"GET"},
         # Added since: 4chan's read-only API (fourchan.py).
         "/boards.json": {"GET"},

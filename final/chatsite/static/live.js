@@ -1,11 +1,11 @@
-// Live updates for a thread page (step 12).
+// Live updates for a thread page (step 15).
 //
 // The thread page works without this file: it is a plain HTML page with a
 // reply form. This script only adds to it. While the page is open, it:
 //
 // - opens a WebSocket to the server (live.py) and puts each new post at the
 //   end of the thread as soon as the server sends it, and the new "Replies:"
-//   line of each older post it quotes (step 14); removes deleted posts;
+//   line of each older post it quotes (step 18); removes deleted posts;
 //   swaps the reply form for a notice when a moderator locks the thread;
 // - counts the new posts in the tab's title, "(3) ...", while the tab is hidden;
 // - when the socket cannot open (a proxy that does not let WebSockets through,
