@@ -49,11 +49,10 @@ def pytest_generate_tests(metafunc):
     since = int(marker.args[0])
     until = metafunc.definition.get_closest_marker("until")
     last = int(until.args[0]) if until else FINAL_NUMBER
-    params = [
-        pytest.param(target, id=target.name)
-        for target in selected_targets()
-        if since <= target.number <= last
-    ]
+    targets = [target for target in selected_targets() if since <= target.number <= last]
+    if is_heavy(metafunc.definition) and not INSTRUCTOR_MODE and not metafunc.config.getoption("step"):
+        targets = heavy_targets(targets)
+    params = [pytest.param(target, id=target.name) for target in targets]
     if not INSTRUCTOR_MODE:
         previous = [t for t in step_targets() if t.number == since - 1]
         for target in previous:
@@ -66,6 +65,34 @@ def pytest_generate_tests(metafunc):
                 )
             )
     metafunc.parametrize("target", params)
+
+
+# Tests that start real servers or a browser take seconds each, not a tenth of
+# a second: see is_heavy() and heavy_targets().
+HEAVY_MARKERS = ("live", "browser")
+
+
+def is_heavy(definition):
+    """A test that serves the app on a real port (``live``) or drives Chromium (``browser``)."""
+    return any(definition.get_closest_marker(name) for name in HEAVY_MARKERS)
+
+
+def heavy_targets(targets):
+    """Where a heavy test runs in a whole-suite run: the step that introduces it,
+    the last step and final/ (plus, as every test, its "before" run).
+
+    In-process tests (Flask's test client) cost about a tenth of a second and run
+    on every step. A heavy test costs seconds, and what it checks (sockets,
+    threads, a browser's view) lives in code that the steps in between carry
+    unchanged, so running it on each of them would cost minutes and find nothing
+    new. ``--step NN`` (make test STEP=NN) and instructor mode still run every
+    heavy test on the step they check.
+    """
+    if not targets:
+        return targets
+    last_step = [target for target in targets if not target.is_final][-1:]
+    keep = {targets[0], *last_step, *(target for target in targets if target.is_final)}
+    return [target for target in targets if target in keep]
 
 
 @pytest.fixture
@@ -226,6 +253,9 @@ def choose_one_step(config, items):
     wanted = config.getoption("step").strip().lower()
     numbers = {f"{target.number:02d}": target.number for target in step_targets()}
     numbers["final"] = FINAL_NUMBER
+    # The last step is the final app (see selected_targets): its runs are final's.
+    aliased = [target for target in step_targets() if target not in selected_targets()]
+    numbers.update({f"{target.number:02d}": FINAL_NUMBER for target in aliased})
     number = numbers.get(wanted.zfill(2))
     if number is None:
         raise pytest.UsageError(f"--step {wanted}: no such step; choose one of {', '.join(numbers)}")
