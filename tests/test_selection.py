@@ -9,7 +9,7 @@ import re
 import subprocess
 import sys
 
-from targets import ROOT
+from targets import ROOT, selected_targets, step_targets
 
 
 def collected(*args):
@@ -49,3 +49,16 @@ def test_a_step_that_does_not_exist_is_refused_with_the_ones_that_do():
     finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert finished.returncode != 0
     assert "--step 42: no such step; choose one of 01, 02" in finished.stderr
+
+
+def test_a_whole_run_runs_browser_tests_on_their_step_the_last_step_and_final():
+    """Heavy tests (live, browser) skip the steps in between; --step keeps them."""
+    steps = [target for target in selected_targets() if not target.is_final]
+    introducing = next(target for target in steps if target.number >= 15)
+    before = [f"{target.name}-before" for target in step_targets() if target.number == 14]
+    whole_run = targets_of(collected("tests/test_15_live_browser.py"))
+    assert whole_run == {introducing.name, steps[-1].name, "final", *before}
+    in_between = [target for target in steps if introducing.number < target.number < steps[-1].number]
+    for target in in_between:
+        one_step = targets_of(collected(f"--step={target.number:02d}", "tests/test_15_live_browser.py"))
+        assert one_step == {target.name}
