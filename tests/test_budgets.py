@@ -48,8 +48,8 @@ def test_a_step_over_budget_says_why(step):
     )
     if size.over_budget:
         assert size.reason, (
-            f"{numbers}: over budget, and the page does not say why. Make the step smaller, "
-            f'or start its page with the front matter ---, over_budget: "<one sentence>", ---'
+            f"{numbers}: over budget, and its page does not say why. Make the step smaller, "
+            'or put these three lines at the top of its page:\n---\nover_budget: "One sentence."\n---'
         )
     else:
         assert not size.reason, f"{numbers}: within budget, so remove over_budget from the page"
