@@ -40,7 +40,7 @@ def on_serve(server, config, builder):
 
 def diff_markdown(steps_dir, step, page_name):
     """The Markdown that replaces one marker."""
-    folders = sorted(p for p in steps_dir.iterdir() if p.is_dir() and p.name[:2].isdigit())
+    folders = step_folders(steps_dir)
     names = [folder.name for folder in folders]
     if step not in names:
         raise PluginError(
@@ -71,6 +71,11 @@ def diff_markdown(steps_dir, step, page_name):
     if not parts:
         return f"No file changed since `steps/{previous}`."
     return f"Compared with `steps/{previous}`:\n\n" + "\n\n".join(parts)
+
+
+def step_folders(steps_dir):
+    """The step folders (steps/01_boards, steps/02_board_pages, ...), in step order."""
+    return sorted(p for p in steps_dir.iterdir() if p.is_dir() and p.name[:2].isdigit())
 
 
 def text_files(folder):
