@@ -5,7 +5,7 @@
 -- each thread that the live pages are told about.
 --
 -- db.py runs this file when the app starts and finds the tables missing, and
--- `flask --app steps/17_media/chatsite init-db` runs it after deleting
+-- `flask --app steps/17_video/chatsite init-db` runs it after deleting
 -- everything. "IF NOT EXISTS" makes it harmless to run on a database that
 -- already has its tables: nothing is changed, nothing is lost.
 --

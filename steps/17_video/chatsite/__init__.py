@@ -29,13 +29,13 @@ videos (new).
 Run it from the top of the repository, as in step 15 (make an admin account
 first if you want the moderator controls):
 
-    flask --app steps/17_media/chatsite create-user NAME --role admin
-    flask --app steps/17_media/chatsite run --debug
+    flask --app steps/17_video/chatsite create-user NAME --role admin
+    flask --app steps/17_video/chatsite run --debug
 
 then post a photo from your phone at http://127.0.0.1:5000. The database is
 made on the first start, in this step's own instance folder. A database made
 by step 15 does not fit: its images table lacks the new columns (start again
-with `flask --app steps/17_media/chatsite init-db`).
+with `flask --app steps/17_video/chatsite init-db`).
 """
 
 import os
@@ -112,7 +112,7 @@ def create_app(test_config=None):
     # 2. instance/config.py, if there is one: the settings of one installation.
     app.config.from_pyfile("config.py", silent=True)
     # 3. Environment variables, as in step 08, e.g.
-    #    FLASK_MAX_CONTENT_LENGTH=1048576 flask --app steps/17_media/chatsite run
+    #    FLASK_MAX_CONTENT_LENGTH=1048576 flask --app steps/17_video/chatsite run
     app.config.from_prefixed_env()
     #    ... and the same names with CHATSITE_, the prefix the final app reads, so
     #    that CHATSITE_REPLY_INTERVAL=0 works for this step and for the final app.
