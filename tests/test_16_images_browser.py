@@ -1,4 +1,4 @@
-"""Step 17 in a real browser: post an image, see its thumbnail, click it, see the full image.
+"""Step 16 in a real browser: post an image, see its thumbnail, click it, see the full image.
 
 Chromium (see browser.py) posts a 1000 x 400 PNG with the thread page's own
 form, as a person would (the file chosen in the file field). The thread page
@@ -15,7 +15,7 @@ import pytest
 from browser import browser, new_page, problems  # noqa: F401 - fixtures
 from forum import create_thread
 
-pytestmark = [pytest.mark.since("17"), pytest.mark.browser, pytest.mark.live]
+pytestmark = [pytest.mark.since("16"), pytest.mark.browser, pytest.mark.live]
 
 WIDTH, HEIGHT = 1000, 400
 THUMBNAIL = (250, 100)
