@@ -1,41 +1,33 @@
-"""Step 17: the same site as step 15, with a real image library for its uploads.
+"""Step 17: the same site as step 16, with videos, and files named by their content.
 
-Since step 06 an upload was checked by walking its headers by hand, and
-stored as it came: a 4 MB photo was a 4 MB download for every reader, it
-still held the GPS position the camera wrote into it, and a small file
-claiming 60,000 x 60,000 pixels was accepted as long as its header was well
-formed. This step lets Pillow decode, check and re-encode every image:
+Step 16 made every image pass through Pillow. Two things were still missing:
+a video could not be posted at all, and a picture posted twice was stored
+twice, under two random names. This step adds:
 
-- images.py (rewritten on Pillow): every frame is decoded, so a file that
-  does not fully decode is refused; images over MAX_IMAGE_PIXELS or
-  MAX_IMAGE_SIDE are refused from their header, before decoding (a
-  "decompression bomb"); what is stored is the pixels saved again by Pillow,
-  upright and without EXIF (no GPS position, no camera serial, no date, and
-  nothing appended to the file); each image gets a 250-pixel JPEG thumbnail;
 - videos.py (new): WebM and MP4 videos, checked by their container with the
   standard library (never decoded or converted), the MP4's metadata boxes
   blanked;
 - uploads.py: files are stored under the SHA-256 of their content, so the
   same file posted twice is stored once, and removed only when no post uses
-  it any more, without a race (remove_unused_files);
-- schema.sql: the images table (which now holds videos too) gains sha256 and
-  the thumbnail's columns;
-- templates/_post.html: the file line, then the thumbnail or a video player.
+  it any more, without a race (remove_unused_files); a video may be larger
+  than an image (MAX_VIDEO_SIZE, config.py);
+- schema.sql: the images table (which now holds videos too) gains sha256,
+  and a video has no width, height or thumbnail (NULL);
+- templates/_post.html: a video is shown in a player.
 
 The modules: accounts, api, boards, config, csrf, db, errors, flood, forms,
-images (rewritten), live, moderation, reports, search, store, uploads,
-videos (new).
+images, live, moderation, reports, search, store, uploads, videos (new).
 
-Run it from the top of the repository, as in step 15 (make an admin account
+Run it from the top of the repository, as in step 16 (make an admin account
 first if you want the moderator controls):
 
     flask --app steps/17_video/chatsite create-user NAME --role admin
     flask --app steps/17_video/chatsite run --debug
 
-then post a photo from your phone at http://127.0.0.1:5000. The database is
-made on the first start, in this step's own instance folder. A database made
-by step 15 does not fit: its images table lacks the new columns (start again
-with `flask --app steps/17_video/chatsite init-db`).
+then post a short video from your phone at http://127.0.0.1:5000. The
+database is made on the first start, in this step's own instance folder. A
+database made by step 16 does not fit: its images table lacks the sha256
+column (start again with `flask --app steps/17_video/chatsite init-db`).
 """
 
 import os
