@@ -1,11 +1,13 @@
 """Uploads: check an image or a video, store it under the SHA-256 of its content, serve it back.
 
-Step 17: an image is decoded, checked and saved again by Pillow, with a
-thumbnail (images.py); a video is checked by its container (videos.py).
-What is stored is named after its content: uploads/3f/3f9a...c1.jpg, where
-3f9a...c1 is the SHA-256 of the stored bytes, and the thumbnail beside it,
-3f9a...c1.thumb.jpg. The same file posted twice is stored once; a file is
-removed only when no post uses it any more (remove_unused_files).
+Step 16: an image is decoded, checked and saved again by Pillow, with a
+thumbnail (images.py), in a child process.
+
+Step 17: a video is checked by its container (videos.py). What is stored is
+named after its content: uploads/3f/3f9a...c1.jpg, where 3f9a...c1 is the
+SHA-256 of the stored bytes, and the thumbnail beside it, 3f9a...c1.thumb.jpg.
+The same file posted twice is stored once; a file is removed only when no
+post uses it any more (remove_unused_files).
 
 The blueprint has one page, /uploads/<path>, which serves a stored file.
 The boards blueprint calls check_upload() and saved_image() when a form
@@ -126,7 +128,9 @@ def check_video(data, kind_by_name):
     if kind != kind_by_name:
         raise FormError(f"The file name says {kind_by_name.upper()}, but it is a {kind.upper()} video.")
     no_thumbnail = {"thumbnail": None, "thumbnail_width": None, "thumbnail_height": None}
-    return {"kind": kind, "data": stored, "width": None, "height": None, **no_thumbnail}
+    # Exercise 17.1: an MP4's length, from its header; None for a WebM.
+    duration = videos.mp4_duration(stored) if kind == "mp4" else None
+    return {"kind": kind, "data": stored, "width": None, "height": None, "duration": duration, **no_thumbnail}
 
 
 def kind_for_filename(filename):
@@ -140,8 +144,7 @@ def kind_for_filename(filename):
 
 def describe_upload(upload):
     """What store.py stores about a checked upload: where its file goes,
-    uploads/<ab>/<sha256>.<ext>, and its thumbnail's, <sha256>.thumb.jpg beside it
-    (<sha256>.thumb.webp for a picture with transparent parts: exercise 17.2).
+    uploads/<ab>/<sha256>.<ext>, and its thumbnail's, <sha256>.thumb.jpg beside it.
 
     "files" holds the bytes of each file: store.py writes them inside the
     transaction that stores the post (write_missing_files).
@@ -153,7 +156,7 @@ def describe_upload(upload):
     files = {path: upload["data"]}
     thumbnail_path = None
     if upload["thumbnail"] is not None:
-        thumbnail_path = f"{sha256[:2]}/{sha256}.thumb{upload['thumbnail_extension']}"
+        thumbnail_path = f"{sha256[:2]}/{sha256}.thumb.jpg"
         files[thumbnail_path] = upload["thumbnail"]
     return {
         "sha256": sha256,
@@ -166,6 +169,8 @@ def describe_upload(upload):
         "thumbnail_path": thumbnail_path,
         "thumbnail_width": upload["thumbnail_width"],
         "thumbnail_height": upload["thumbnail_height"],
+        # Exercise 17.1: seconds, for an MP4 that says; images have none.
+        "duration": upload.get("duration"),
         "files": files,
     }
 
@@ -317,11 +322,25 @@ def uploaded_file(filename):
 @bp.app_template_filter("file_details")
 def file_details(image):
     """What a post's file line says after the name: "1.2 MiB, 1920×1080" for
-    an image, "3.4 MiB, WebM video" for a video (_post.html)."""
+    an image, "3.4 MiB, WebM video" for a video, "3.4 MiB, MP4 video, 1:05"
+    for a video whose length we know (_post.html)."""
     if image["width"] is None:
         labels = {info["content_type"]: info["label"] for info in videos.VIDEO_TYPES.values()}
-        return f"{file_size(image['size'])}, {labels.get(image['content_type'], 'video')}"
+        details = f"{file_size(image['size'])}, {labels.get(image['content_type'], 'video')}"
+        if image["duration"] is not None:
+            details += f", {play_time(image['duration'])}"
+        return details
     return f"{file_size(image['size'])}, {image['width']}×{image['height']}"
+
+
+def play_time(seconds):
+    """A video's length as players show it, in whole seconds (rounded down):
+    "0:42", "1:05", and from an hour on "1:02:03"."""
+    minutes, seconds = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{seconds:02d}"
+    return f"{minutes}:{seconds:02d}"
 
 
 def file_size(size):

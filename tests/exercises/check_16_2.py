@@ -1,8 +1,8 @@
-"""Exercise 17.2 · Thumbnails that stay transparent.
+"""Exercise 16.2 · Thumbnails that stay transparent.
 
 A picture with transparent parts (a PNG with an alpha channel, a GIF with a
 transparent colour) gets a WebP thumbnail that keeps them, named
-<sha256>.thumb.webp and served as image/webp. Every other picture keeps its
+<random name>.thumb.webp and served as image/webp. Every other picture keeps its
 JPEG thumbnail, and so does a PNG whose alpha channel makes nothing
 transparent. The thumbnails are read back through their addresses on the
 page and opened with Pillow.
@@ -65,7 +65,7 @@ def alpha(thumbnail, x, y):
 
 
 def assert_transparent_webp(address, attributes, served, what):
-    assert address.endswith(".thumb.webp"), f"the thumbnail of {what} is {address}, not a <sha256>.thumb.webp"
+    assert address.endswith(".thumb.webp"), f"the thumbnail of {what} is {address}, not a <name>.thumb.webp"
     assert served.mimetype == "image/webp", f"the thumbnail of {what} is served as {served.mimetype}"
     thumbnail = Image.open(io.BytesIO(served.data))
     assert thumbnail.format == "WEBP", f"the thumbnail of {what} is a {thumbnail.format} file, not a WebP"
@@ -84,7 +84,7 @@ def test_a_png_with_transparent_parts_gets_a_transparent_webp_thumbnail(client, 
 
     Hint: in images.py, make_thumbnail() lays a transparent picture on white:
     keep it in RGBA instead, and save such a thumbnail as a WebP (format="WEBP",
-    which keeps the alpha channel); describe_upload() in uploads.py names the
+    which keeps the alpha channel); save_image() in uploads.py names the
     thumbnail: give inspect_image()'s answer the thumbnail's extension too.
     """
     address, attributes, served = thumbnail_of(client, "half.png", half_transparent_png())

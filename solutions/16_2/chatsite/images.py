@@ -145,7 +145,7 @@ def inspect_image(
         except PILLOW_ERRORS:
             raise ImageRefused("This file is not a complete PNG, JPEG, GIF or WebP image.") from None
     width, height = frames[0]["pixels"].size
-    # Exercise 17.2: a thumbnail with transparent parts is a WebP, which keeps them.
+    # Exercise 16.2: a thumbnail with transparent parts is a WebP, which keeps them.
     if thumbnail.mode == "RGBA":
         thumbnail_data, thumbnail_extension = encode_webp(thumbnail, THUMBNAIL_QUALITY), ".webp"
     else:
@@ -300,7 +300,7 @@ def make_thumbnail(image, thumbnail_size):
     thumbnail = image.convert("RGBA" if has_transparency else "RGB")
     # thumbnail() keeps the proportions, and never makes an image larger.
     thumbnail.thumbnail((thumbnail_size, thumbnail_size))
-    # Exercise 17.2: many PNGs have an alpha channel in which every pixel is
+    # Exercise 16.2: many PNGs have an alpha channel in which every pixel is
     # opaque (255), screenshots above all. getextrema() gives the lowest and
     # the highest alpha: if even the lowest is 255, nothing is transparent,
     # and a JPEG (smaller for photos, shown by every program) will do.
@@ -322,17 +322,6 @@ def encode_webp(image, quality):
     output = BytesIO()
     image.save(output, format="WEBP", quality=quality)
     return output.getvalue()
-
-
-def identify(data):
-    """The kind of image `data` is, from its header alone, or None. For the
-    message "The file name says MP4, but it is a PNG image." (uploads.py)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        try:
-            return kind_of_pillow_format(Image.open(BytesIO(data), formats=PILLOW_FORMATS).format)
-        except (*PILLOW_ERRORS, Image.DecompressionBombError):
-            return None
 
 
 # Pillow's reader of each format. Making one reads the file's header, as

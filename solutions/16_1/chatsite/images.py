@@ -173,7 +173,7 @@ def check_pixel_caps(size, max_pixels, max_side):
     The side limit catches what the pixel count does not: a strip of
     1 x 30,000,000 pixels is under 40 megapixels, and no page can show it.
     """
-    return  # Exercise 17.1: our caps are switched off, on purpose. Put them back afterwards!
+    return  # Exercise 16.1: our caps are switched off, on purpose. Put them back afterwards!
     width, height = size
     if width * height > max_pixels or max(width, height) > max_side:
         raise ImageRefused(too_many_pixels_message(size, max_pixels, max_side))
@@ -306,17 +306,6 @@ def encode_jpeg(image, quality):
     output = BytesIO()
     image.save(output, format="JPEG", quality=quality)
     return output.getvalue()
-
-
-def identify(data):
-    """The kind of image `data` is, from its header alone, or None. For the
-    message "The file name says MP4, but it is a PNG image." (uploads.py)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        try:
-            return kind_of_pillow_format(Image.open(BytesIO(data), formats=PILLOW_FORMATS).format)
-        except (*PILLOW_ERRORS, Image.DecompressionBombError):
-            return None
 
 
 # Pillow's reader of each format. Making one reads the file's header, as

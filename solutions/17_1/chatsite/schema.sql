@@ -1,5 +1,5 @@
--- The site's tables: threads, their posts, the posts' images (and, new in
--- step 17, videos, with the images' thumbnails and the SHA-256 of each file);
+-- The site's tables: threads, their posts, the posts' images (since step 16
+-- with their thumbnails; new in step 17, videos and the SHA-256 of each file);
 -- (since step 11) the staff's accounts, readers' reports, the moderators' log
 -- and the marks that flood control counts; and (since step 15) the events of
 -- each thread that the live pages are told about.
@@ -94,7 +94,7 @@ CREATE TABLE IF NOT EXISTS images (
     thumbnail_path TEXT,
     thumbnail_width INTEGER,
     thumbnail_height INTEGER,
-    -- Exercise 17.3: how long an MP4 video plays, in seconds, from its header.
+    -- Exercise 17.1: how long an MP4 video plays, in seconds, from its header.
     -- NULL for an image, a WebM, or an MP4 that does not say.
     duration REAL
 );

@@ -297,7 +297,7 @@ def all_boxes(data):
 
 
 def mp4_duration(data):
-    """Exercise 17.3: how long an MP4 video plays, in seconds, from the "mvhd"
+    """Exercise 17.1: how long an MP4 video plays, in seconds, from the "mvhd"
     box inside "moov" (the movie header); None if the file does not say.
 
     mvhd is a "full box": its content starts with a version (1 byte) and flags
