@@ -10,10 +10,10 @@ These runs are strict xfails, so a test that passes on the previous step turns
 the suite red.
 
 A behaviour that a later step deliberately replaces ends with
-``@pytest.mark.until("15")``: the test runs on steps up to 12 only (final/
+``@pytest.mark.until("15")``: the test runs on steps up to 15 only (final/
 counts as step 99, so it never runs there), and a test marked
-``since("17")`` checks what replaced it. Step 06 stored an upload's bytes
-as they came; step 17 stores what Pillow re-encodes, for instance.
+``since("16")`` checks what replaced it. Step 06 stored an upload's bytes
+as they came; step 16 stores what Pillow re-encodes, for instance.
 
 Instructor mode grades one app:
 ``CHATSITE_APP=path/to/app.py CHATSITE_STEP=04 pytest tests`` runs every test up
@@ -230,7 +230,7 @@ def pytest_collection_modifyitems(config, items):
             item.user_properties.append(("chatsite_purpose", purpose(item)))
         # Instructor mode grades the app: only the staged tests up to its step, not
         # the tests of this repository's own tools and docs, nor those of a behaviour
-        # that a later step replaced before the app's step (until("15") for a step 17 app).
+        # that a later step replaced before the app's step (until("15") for a step 16 app).
         until = item.get_closest_marker("until")
         if INSTRUCTOR_MODE and (not marker or int(marker.args[0]) > limit):
             continue

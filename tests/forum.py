@@ -14,7 +14,7 @@ every step keeps (and that a student's app must keep too, see "For instructors")
   ``for`` its ``id``, or around it) and ``q``; if a form carries a hidden
   ``csrf_token`` field (the final app does), it is sent back like a browser would;
 - uploaded images are ``<img src="/uploads/...">`` with alt, width and height;
-  from step 17 that image is a thumbnail inside a link (``<a href="/uploads/...">``)
+  from step 16 that image is a thumbnail inside a link (``<a href="/uploads/...">``)
   to the full image (``full_image_urls_in``);
 - from step 11: staff accounts are made with ``flask create-user NAME --role ROLE``,
   the login form (``/login``) has the fields ``username``, ``password``, a hidden
@@ -324,7 +324,7 @@ def image_urls_in(html):
 def full_image_urls_in(html):
     """The addresses of the full uploaded images a page shows, one per image.
 
-    Until step 15 the <img> is the image itself; from step 17 it is a thumbnail,
+    Until step 15 the <img> is the image itself; from step 16 it is a thumbnail,
     and the link around it leads to the full image. So: the link around an
     uploaded <img> when it points into /uploads/, else the <img>'s own address."""
     urls = []
@@ -415,14 +415,14 @@ SITE_ID_FILE = "site-id.txt"
 
 def stored_files(upload_folder):
     """Every file under the upload folder (an empty list if it does not exist):
-    images, videos and (from step 17) their thumbnails."""
+    images, videos and (from step 16) their thumbnails."""
     if not upload_folder.exists():
         return []
     site_id = upload_folder / SITE_ID_FILE
     return sorted(path for path in upload_folder.rglob("*") if path.is_file() and path != site_id)
 
 
-THUMBNAIL_SUFFIX = ".thumb.jpg"  # from step 17, beside each stored image
+THUMBNAIL_SUFFIX = ".thumb.jpg"  # from step 16, beside each stored image
 
 
 def stored_uploads(upload_folder):

@@ -1,7 +1,7 @@
 """Real image files, and hostile fakes, for the tests.
 
 The images of steps 06-15 are built with the standard library (struct and
-zlib) alone; from step 17 Pillow builds the camera-like photos and animations
+zlib) alone; from step 16 Pillow builds the camera-like photos and animations
 (the hostile files are still made by hand: a library would refuse to write
 them). Each valid image here has been checked to display in Chromium. The
 *_SIZE constants give each image's (width, height).
@@ -149,10 +149,10 @@ def gif_header_with_script() -> bytes:
     return b"GIF89a<script>alert(1)</script>;"
 
 
-# --- Step 17: files that only a real decoder tells apart ----------------------------
+# --- Step 16: files that only a real decoder tells apart ----------------------------
 #
 # Pillow builds the camera-like photos and the animation (it is a dependency
-# from step 17 on, see pyproject.toml); the hostile files are still made by
+# from step 16 on, see pyproject.toml); the hostile files are still made by
 # hand, because what makes them hostile is exactly the bytes a library would
 # refuse to write.
 

@@ -43,18 +43,18 @@ REFUSED_UPLOADS = [
 
 
 def image_urls(client, thread_id):
-    """The addresses of the images a thread page shows (from step 17: their thumbnails)."""
+    """The addresses of the images a thread page shows (from step 16: their thumbnails)."""
     return image_urls_in(client.get(f"/threads/{thread_id}"))
 
 
 def full_image_urls(client, thread_id):
-    """The addresses of the full images a thread page shows (or links to, from step 17)."""
+    """The addresses of the full images a thread page shows (or links to, from step 16)."""
     return full_image_urls_in(client.get(f"/threads/{thread_id}"))
 
 
 def request_limit_says(app):
     """The start of what a 413 says about MAX_CONTENT_LENGTH, with the app's own limits
-    (5 and 4 MiB until step 15; step 17 makes room for videos: 17 MiB)."""
+    (5 and 4 MiB until step 16; step 17 makes room for videos: 17 MiB)."""
     mib = 1024 * 1024
     limit, image_limit = app.config["MAX_CONTENT_LENGTH"] // mib, app.config["MAX_IMAGE_SIZE"] // mib
     return f"That request was larger than {limit} MiB in all (images can be up to {image_limit} MiB"
@@ -74,7 +74,7 @@ def test_forms_have_a_labelled_image_field(client):
 @pytest.mark.parametrize(("filename", "make", "content_type", "size"), VALID_IMAGES)
 def test_reply_with_image_is_shown_and_served(client, filename, make, content_type, size):
     """The image is shown with its name as alt text and its size (these small images are
-    never enlarged, so from step 17 their thumbnails have the same size), and served with
+    never enlarged, so from step 16 their thumbnails have the same size), and served with
     its type and nosniff."""
     thread_id = create_thread(client)
     data = make()
@@ -93,8 +93,8 @@ def test_reply_with_image_is_shown_and_served(client, filename, make, content_ty
 @pytest.mark.until("15")
 @pytest.mark.parametrize(("filename", "make", "content_type", "size"), VALID_IMAGES)
 def test_the_stored_image_is_the_uploaded_file_byte_for_byte(client, filename, make, content_type, size):
-    """Until step 15 an accepted image is stored as it came. Step 17 stores what Pillow
-    decoded and saved again instead (test_17_media: only the pixels are stored)."""
+    """Until step 15 an accepted image is stored as it came. Step 16 stores what Pillow
+    decoded and saved again instead (test_16_images: only the pixels are stored)."""
     thread_id = create_thread(client)
     data = make()
     assert reply(client, thread_id, "Look!", image=(filename, data)).status_code == 303
@@ -102,17 +102,18 @@ def test_the_stored_image_is_the_uploaded_file_byte_for_byte(client, filename, m
     assert client.get(url).data == data
 
 
-@pytest.mark.until("15")
+@pytest.mark.until("16")
 def test_image_is_stored_under_a_generated_name_in_board_year_month(client, upload_folder):
-    """Until step 15: uploads/<board>/<year>/<month>/<random>.png. Step 17 names a file
-    after the SHA-256 of its content (test_17_media: files are stored under their sha256)."""
+    """Until step 16: uploads/<board>/<year>/<month>/<random>.png (from step 16 with its
+    thumbnail beside it). Step 17 names a file after the SHA-256 of its content
+    (test_17_video: files are stored under their sha256)."""
     thread_id = create_thread(client)
     reply(client, thread_id, image=("../../my holiday.png", imagefactory.png()))
-    [stored] = stored_files(upload_folder)
+    [stored] = stored_uploads(upload_folder)
     now = datetime.now(timezone.utc)
     relative = stored.relative_to(upload_folder).as_posix()
     assert re.fullmatch(rf"astronomy/{now:%Y}/{now:%m}/[0-9a-f]{{32}}\.png", relative)
-    assert image_urls(client, thread_id) == [f"/uploads/{relative}"]
+    assert full_image_urls(client, thread_id) == [f"/uploads/{relative}"]
 
 
 def test_two_uploads_with_the_same_name_do_not_clash(client, upload_folder):
@@ -167,7 +168,7 @@ def test_bad_upload_is_refused_with_text_kept_and_nothing_stored(
 
 
 def test_the_text_is_checked_before_the_file(client):
-    """Checking text is cheap, checking a file is not (from step 17 it is decoded):
+    """Checking text is cheap, checking a file is not (from step 16 it is decoded):
     a post whose text is refused is refused for its text, before its file is
     looked at; with its text right, the same file is refused for itself."""
     thread_id = create_thread(client)
@@ -236,7 +237,7 @@ def test_an_image_over_4_mib_is_refused_with_the_form_again(client, upload_folde
 
 
 def test_a_request_over_max_content_length_gets_a_friendly_413(app, client, upload_folder):
-    """5 MiB until step 15, 17 MiB from step 17 (room for a 16 MiB video)."""
+    """5 MiB until step 16, 17 MiB from step 17 (room for a 16 MiB video)."""
     thread_id = create_thread(client)
     huge = imagefactory.png_of_size(app.config["MAX_CONTENT_LENGTH"] + 1)
     response = reply(client, thread_id, "huge one", image=("huge.png", huge))

@@ -45,7 +45,7 @@ def test_get_on_a_post_only_route_is_405(client):
 
 
 def test_oversized_request_shows_the_413_page(app, client, upload_folder):
-    """One byte over MAX_CONTENT_LENGTH (5 MiB until step 15, 17 MiB from step 17)."""
+    """One byte over MAX_CONTENT_LENGTH (5 MiB until step 16, 17 MiB from step 17)."""
     mib = 1024 * 1024
     limit, image_limit = app.config["MAX_CONTENT_LENGTH"], app.config["MAX_IMAGE_SIZE"]
     thread_id = create_thread(client)

@@ -75,7 +75,7 @@ def test_thread_posts_oldest_first_with_images(client):
     assert image["original_name"] == "sky.png"
     path = re.sub(r"^https?://[^/]+", "", image["url"])
     served = client.get(path).data
-    # The stored file's size: the upload's until step 15, Pillow's re-encoding from step 17.
+    # The stored file's size: the upload's until step 15, Pillow's re-encoding from step 16.
     assert (image["size"], served[:8]) == (len(served), imagefactory.PNG_SIGNATURE)
 
 

@@ -43,9 +43,10 @@ from markupsafe import escape
 
 MIB = 1024 * 1024
 FOUR_MIB = 4 * MIB
-# A random name (steps 06-15), or the SHA-256 of the content and a thumbnail beside it (13 on).
+# A random name (steps 06-16, with a thumbnail beside it from 16), or the SHA-256 of the
+# content and a thumbnail beside it (17 on).
 STORED_NAME = re.compile(
-    r"[0-9a-f]{32}\.(png|jpg|gif|webp)|[0-9a-f]{64}\.(png|jpg|gif|webp|webm|mp4|thumb\.jpg)"
+    r"[0-9a-f]{32}\.(png|jpg|gif|webp|thumb\.jpg)|[0-9a-f]{64}\.(png|jpg|gif|webp|webm|mp4|thumb\.jpg)"
 )
 NOT_AN_IMAGE = "This file is not a complete PNG, JPEG, GIF or WebP image."
 NOT_A_VIDEO = "This file is not a complete WebM or MP4 video."
@@ -190,7 +191,7 @@ def upload_of_total_size(total):
 
 def request_at_the_limit(extra=0):
     """A reply whose whole request body is the app's MAX_CONTENT_LENGTH + ``extra`` bytes
-    (5 MiB until step 15; 17 MiB from step 17, room for a 16 MiB video)."""
+    (5 MiB until step 16; 17 MiB from step 17, room for a 16 MiB video)."""
 
     def send(client, thread_id):
         total = client.application.config["MAX_CONTENT_LENGTH"] + extra
@@ -403,7 +404,7 @@ def alt_text_is(text):
 
 
 def served_safely_as(content_type, without=None):
-    """The full image is served as ``content_type`` with nosniff, and (from step 17,
+    """The full image is served as ``content_type`` with nosniff, and (from step 16,
     which stores only the pixels) without the bytes ``without``."""
 
     def check(client, response, thread_id):
@@ -785,7 +786,7 @@ CASES = {
         Case("API ?after= in mathematical bold digits", get("/api/threads/{thread}/posts?after=\U0001d7ce"),
              400, then=json_error(400)),
     ],
-    "17": [
+    "16": [
         Case("pixel bomb PNG (60000 x 60000 in 88 bytes)",
              new_reply(image=("bomb.png", imagefactory.png_bomb())), 400, says="60000"),
         Case("pixel bomb GIF (a 60000 x 60000 screen)",
@@ -799,16 +800,6 @@ CASES = {
         Case("GIF with an HTML page appended (polyglot)",
              new_reply(image=("poly.gif", imagefactory.gif_html_polyglot())), 303, stores=True,
              then=served_safely_as("image/gif", without=b"<html>")),
-        Case("video with a wrong signature (AVI named .webm)",
-             new_reply(image=("v.webm", imagefactory.video_with_wrong_signature())), 400, says=NOT_A_VIDEO),
-        Case("Matroska named .webm", new_reply(image=("v.webm", imagefactory.webm(doctype=b"matroska"))), 400,
-             says=NOT_A_VIDEO),
-        Case("MP4 with a QuickTime brand", new_reply(image=("v.mp4", imagefactory.mp4(brand=b"qt  "))), 400,
-             says=NOT_A_VIDEO),
-        Case("MP4 whose last box runs past the end", new_reply(image=("v.mp4", imagefactory.mp4_truncated())),
-             400, says=NOT_A_VIDEO),
-        Case("0-byte video", new_reply(image=("v.mp4", b"")), 400, says="The file is empty",
-             then=videos_are_accepted),
         Case("GIF frame of 65535 x 65535 on a 1x1 screen (34 bytes)",
              new_reply(image=("frame.gif", imagefactory.gif_frame_larger_than_its_screen())), 400,
              then=says_one_of(NOT_AN_IMAGE, "This image has too many pixels")),
@@ -824,17 +815,6 @@ CASES = {
         Case("WebP whose colour profile holds 4 KB of HTML",
              new_reply(image=("p.webp", imagefactory.with_profile("WEBP", HTML_PROFILE))), 303, stores=True,
              then=served_safely_as("image/webp", without=b"<script>")),
-        Case("MP4 of 2,000 nested trak boxes (16 KB)",
-             new_reply(image=("v.mp4", imagefactory.mp4_of_nested_traks())), 400, says=NOT_A_VIDEO),
-        Case("MP4 with an html box at the top",
-             new_reply(image=("v.mp4", imagefactory.mp4_with_html_box_at_the_top())), 400, says=NOT_A_VIDEO),
-        Case("MP4 with HTML left over in its mdia box",
-             new_reply(image=("v.mp4", imagefactory.mp4_with_html_left_in_mdia())), 400, says=NOT_A_VIDEO),
-        Case("WebM with HTML after its Segment",
-             new_reply(image=("v.webm", imagefactory.webm_with_html_after())), 400, says=NOT_A_VIDEO),
-        Case("WebM of unknown size with HTML after its last Cluster",
-             new_reply(image=("v.webm", imagefactory.webm_recording_with_html_after())), 400,
-             says=NOT_A_VIDEO),
         # Slow to decode, yet under every pixel cap: refused by counting, before decoding.
         Case("GIF of 1001 frames of 1 x 1",
              new_reply(image=("many.gif", imagefactory.gif_with_many_frames(1001))), 400,
@@ -848,6 +828,29 @@ CASES = {
         Case("progressive JPEG of 62,300 scans (750 KB)",
              new_reply(image=("scans.jpg", imagefactory.jpeg_with_many_scans(62_300))), 400,
              says="more than 100 scans"),
+    ],
+    "17": [
+        Case("video with a wrong signature (AVI named .webm)",
+             new_reply(image=("v.webm", imagefactory.video_with_wrong_signature())), 400, says=NOT_A_VIDEO),
+        Case("Matroska named .webm", new_reply(image=("v.webm", imagefactory.webm(doctype=b"matroska"))), 400,
+             says=NOT_A_VIDEO),
+        Case("MP4 with a QuickTime brand", new_reply(image=("v.mp4", imagefactory.mp4(brand=b"qt  "))), 400,
+             says=NOT_A_VIDEO),
+        Case("MP4 whose last box runs past the end", new_reply(image=("v.mp4", imagefactory.mp4_truncated())),
+             400, says=NOT_A_VIDEO),
+        Case("0-byte video", new_reply(image=("v.mp4", b"")), 400, says="The file is empty",
+             then=videos_are_accepted),
+        Case("MP4 of 2,000 nested trak boxes (16 KB)",
+             new_reply(image=("v.mp4", imagefactory.mp4_of_nested_traks())), 400, says=NOT_A_VIDEO),
+        Case("MP4 with an html box at the top",
+             new_reply(image=("v.mp4", imagefactory.mp4_with_html_box_at_the_top())), 400, says=NOT_A_VIDEO),
+        Case("MP4 with HTML left over in its mdia box",
+             new_reply(image=("v.mp4", imagefactory.mp4_with_html_left_in_mdia())), 400, says=NOT_A_VIDEO),
+        Case("WebM with HTML after its Segment",
+             new_reply(image=("v.webm", imagefactory.webm_with_html_after())), 400, says=NOT_A_VIDEO),
+        Case("WebM of unknown size with HTML after its last Cluster",
+             new_reply(image=("v.webm", imagefactory.webm_recording_with_html_after())), 400,
+             says=NOT_A_VIDEO),
     ],
     # Each body quotes the opening post ({op}) too: the link proves the formatting ran,
     # and the rest of the body must add nothing more.
@@ -958,9 +961,15 @@ def test_live_input(case, client, upload_folder):
     run_case(case, client, upload_folder)
 
 
+@pytest.mark.since("16")
+@cases("16")
+def test_image_input(case, client, upload_folder):
+    run_case(case, client, upload_folder)
+
+
 @pytest.mark.since("17")
 @cases("17")
-def test_media_input(case, client, upload_folder):
+def test_video_input(case, client, upload_folder):
     run_case(case, client, upload_folder)
 
 

@@ -14,9 +14,10 @@ For every step folder (and final/ once it exists) this script:
 5. for live updates (step 15 on): photographs one open thread page twice,
    without reloading it: before a reply is posted through the app (by another
    visitor), and once that reply has reached the page over its WebSocket;
-6. for media (step 17 on): posts a thread with a camera-like photo (a JPEG
-   drawn with Pillow, with EXIF) and a short WebM video (its frames drawn with
-   Pillow and put in a WebM container by webm_video); for formatting (step 18
+6. for images (step 16 on): posts a thread with a camera-like photo (a JPEG
+   drawn with Pillow, with EXIF), and from step 17 on a short WebM video under
+   it (its frames drawn with Pillow and put in a WebM container by
+   webm_video); for formatting (step 18
    on): a thread whose replies quote each other with >>N, with the ids the
    app gave the posts.
 
@@ -99,8 +100,9 @@ class Page(NamedTuple):
 
 STAFF, WHOLE_PAGE = True, True
 VISITOR = False
-# Steps 17 and 18: a thread with a photo and a video (MEDIA_DEMO), and one whose
-# replies quote each other (QUOTE_DEMO), each photographed whole.
+# Steps 16 to 18: a thread with a photo (and from step 17 a video: MEDIA_DEMO),
+# and one whose replies quote each other (QUOTE_DEMO), each photographed whole.
+STEP_PAGES["16"] = [("/threads/{media_thread}", OK, VISITOR, WHOLE_PAGE)]
 STEP_PAGES["17"] = [("/threads/{media_thread}", OK, VISITOR, WHOLE_PAGE)]
 STEP_PAGES["18"] = [("/threads/{quote_thread}", OK, VISITOR, WHOLE_PAGE)]
 # More pictures of a step, saved as docs/img/steps/<step>-<name>.png.
@@ -179,16 +181,18 @@ DEMO = [
 # 50 threads of one page: (board, how many more threads to start there).
 MORE_THREADS = {"10": ("python", 50)}
 
-# Step 17 on: a thread whose replies carry a photo and a video. A reply is
-# (text, the file's name, the function that makes its bytes).
-MEDIA_FROM = 17
+# Step 16 on: a thread whose replies carry a photo and (step 17 on) a video. A
+# reply is (the first step that takes it, text, the file's name, the function
+# that makes its bytes).
+MEDIA_FROM = 16
 MEDIA_DEMO = (
     "astronomy",
     "Full Moon tonight: photos and clips",
     "Post what your camera caught. Phone photos welcome, tripods optional.",
     [
-        ("Through the 8-inch, phone held to the eyepiece. Look at those craters.", "moon.jpg", "demo_photo"),
-        ("A four-second timelapse of it climbing over the roofs.", "moonrise.webm", "demo_video"),
+        (16, "Through the 8-inch, phone held to the eyepiece. Look at those craters.", "moon.jpg",
+         "demo_photo"),
+        (17, "A four-second timelapse of it climbing over the roofs.", "moonrise.webm", "demo_video"),
     ],
 )
 # Step 18 on: a thread whose replies answer each other. {op} is the opening
@@ -492,11 +496,12 @@ def first_post_id(client, thread_id):
 
 
 def add_media_demo(client, target):
-    """Post MEDIA_DEMO: a thread, then its replies with their files. Returns its id."""
+    """Post MEDIA_DEMO: a thread, then the replies this step takes, with their files. Returns its id."""
     board, title, body, replies = MEDIA_DEMO
     thread_id = start_thread(client, target, board, title, body)
-    for text, filename, make in replies:
-        post_reply(client, target, thread_id, text, (filename, globals()[make]()))
+    for since, text, filename, make in replies:
+        if target.number >= since:
+            post_reply(client, target, thread_id, text, (filename, globals()[make]()))
     return thread_id
 
 
@@ -677,7 +682,7 @@ def demo_png(width=240, height=160):
 
 def demo_photo(width=1600, height=1067):
     """A camera-like JPEG (Pillow): the full Moon over a night sky, with the EXIF
-    block a phone writes (make, model, date, GPS position), which step 17 strips."""
+    block a phone writes (make, model, date, GPS position), which step 16 strips."""
     from PIL import Image, ImageDraw, ImageFilter
 
     sky = Image.linear_gradient("L").resize((width, height)).point(lambda v: 10 + v // 6)

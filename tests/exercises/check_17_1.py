@@ -1,127 +1,105 @@
-"""Exercise 17.1 · Break it on purpose: switch off the pixel caps.
+"""Exercise 17.1 · How long is the video?
 
-The check passes while check_pixel_caps() lets every size through: a PNG of a
-few kilobytes that is 8000 × 8000 pixels of one colour (64 megapixels, over
-MAX_IMAGE_PIXELS but under Pillow's own limit of about 89 megapixels) is then
-decoded, saved again and stored. What still holds without our caps is
-Pillow's own line: its bomb warning, made an error, and its bomb error.
+An MP4's file line gains its length, read from the "mvhd" box (the movie
+header) inside "moov": "(2 KiB, MP4 video, 1:05)". The check builds its MP4
+files by hand: an ftyp box, a moov box holding only an mvhd, and an mdat box,
+which is all that videos.py asks of an MP4. An MP4 that does not say how long
+it is, and every WebM, keep the line they had.
 """
 
-import io
-import re
 import struct
-import zlib
-from pathlib import Path
 
 import imagefactory
-from forum import BOARD, full_image_urls_in, page, post_form, stored_files
+from forum import BOARD, page, post_form
 from helpers import alert_text
-from PIL import Image
 
-BROKEN_ON_PURPOSE = True
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+UNKNOWN_32 = 0xFFFFFFFF
 
 
-def chunk(chunk_type, data):
-    """One PNG chunk: length, type, data, then a CRC of type + data."""
-    return struct.pack(">I", len(data)) + chunk_type + data + struct.pack(">I", zlib.crc32(chunk_type + data))
+def box(box_type, payload):
+    """One MP4 box: its 32-bit size (header included), its type, its content."""
+    return struct.pack(">I", 8 + len(payload)) + box_type + payload
 
 
-def one_colour_png(width, height):
-    """A complete, valid PNG of width x height black pixels, 1 bit each: a
-    decompression bomb. Every row is the same few bytes of zeros, which zlib
-    squeezes to almost nothing (8000 x 8000 is about 8 KB)."""
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1 bit, greyscale
-    row = bytes(1 + (width + 7) // 8)  # the filter byte, then the row's bits
-    packer = zlib.compressobj(9)
-    pixels = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
-    return PNG_SIGNATURE + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+def mvhd(timescale, duration, version=0):
+    """A movie header: version and flags, the creation and modification times,
+    the timescale (units a second), the duration (in those units), then the
+    rest of the header (rate, volume, matrix...), zeros here."""
+    if version == 0:
+        times = struct.pack(">IIII", 3_800_000_000, 3_800_000_000, timescale, duration)
+    else:
+        times = struct.pack(">QQIQ", 3_800_000_000, 3_800_000_000, timescale, duration)
+    return box(b"mvhd", bytes([version, 0, 0, 0]) + times + bytes(80))
 
 
-class PeakMemory:
-    """How much the process's memory (its resident set) grew at its peak while
-    the block ran, in bytes; None where that cannot be measured (Linux only:
-    writing 5 to /proc/self/clear_refs starts the peak again from now)."""
-
-    def __init__(self):
-        self.growth = None
-
-    def __enter__(self):
-        try:
-            Path("/proc/self/clear_refs").write_text("5")
-            self.start = self.peak()
-        except OSError:
-            self.start = None
-        return self
-
-    def __exit__(self, *exc_info):
-        if self.start is not None:
-            self.growth = self.peak() - self.start
-
-    @staticmethod
-    def peak():
-        status = Path("/proc/self/status").read_text()
-        return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)[1]) * 1024
+def mp4_with(header):
+    """A minimal MP4 whose moov holds ``header`` (an mvhd box, or any bytes)."""
+    file_type = box(b"ftyp", b"isom" + struct.pack(">I", 0x200) + b"isomiso2avc1mp41")
+    return file_type + box(b"moov", header) + box(b"mdat", b"\x00\x00\x00\x10not a real frame")
 
 
-def send(client, filename, data):
-    """Start a thread with this file, through the board's form; return the answer."""
-    fields = {"title": "A black square", "body": "Look!"}
-    return post_form(client, f"/boards/{BOARD}", f"/boards/{BOARD}/threads", fields, (filename, data))
+def file_line(client, filename, data):
+    """Post the file in a new thread; return the text of its post's file line
+    (<p class="file-info">): "clip.mp4 (2 KiB, MP4 video, 1:05)"."""
+    fields = {"title": "A clip", "body": "Watch this"}
+    answer = post_form(client, f"/boards/{BOARD}", f"/boards/{BOARD}/threads", fields, (filename, data))
+    assert answer.status_code == 303, f"{filename} was refused ({answer.status_code}: {alert_text(answer)!r})"
+    lines = page(client.get(answer.headers["Location"])).find_all("p", class_="file-info")
+    assert lines, "the post has no file line (<p class=\"file-info\">)"
+    return " ".join(lines[0].text().split())
 
 
-def test_a_64_megapixel_bomb_is_now_decoded_and_stored(client, note):
-    """An 8000 × 8000 PNG of a few KB (64 megapixels, over the 40 allowed) is accepted, decoded and stored.
+def test_an_mp4_shows_how_long_it_plays(client, note):
+    """An MP4 whose mvhd says 65000 units of 1/1000 s shows "MP4 video, 1:05"; 25200 of 1/600 s, "0:42".
 
-    Hint: in images.py, make check_pixel_caps() return on its first line. (It
-    is called twice, before decoding and again for each frame: the return
-    switches off both.)
+    Hint: in videos.py, find the mvhd box inside moov with read_boxes(). In a
+    version 0 mvhd, the timescale and the duration are the two 32-bit numbers at
+    12 and 16 bytes into its content: duration / timescale seconds. Keep it in a
+    new column of the images table (duration REAL), and let file_details() in
+    uploads.py add it: minutes, a colon, two digits of seconds.
     """
-    bomb = one_colour_png(8000, 8000)
-    with PeakMemory() as memory:
-        answer = send(client, "black.png", bomb)
-    assert answer.status_code == 303, (
-        f"the 64-megapixel PNG was refused ({answer.status_code}: {alert_text(answer)!r}): a cap still "
-        "runs before decoding"
-    )
-    shown = client.get(answer.headers["Location"])
-    assert "8000×8000" in page(shown).text(), "the thread does not show the image's size, 8000×8000"
-    [full_url] = full_image_urls_in(shown)
-    stored = client.get(full_url).data
-    # What is stored is Pillow's own new file: it could only write it from the decoded pixels.
-    size = Image.open(io.BytesIO(stored)).size
-    assert size == (8000, 8000), f"the stored file is {size[0]} × {size[1]}, not the 8000 × 8000 picture"
-    measured = ""
-    if memory.growth:
-        measured = f"; here the process's memory grew by {memory.growth / 2**20:.0f} MiB at its peak"
-    note(
-        f"a PNG of {len(bomb) / 1024:.0f} KiB was decoded into 64 million pixels: at least 61 MiB of "
-        f"memory at one byte a pixel, and 244 MiB more for the thumbnail's RGB copy{measured}"
-    )
+    line = file_line(client, "clip.mp4", mp4_with(mvhd(1000, 65_000)))
+    assert line.endswith("MP4 video, 1:05)"), f"the file line of a 65-second MP4 says {line!r}"
+    other = file_line(client, "quicktime.mp4", mp4_with(mvhd(600, 25_200)))
+    assert other.endswith("MP4 video, 0:42)"), f"the file line of a 42-second MP4 (600/s) says {other!r}"
+    note(f"the file lines: {line}; {other}")
 
 
-def test_still_pillows_warning_made_an_error_refuses_9500_by_9500(client, upload_folder):
-    """A 9500 × 9500 PNG (90 megapixels, over Pillow's limit) is still refused: Pillow's warning is an error.
+def test_a_long_mp4_with_a_version_1_mvhd_shows_hours(client):
+    """An MP4 with a version 1 mvhd (64-bit times) of 1 h 2 min 3 s shows "MP4 video, 1:02:03".
 
-    Hint: nothing to do: inspect_image() turns Pillow's DecompressionBombWarning
-    into an error with warnings.simplefilter("error", ...), and refuses it.
+    Hint: the mvhd's first byte is its version. In version 1, the creation and
+    modification times take 8 bytes each: the timescale (4 bytes) is at 20
+    bytes into the content and the duration (8 bytes) at 24. From an hour on,
+    write hours:minutes:seconds.
     """
-    answer = send(client, "black.png", one_colour_png(9500, 9500))
-    assert answer.status_code == 400, f"the 90-megapixel PNG got {answer.status_code}"
-    message = alert_text(answer)
-    assert "9500 × 9500" in message, f"the message does not give the size: {message!r}"
-    assert stored_files(upload_folder) == []
+    line = file_line(client, "film.mp4", mp4_with(mvhd(90_000, 3723 * 90_000, version=1)))
+    assert line.endswith("MP4 video, 1:02:03)"), f"the file line of an MP4 of 1 h 2 min 3 s says {line!r}"
 
 
-def test_still_pillows_error_refuses_60000_by_60000(client, upload_folder):
-    """A PNG that says it is 60000 × 60000 (3.6 billion pixels) is still refused by Pillow's own error.
+def test_still_an_mp4_that_does_not_say_is_accepted_without_a_length(client):
+    """MP4s whose mvhd gives no length (timescale 0, unknown, cut short, version 7) are accepted, without one.
 
-    Hint: nothing to do: over twice its limit, Image.open() itself raises
-    DecompressionBombError, and inspect_image() refuses it.
+    Hint: each read in mp4_duration() must check the box's end first, and any
+    doubt is None: no length shown, never an exception (a 500).
     """
-    answer = send(client, "black.png", imagefactory.png_bomb(60000, 60000))
-    assert answer.status_code == 400, f"the 3.6-gigapixel PNG got {answer.status_code}"
-    message = alert_text(answer)
-    assert "60000 × 60000" in message, f"the message does not give the size: {message!r}"
-    assert stored_files(upload_folder) == []
+    no_length = {
+        "timescale 0": mp4_with(mvhd(0, 1000)),
+        "duration unknown (all 1 bits)": mp4_with(mvhd(1000, UNKNOWN_32)),
+        "an mvhd cut short": mp4_with(box(b"mvhd", bytes(12))),
+        "an empty mvhd": mp4_with(box(b"mvhd", b"")),
+        "an mvhd of version 7": mp4_with(mvhd(1000, 65_000)[:8] + b"\x07" + mvhd(1000, 65_000)[9:]),
+        "imagefactory's MP4 (an mvhd of zeros)": imagefactory.mp4(),
+    }
+    for what, data in no_length.items():
+        line = file_line(client, "clip.mp4", data)
+        assert line.endswith("MP4 video)"), f"the file line of an MP4 with {what} says {line!r}"
+
+
+def test_still_a_webm_shows_no_length(client):
+    """A WebM still shows "WebM video" and nothing more.
+
+    Hint: only MP4s are read for their length here.
+    """
+    line = file_line(client, "clip.webm", imagefactory.webm())
+    assert line.endswith("WebM video)"), f"the file line of a WebM says {line!r}"

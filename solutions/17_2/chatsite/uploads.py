@@ -1,11 +1,13 @@
 """Uploads: check an image or a video, store it under the SHA-256 of its content, serve it back.
 
-Step 17: an image is decoded, checked and saved again by Pillow, with a
-thumbnail (images.py); a video is checked by its container (videos.py).
-What is stored is named after its content: uploads/3f/3f9a...c1.jpg, where
-3f9a...c1 is the SHA-256 of the stored bytes, and the thumbnail beside it,
-3f9a...c1.thumb.jpg. The same file posted twice is stored once; a file is
-removed only when no post uses it any more (remove_unused_files).
+Step 16: an image is decoded, checked and saved again by Pillow, with a
+thumbnail (images.py), in a child process.
+
+Step 17: a video is checked by its container (videos.py). What is stored is
+named after its content: uploads/3f/3f9a...c1.jpg, where 3f9a...c1 is the
+SHA-256 of the stored bytes, and the thumbnail beside it, 3f9a...c1.thumb.jpg.
+The same file posted twice is stored once; a file is removed only when no
+post uses it any more (remove_unused_files).
 
 The blueprint has one page, /uploads/<path>, which serves a stored file.
 The boards blueprint calls check_upload() and saved_image() when a form
@@ -72,7 +74,9 @@ def check_upload(upload):
     # The name of the stored file: the SHA-256 of the bytes we store, after
     # re-encoding. The same picture sent twice, even with different EXIF
     # blocks, becomes the same bytes, so the same name: one file.
-    found["sha256"] = hashlib.sha256(found["data"]).hexdigest()
+    # Exercise 17.2: broken on purpose: the name comes from the bytes that were
+    # *sent*, not from the bytes that are stored. Put it back afterwards!
+    found["sha256"] = hashlib.sha256(data).hexdigest()
     found["name"] = upload.filename
     return found
 
@@ -140,8 +144,7 @@ def kind_for_filename(filename):
 
 def describe_upload(upload):
     """What store.py stores about a checked upload: where its file goes,
-    uploads/<ab>/<sha256>.<ext>, and its thumbnail's, <sha256>.thumb.jpg beside it
-    (<sha256>.thumb.webp for a picture with transparent parts: exercise 17.2).
+    uploads/<ab>/<sha256>.<ext>, and its thumbnail's, <sha256>.thumb.jpg beside it.
 
     "files" holds the bytes of each file: store.py writes them inside the
     transaction that stores the post (write_missing_files).
@@ -153,7 +156,7 @@ def describe_upload(upload):
     files = {path: upload["data"]}
     thumbnail_path = None
     if upload["thumbnail"] is not None:
-        thumbnail_path = f"{sha256[:2]}/{sha256}.thumb{upload['thumbnail_extension']}"
+        thumbnail_path = f"{sha256[:2]}/{sha256}.thumb.jpg"
         files[thumbnail_path] = upload["thumbnail"]
     return {
         "sha256": sha256,

@@ -7,8 +7,10 @@ Step 15: /api/threads/<id>/posts?after=<post id> answers "what is new since
 that post?", for a page whose WebSocket cannot open (static/live.js polls it
 every few seconds). Its ETag makes "nothing new" cheap: 304, no body.
 
-Step 17: a post's "image" (which may now be a video) gains "sha256" and
-"thumbnail_url"; a video has no thumbnail, width or height (null).
+Step 16: a post's "image" gains "thumbnail_url".
+
+Step 17: a post's "image" (which may now be a video) gains "sha256"; a video
+has no thumbnail, width or height (null).
 
 Step 18: every post also has "body_html", its text formatted as the thread
 page shows it (formatting.render_body: quote links, quote lines, web links),

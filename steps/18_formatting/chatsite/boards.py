@@ -13,9 +13,10 @@ Step 15: each post is rendered by templates/_post.html, which the live socket
 uses too; the thread page tells live.js where to start (its data attributes);
 a new post wakes the thread's open sockets (live.notify_thread).
 
-Step 17: the file field takes videos too, and the forms say both limits. A
-post's file is checked after its text, and inside flood.file_checked_first:
-decoding is the costly part of a post.
+Step 16: a post's file is checked after its text, and inside
+flood.file_checked_first: decoding is the costly part of a post.
+
+Step 17: the file field takes videos too, and the forms say both limits.
 """
 
 import math

@@ -38,7 +38,7 @@ def defaults(instance_path):
         # The largest image we accept, in bytes. check_upload() counts the bytes of
         # the file itself, and shows the form again with a message if it is over.
         "MAX_IMAGE_SIZE": 4 * 1024 * 1024,
-        # --- Step 17: media (images.py, videos.py) ---
+        # --- Step 17: videos (videos.py) ---
         # The largest WebM or MP4 video, in bytes. Which limit applies is chosen
         # by the file name's extension; the content must then agree with it.
         "MAX_VIDEO_SIZE": 16 * 1024 * 1024,
@@ -47,6 +47,7 @@ def defaults(instance_path):
         # of the form. (A 16 MiB limit here would refuse a video of exactly 16 MiB.)
         # Anything bigger is refused with 413 before it is read into the server.
         "MAX_CONTENT_LENGTH": 17 * 1024 * 1024,
+        # --- Step 16: images (images.py) ---
         # An image's size in pixels, read from its header and checked *before* it
         # is decoded: a small file can claim 60000 x 60000 pixels (a "decompression
         # bomb"), which would take gigabytes of memory once decoded. Each pixel

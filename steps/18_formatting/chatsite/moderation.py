@@ -21,6 +21,8 @@ deleted, the thread locked, unlocked or moved) also writes its event in that
 transaction (store.record_event), and wakes the thread's open sockets after
 the COMMIT (live.notify_thread). Pinning shows on the board page only: no event.
 
+Step 16: each image has a thumbnail beside it, deleted with it.
+
 Step 17: several posts may share one file (uploads.py names files by their
 content), so deleting a post removes its file only if no other post uses it
 (uploads.remove_unused_files).

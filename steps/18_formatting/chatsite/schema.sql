@@ -1,5 +1,5 @@
--- The site's tables: threads, their posts, the posts' images (and, since
--- step 17, videos, with the images' thumbnails and the SHA-256 of each file);
+-- The site's tables: threads, their posts, the posts' images (since step 16
+-- with their thumbnails; since step 17, videos and the SHA-256 of each file);
 -- (since step 11) the staff's accounts, readers' reports, the moderators' log
 -- and the marks that flood control counts; (since step 15) the events of
 -- each thread that the live pages are told about; and (new in step 18) which

@@ -19,6 +19,8 @@ of a thread page should see at once writes an event, in the same transaction
 as the change (record_event). The live pages (live.py) and the API's
 ?after= answer (api.py) read them.
 
+Step 16: a post's image has a thumbnail beside it.
+
 Step 17: a post's file (an image or, now, a video) is stored under the
 SHA-256 of its content, so several posts may share one file. Inside the
 transaction that stores a post, after its row, _insert_post writes the file

@@ -1,11 +1,13 @@
 """Uploads: check an image or a video, store it under the SHA-256 of its content, serve it back.
 
-Step 17: an image is decoded, checked and saved again by Pillow, with a
-thumbnail (images.py); a video is checked by its container (videos.py).
-What is stored is named after its content: uploads/3f/3f9a...c1.jpg, where
-3f9a...c1 is the SHA-256 of the stored bytes, and the thumbnail beside it,
-3f9a...c1.thumb.jpg. The same file posted twice is stored once; a file is
-removed only when no post uses it any more (remove_unused_files).
+Step 16: an image is decoded, checked and saved again by Pillow, with a
+thumbnail (images.py), in a child process.
+
+Step 17: a video is checked by its container (videos.py). What is stored is
+named after its content: uploads/3f/3f9a...c1.jpg, where 3f9a...c1 is the
+SHA-256 of the stored bytes, and the thumbnail beside it, 3f9a...c1.thumb.jpg.
+The same file posted twice is stored once; a file is removed only when no
+post uses it any more (remove_unused_files).
 
 The blueprint has one page, /uploads/<path>, which serves a stored file.
 The boards blueprint calls check_upload() and saved_image() when a form

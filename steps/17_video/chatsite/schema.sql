@@ -1,0 +1,216 @@
+-- The site's tables: threads, their posts, the posts' images (since step 16
+-- with their thumbnails; new in step 17, videos and the SHA-256 of each file);
+-- (since step 11) the staff's accounts, readers' reports, the moderators' log
+-- and the marks that flood control counts; and (since step 15) the events of
+-- each thread that the live pages are told about.
+--
+-- db.py runs this file when the app starts and finds the tables missing, and
+-- `flask --app steps/17_video/chatsite init-db` runs it after deleting
+-- everything. "IF NOT EXISTS" makes it harmless to run on a database that
+-- already has its tables: nothing is changed, nothing is lost.
+--
+-- The boards are not here: they come from the BOARDS setting (config.py) and
+-- never change while the site runs. A thread names its board by its slug.
+--
+-- Times are text in ISO 8601, always in UTC, e.g. "2026-11-24T23:41:04.123456+00:00".
+-- Text in that form sorts in time order, and Python reads it back with
+-- datetime.fromisoformat().
+
+CREATE TABLE IF NOT EXISTS threads (
+    -- AUTOINCREMENT: SQLite never hands out an id a second time, not even the
+    -- id of a thread that was deleted. A link to /threads/7 can never start
+    -- pointing at somebody else's thread.
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    board TEXT NOT NULL,
+    title TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    bumped_at TEXT NOT NULL,
+    -- The "activity" counter of step 04: every new thread and every reply takes
+    -- the next number, and a board lists its threads by it, highest first.
+    -- A counter and not the clock, because two posts can arrive in the same
+    -- instant, and counter numbers never tie. UNIQUE makes the database refuse
+    -- a tie, and gives the column an index, so that max(bump_order) is instant.
+    bump_order INTEGER NOT NULL UNIQUE,
+    reply_count INTEGER NOT NULL DEFAULT 0,
+    -- The opening post (if any) and the replies, for "3 posts" on the board page.
+    post_count INTEGER NOT NULL DEFAULT 0,
+    -- Step 11: set by moderators. SQLite has no true/false type: 0 is "no", 1 is
+    -- "yes". CHECK makes the database refuse any other number.
+    -- A locked thread takes no more replies.
+    locked INTEGER NOT NULL DEFAULT 0 CHECK (locked IN (0, 1)),
+    -- A pinned thread stays at the top of its board, above the busier ones.
+    pinned INTEGER NOT NULL DEFAULT 0 CHECK (pinned IN (0, 1))
+);
+
+-- A board page: this board's threads, the pinned ones first, then the highest
+-- bump_order first. The index holds them in exactly that order, so SQLite reads
+-- the threads of one page without looking at the other boards' threads or
+-- sorting anything.
+CREATE INDEX IF NOT EXISTS threads_by_board ON threads (board, pinned, bump_order);
+
+CREATE TABLE IF NOT EXISTS posts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- REFERENCES: a post must belong to a thread that exists (db.py turns this
+    -- check on with PRAGMA foreign_keys). ON DELETE CASCADE: deleting a thread
+    -- deletes its posts too, instead of leaving them behind.
+    thread_id INTEGER NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    -- Step 11: 1 for the post that was stored together with its thread (the
+    -- "opening post"), 0 for a reply. Deleting a post must lower the right
+    -- counts, and the thread's first post is not always its opening post: a
+    -- thread can start with a title only (store.add_thread), and then its first
+    -- post is a reply. So the post says what it is, from the moment it is stored.
+    is_opening INTEGER NOT NULL DEFAULT 0 CHECK (is_opening IN (0, 1))
+);
+
+-- A thread page: this thread's posts, oldest (lowest id) first.
+CREATE INDEX IF NOT EXISTS posts_by_thread ON posts (thread_id, id);
+
+-- At most one file per post, so the post's id is the file's id too. The table
+-- keeps its name from step 06, but since step 17 it holds videos too.
+CREATE TABLE IF NOT EXISTS images (
+    post_id INTEGER PRIMARY KEY REFERENCES posts (id) ON DELETE CASCADE,
+    -- Step 17: the SHA-256 of the stored bytes, in hexadecimal: the file's name.
+    -- Several posts may show the same file, so several rows may have the same
+    -- sha256; the file is removed only when no row has it any more
+    -- (uploads.remove_unused_files).
+    sha256 TEXT NOT NULL,
+    -- Where the file is, inside the upload folder: "3f/3f9a...c1.jpg".
+    -- The database keeps the description; the bytes stay in a file.
+    path TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    -- In pixels, after turning the image upright. NULL for a video: knowing
+    -- its size would mean decoding it.
+    width INTEGER,
+    height INTEGER,
+    -- The stored bytes (after re-encoding), not the bytes that were sent.
+    size INTEGER NOT NULL,
+    -- The sender's file name, cleaned (uploads.display_name): shown on the
+    -- post, and the image's alt text.
+    original_name TEXT NOT NULL,
+    -- The thumbnail beside the file, "3f/3f9a...c1.thumb.jpg", and its size in
+    -- pixels: the page shows it. All three NULL for a video.
+    thumbnail_path TEXT,
+    thumbnail_width INTEGER,
+    thumbnail_height INTEGER
+);
+
+-- "Is this file still used?" (uploads.remove_unused_files) finds the rows
+-- with a sha256 at once, however many images there are.
+CREATE INDEX IF NOT EXISTS images_by_sha256 ON images (sha256);
+
+-- --- Step 11: accounts, reports, the moderators' log, flood control ---------------
+
+-- The staff: admins and moderators. Visitors have no account; they post anonymously.
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- As typed when the account was made ("Mia"), shown on the pages.
+    username TEXT NOT NULL,
+    -- Never the password itself: werkzeug.security.generate_password_hash()
+    -- turns it into a salted, deliberately slow hash (scrypt). Whoever reads
+    -- this table still cannot log in, and cannot easily find the passwords.
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'moderator')),
+    created_at TEXT NOT NULL,
+    -- 1: the account still exists (its name stays in the log), but cannot log in,
+    -- and an open session of it counts for nothing.
+    disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+    -- Copied into the session at login; logging out and disabling the account
+    -- add 1, and every session that holds an older number (a copied cookie
+    -- too) is a visitor's from its next click (accounts.end_sessions).
+    session_version INTEGER NOT NULL DEFAULT 0
+);
+
+-- "Mia" and "mia" are the same user: the database itself refuses a second
+-- account whose name differs only in upper and lower case. (Usernames are
+-- ASCII only, and SQLite's lower() knows the ASCII letters.) The same index
+-- finds a user at login: WHERE lower(username) = lower(?).
+CREATE UNIQUE INDEX IF NOT EXISTS users_by_name ON users (lower(username));
+
+-- "This post breaks the rules": anyone may report a post, with no account.
+CREATE TABLE IF NOT EXISTS reports (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- ON DELETE CASCADE: when a moderator deletes the post (or its whole
+    -- thread), its reports go with it. There is nothing left to look at.
+    post_id INTEGER NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    reason TEXT NOT NULL CHECK (reason IN ('spam', 'off-topic', 'illegal', 'other')),
+    details TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    -- NULL while the report is open; the time a moderator dismissed it.
+    dismissed_at TEXT,
+    -- Who sent it: the client's IP address, as flood control counts it
+    -- (flood.py). One client cannot report the same post again while its
+    -- report is open.
+    client TEXT NOT NULL
+);
+
+-- The moderators' page lists the open reports, newest first; deleting a post
+-- looks for its reports.
+CREATE INDEX IF NOT EXISTS reports_by_post ON reports (post_id);
+CREATE INDEX IF NOT EXISTS open_reports ON reports (dismissed_at, id);
+
+-- Who did what, and when: one row for each change a moderator or admin makes,
+-- stored in the same transaction as the change itself.
+CREATE TABLE IF NOT EXISTS audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT NOT NULL,
+    -- The name as text, not a user id: the log outlives what it describes, and
+    -- must still say who did it if that account is renamed or gone.
+    username TEXT NOT NULL,
+    action TEXT NOT NULL,   -- "delete post", "lock thread", ... (moderation.py)
+    target TEXT NOT NULL,   -- "post 12 in thread 3", "thread 3", "user mia"
+    details TEXT NOT NULL DEFAULT ''
+);
+
+-- Flood control (flood.py): one row for each new thread, each reply, each
+-- report and each failed login, with who sent it (the client's IP address) and
+-- when. Only the last hour is kept: older rows are deleted as new ones arrive.
+CREATE TABLE IF NOT EXISTS flood_marks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    client TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('thread', 'reply', 'report', 'login-failed')),
+    -- For failed logins: the name that was tried, in lower case (else NULL).
+    username TEXT,
+    at TEXT NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS flood_marks_by_client ON flood_marks (client, action, at);
+CREATE INDEX IF NOT EXISTS flood_marks_by_username ON flood_marks (username, action, at);
+CREATE INDEX IF NOT EXISTS flood_marks_by_time ON flood_marks (at);
+
+-- --- Step 15: what happened in each thread, for the live pages (live.py) ---------
+
+-- One row for each change a reader of the thread page should see without
+-- reloading: a new post, a deleted post, the thread locked, unlocked, moved or
+-- deleted. It is written in the same transaction as the change itself
+-- (store.record_event), so there is never a change without its event, nor an
+-- event for a change that failed.
+--
+-- Why a table, and not a message passed around inside the server? A site that
+-- runs several server processes (or several machines) has one database and
+-- many memories. A post stored by one process must reach the readers whose
+-- sockets are held by another. Every process sees the same rows, in the same
+-- order (the id), and each socket only has to remember the last id it sent.
+CREATE TABLE IF NOT EXISTS thread_events (
+    -- AUTOINCREMENT: ids only ever grow, so "every event after 41" never misses
+    -- one, nor sees one twice.
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- No REFERENCES threads (id) here, on purpose: when a thread is deleted, its
+    -- "thread-delete" row must stay, so that the sockets still open on the
+    -- thread can learn that it is gone. The same goes for post_id: the event of
+    -- a post outlives the post, and the "delete" event names the post it removed.
+    thread_id INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('post', 'delete', 'lock', 'unlock', 'move', 'thread-delete')),
+    -- The post of a "post" or "delete" event; NULL for the others.
+    post_id INTEGER,
+    created_at TEXT NOT NULL
+);
+
+-- A socket asks "the events of thread 7 after id 41" about once a second: the
+-- index holds each thread's events in id order, so the answer is found at once,
+-- however many other threads are busy.
+CREATE INDEX IF NOT EXISTS thread_events_by_thread ON thread_events (thread_id, id);
+-- Events older than a day are deleted now and then (store.record_event): the
+-- index on the time finds them without reading the whole table.
+CREATE INDEX IF NOT EXISTS thread_events_by_time ON thread_events (created_at);
