@@ -23,7 +23,7 @@ thread can have a title only, with no opening post. So:
 
 Every answer has a Last-Modified date and honours If-Modified-Since (304, no
 body), may be read by any web page (Access-Control-Allow-Origin: *), and
-answers HEAD and OPTIONS. Errors are JSON, like under /api/ (errors.py).
+answers HEAD and OPTIONS. Errors are JSON, like under /api/ (error_answers.py).
 Text is HTML here, escaped like the pages escape it: 4chan clients put `com`
 into their pages as it is, so it must never hold a visitor's raw HTML.
 """
@@ -39,8 +39,7 @@ from flask import Blueprint, abort, current_app, request
 from markupsafe import escape
 from werkzeug.routing import BaseConverter
 
-from chatsite import uploads
-from chatsite.forms import MAX_BODY_LENGTH
+from chatsite.error_answers import answer_in_json
 from chatsite.fourchan_data import (
     fill_missing_md5,
     has_opening_post,
@@ -50,9 +49,12 @@ from chatsite.fourchan_data import (
     thread_with_first_post,
 )
 from chatsite.store import THREADS_PER_PAGE, find_board_or_404, get_store
+from chatsite.text_checks import MAX_BODY_LENGTH
+from chatsite.upload_storage import send_upload
 
 # cli_group=None: its command is `flask fill-md5`.
 bp = Blueprint("fourchan", __name__, cli_group=None)
+answer_in_json(bp)  # its errors are JSON too: its readers are programs
 
 # Post and thread ids go up to 2**31 - 1 (PostgreSQL's INTEGER, see IdConverter).
 # A title-only thread's number is above every post id: TITLE_ONLY + its thread id.
@@ -111,7 +113,7 @@ def answer_preflight():
 def allow_any_origin(response):
     """Any web page may read these answers (a client running in a browser), as
     4chan allows. The image files keep the site's rule for uploads instead
-    (uploads.uploaded_file: only our own pages may embed them)."""
+    (upload_storage.send_upload: only our own pages may embed them)."""
     if request.endpoint != "fourchan.image_file":
         response.headers["Access-Control-Allow-Origin"] = "*"
     return response
@@ -263,7 +265,7 @@ def image_file(board, name):
         path = image[1]["thumbnail_path"] or (path if image[1]["width"] is not None else None)
     if path is None or extension != (".jpg" if thumbnail else PurePosixPath(path).suffix):
         abort(404)
-    return uploads.uploaded_file(path)
+    return send_upload(path)
 
 
 @bp.cli.command("fill-md5")
