@@ -42,7 +42,7 @@ def stop_if_not_found(endpoint, values):
 
     Flask calls this right after matching the address, before the before_request
     functions. So a form sent to a thread that does not exist gets "Not Found",
-    not the CSRF check's "this form has expired" (CSRFProtect, see forms.py).
+    not the CSRF check's "this form has expired" (CSRFProtect, see csrf.py).
     """
     if "slug" in values:
         find_board_or_404(values["slug"])
