@@ -115,10 +115,6 @@ def accepted_upload(_form, field):
         raise ValidationError(str(refused)) from None
 
 
-# Each form declares its own fields, in the order they are checked: WTForms puts
-# the fields of a base class before those of the class itself.
-
-
 TITLE_TOO_LONG = f"Titles can be at most {MAX_TITLE_LENGTH} characters long."
 MESSAGE_TOO_LONG = f"Messages can be at most {MAX_BODY_LENGTH} characters long."
 
@@ -137,13 +133,13 @@ def title_field():
     )
 
 
-def message_field(*required):
-    """The Message field; `required`: message_or_file for a reply."""
+def message_field(required):
+    """The Message field; `required`: a reply needs a message, unless it has a file."""
     return TextAreaField(
         "Message",
         filters=[clean_text],
         validators=[
-            *required,
+            *([message_or_file] if required else []),
             Length(max=MAX_BODY_LENGTH, message=MESSAGE_TOO_LONG),
             no_hidden_characters("Messages cannot contain control or text-direction characters.", True),
             visible_character("Messages need at least one visible character."),
@@ -164,7 +160,12 @@ class UploadField(FileField):
 
 
 class PostForm(Form):
-    """What a new thread and a reply have in common: a message and a file."""
+    """What a new thread and a reply have in common: where their fields come from,
+    and the order they are checked in.
+
+    Each form declares its own fields (title_field, message_field), in the order
+    they are checked: WTForms would put the fields of this class before those of
+    the class that inherits them."""
 
     def __init__(self):
         # The text fields from request.form only (see Form), the file from request.files.
@@ -187,14 +188,14 @@ class ThreadForm(PostForm):
     """A new thread: a title, and a message or a file if the person likes."""
 
     title = title_field()
-    body = message_field()
+    body = message_field(required=False)
     image = UploadField("Image", validators=[accepted_upload])
 
 
 class ReplyForm(PostForm):
     """A reply: a message, a file, or both."""
 
-    body = message_field(message_or_file)
+    body = message_field(required=True)
     image = UploadField("Image", validators=[accepted_upload])
 
 
