@@ -4,6 +4,8 @@ A blueprint is one group of pages (boards, api, fourchan...). When two of them
 need the same thing (serving an uploaded file, rendering a live post, the JSON
 answer of an error), it lives in a module of its own that both import: no
 blueprint module imports another blueprint module, or calls one of its views.
+And no such shared module imports a blueprint either (which would be the same
+reach, one step removed): only create_app() does, to register them.
 """
 
 import ast
@@ -11,6 +13,7 @@ import importlib
 import importlib.util
 from pathlib import Path
 
+import chatsite
 from chatsite import create_app
 
 
@@ -32,13 +35,27 @@ def imported_modules(module_name):
     return imported
 
 
-def test_no_blueprint_module_imports_another(upload_folder):
+def blueprint_modules(upload_folder):
+    """The modules that make the app's blueprints: "chatsite.boards", "chatsite.api"..."""
     settings = {"SECRET_KEY": "t", "DATABASE_URL": "sqlite://", "UPLOAD_FOLDER": str(upload_folder)}
-    # Each blueprint's import_name is the module that made it: "chatsite.boards".
+    # Each blueprint's import_name is the module that made it.
     modules = {blueprint.import_name for blueprint in create_app(settings).blueprints.values()}
     assert {"chatsite.boards", "chatsite.api", "chatsite.fourchan", "chatsite.errors"} <= modules
+    return modules
+
+
+def test_no_blueprint_module_imports_another(upload_folder):
+    modules = blueprint_modules(upload_folder)
     found = {module: sorted(imported_modules(module) & modules - {module}) for module in modules}
     assert found == {module: [] for module in modules}
+
+
+def test_only_create_app_imports_the_blueprints(upload_folder):
+    blueprints = blueprint_modules(upload_folder)
+    package = Path(chatsite.__file__).parent
+    others = {f"chatsite.{path.stem}" for path in package.glob("*.py")} - blueprints - {"chatsite.__init__"}
+    found = {module: sorted(imported_modules(module) & blueprints) for module in others}
+    assert found == {module: [] for module in others}
 
 
 def test_imported_modules_finds_every_way_of_importing():
