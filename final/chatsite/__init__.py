@@ -22,16 +22,17 @@ from chatsite import (
     api,
     boards,
     bodies,
+    csrf,
     db,
     errors,
     flood,
     formatting,
-    forms,
     fourchan,
     hosts,
     live,
     mod,
     search,
+    staff,
     store,
     uploads,
 )
@@ -72,8 +73,8 @@ def create_app(test_config=None):
     store.init_app(app)
     bodies.init_app(app)  # first: a broken body is refused before the CSRF check reads it
     hosts.init_app(app)  # around bodies.py: an unknown Host is refused before its body is read
-    forms.init_app(app)  # Flask-WTF's CSRFProtect: every POST needs the session's token
-    accounts.init_app(app)  # Flask-Login: current_user, staff pages
+    csrf.init_app(app)  # Flask-WTF's CSRFProtect: every POST needs the session's token
+    staff.init_app(app)  # Flask-Login: current_user, staff pages
     flood.init_app(app)  # Flask-Limiter: how often one client may post or try to log in
     formatting.init_app(app)  # body_html() and backlinks() for the templates
     live.init_app(app)  # flask-sock: the thread pages' WebSockets, and who to wake when
@@ -108,7 +109,7 @@ def add_security_headers(response):
     """Add SECURITY_HEADERS to a response (every page, file, image and JSON answer).
 
     setdefault: a view that set one of them itself keeps its own (an uploaded
-    file has a Content-Security-Policy of its own, uploads.uploaded_file)."""
+    file has a Content-Security-Policy of its own, upload_storage.send_upload)."""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response

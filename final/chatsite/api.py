@@ -1,7 +1,7 @@
 """A read-only JSON API under /api/, for programs rather than people.
 
 A view that returns a dictionary gets it turned into a JSON response by Flask.
-Errors under /api/ are JSON too (see errors.py).
+Errors under /api/ are JSON too (error_answers.answer_in_json).
 
 The API is described, for people and for tools, by openapi.json next to this
 file (OpenAPI 3.1), served at /api/openapi.json. It is written by hand, and the
@@ -16,10 +16,12 @@ every few seconds). Its ETag makes "nothing new" cheap: 304, and no body.
 
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 
+from chatsite.error_answers import answer_in_json
 from chatsite.formatting import body_html
-from chatsite.forms import last_page_or_404, requested_after, requested_api_page
+from chatsite.live_messages import live_html
+from chatsite.params import last_page_or_404, requested_after, requested_api_page
 from chatsite.store import THREADS_PER_PAGE, find_board_or_404, find_thread_or_404, get_store
 
 # How many posts one answer of /api/threads/<id>/posts holds.
@@ -29,6 +31,7 @@ POSTS_PER_PAGE = 100
 OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.json")
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+answer_in_json(bp)
 
 
 @bp.get("/boards")
@@ -198,29 +201,8 @@ def upload_url(path):
 
 def post_with_html(post):
     """A post as post_json() gives it, plus "html": the post as the thread page shows
-    it, and "backlinks" when it quotes posts of its thread (live_html)."""
+    it, and "backlinks" when it quotes posts of its thread (live_messages.live_html)."""
     return {**post_json(post), **live_html(post)}
-
-
-def live_html(post):
-    """What a live page needs of a new post: "html", its <article> as the thread page
-    shows it; and, if it quotes posts of its own thread, "backlinks": for each,
-    {"post_id", "html"}, that post's backlinks line as a reload would now show it
-    (templates/_backlinks.html), which static/live.js puts in place. Used by the
-    socket's "post" message (live.py) and the polling answer (?after=) alike."""
-    shown = {"html": render_template("_post.html", post=post)}
-    updates = post.get("backlink_updates")
-    if updates:
-        shown["backlinks"] = [
-            {
-                "post_id": quoted,
-                "html": render_template(
-                    "_backlinks.html", post={"thread_id": post["thread_id"], "backlinks": backlinks}
-                ),
-            }
-            for quoted, backlinks in updates.items()
-        ]
-    return shown
 
 
 def iso_time(moment):

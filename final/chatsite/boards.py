@@ -5,22 +5,17 @@ import string
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from chatsite import flood, uploads
+from chatsite import flood
 from chatsite.forms import (
-    MAX_BODY_LENGTH,
     MAX_REPORT_DETAILS,
-    MAX_TITLE_LENGTH,
-    FormError,
     MoveForm,
+    ReplyForm,
     ReportForm,
     SelectChoice,
-    check_body,
-    check_title,
-    clean_text,
+    ThreadForm,
     first_error,
-    last_page_or_404,
-    requested_page,
 )
+from chatsite.params import last_page_or_404, requested_page
 from chatsite.store import (
     THREADS_PER_PAGE,
     ThreadClosed,
@@ -30,6 +25,9 @@ from chatsite.store import (
     find_thread_or_404,
     get_store,
 )
+from chatsite.text_checks import MAX_BODY_LENGTH, MAX_TITLE_LENGTH
+from chatsite.upload_checks import max_upload_mib, max_video_mib
+from chatsite.upload_storage import keep_board_within_budget, saved_image
 
 bp = Blueprint("boards", __name__)
 
@@ -44,7 +42,7 @@ def stop_if_not_found(endpoint, values):
 
     Flask calls this right after matching the address, before the before_request
     functions. So a form sent to a thread that does not exist gets "Not Found",
-    not the CSRF check's "this form has expired" (CSRFProtect, see forms.py).
+    not the CSRF check's "this form has expired" (CSRFProtect, see csrf.py).
     """
     if "slug" in values:
         find_board_or_404(values["slug"])
@@ -102,8 +100,8 @@ def form_limits():
     return {
         "max_title": MAX_TITLE_LENGTH,
         "max_body": MAX_BODY_LENGTH,
-        "max_upload_mib": uploads.max_upload_mib(),
-        "max_video_mib": uploads.max_video_mib(),
+        "max_upload_mib": max_upload_mib(),
+        "max_video_mib": max_video_mib(),
     }
 
 
@@ -127,20 +125,17 @@ def render_board(board, page=1, form=None, error=None):
 def create_thread(slug):
     """Start a thread from the form on a board page."""
     board = find_board_or_404(slug)
-    title = clean_text(request.form.get("title", ""))
-    body = clean_text(request.form.get("body", ""))
-    # Each check raises FormError if something is wrong; errors.py shows the form again.
-    # The text first: it is cheap to check, decoding the file is not.
-    check_title(title)
-    check_body(body, required=False)
-    upload = uploads.check_upload(request.files.get("image"))
-    # The file is written first; if storing the thread then fails, it goes again.
-    with uploads.saved_image(upload) as image:
-        thread = get_store().add_thread(board["slug"], title, body, image)
-    uploads.keep_board_within_budget(board["slug"])
-    # 303 See Other: "the post worked, now GET this page". Reloading the thread
-    # page afterwards will not send the form a second time.
-    return redirect(url_for("boards.show_thread", thread_id=thread["id"]), code=303)
+    form = ThreadForm()
+    if form.validate_on_submit():
+        # The file is written first; if storing the thread then fails, it goes again.
+        with saved_image(form.image.checked) as image:
+            thread = get_store().add_thread(board["slug"], form.title.data, form.body.data, image)
+        keep_board_within_budget(board["slug"])
+        # 303 See Other: "the post worked, now GET this page". Reloading the thread
+        # page afterwards will not send the form a second time.
+        return redirect(url_for("boards.show_thread", thread_id=thread["id"]), code=303)
+    # The board page again, with the message and everything the person typed.
+    return render_board(board, form=request.form, error=first_error(form)), 400
 
 
 # --- Threads and replies ------------------------------------------------------------
@@ -190,20 +185,18 @@ def create_reply(thread_id):
         raise ThreadLocked()
     if thread["reply_count"] >= limits["reply_limit"]:
         raise ThreadClosed(limits["reply_limit"])
-    body = clean_text(request.form.get("body", ""))
-    # The text first: it is cheap to check, decoding the file is not. A reply
-    # needs text, a file, or both (an empty, nameless file is no file: none chosen).
-    file = request.files.get("image")
-    check_body(body, required=not (file and file.filename))
-    upload = uploads.check_upload(file)
-    with uploads.saved_image(upload) as image:
-        # The store checks the limit again, inside its transaction: two replies
-        # racing for the last place cannot both get it.
-        post = get_store().add_reply(thread["id"], body, image, **limits)
-    if image:
-        uploads.keep_board_within_budget(thread["board"])
-    url = url_for("boards.show_thread", thread_id=thread["id"], _anchor=f"post-{post['id']}")
-    return redirect(url, code=303)
+    form = ReplyForm()
+    if form.validate_on_submit():
+        with saved_image(form.image.checked) as image:
+            # The store checks the limit again, inside its transaction: two replies
+            # racing for the last place cannot both get it.
+            post = get_store().add_reply(thread["id"], form.body.data, image, **limits)
+        if image:
+            keep_board_within_budget(thread["board"])
+        url = url_for("boards.show_thread", thread_id=thread["id"], _anchor=f"post-{post['id']}")
+        return redirect(url, code=303)
+    # The thread page again, with the message and everything the person typed.
+    return render_thread(thread, form=request.form, error=first_error(form)), 400
 
 
 # --- Reports ----------------------------------------------------------------------------
@@ -233,16 +226,3 @@ def create_report(post_id):
 
 def render_report(post, form, error=None):
     return render_template("report.html", post=post, form=form, error=error, max_details=MAX_REPORT_DETAILS)
-
-
-@bp.errorhandler(FormError)
-def show_form_again(error):
-    """A refused form: show its page again with the message and everything typed.
-
-    Registered on this blueprint: only its forms raise FormError."""
-    message = error.description
-    if "thread_id" in request.view_args:
-        thread = find_thread_or_404(request.view_args["thread_id"])
-        return render_thread(thread, form=request.form, error=message), 400
-    board = find_board_or_404(request.view_args["slug"])
-    return render_board(board, form=request.form, error=message), 400

@@ -119,7 +119,7 @@ def defaults(instance_path):
         "BUMP_LIMIT": 300,
         "REPLY_LIMIT": 500,
         # What one board may keep. Past either budget, its least recently active
-        # threads are deleted, with their images (uploads.keep_board_within_budget).
+        # threads are deleted, with their images (upload_storage.keep_board_within_budget).
         "BOARD_THREAD_LIMIT": 500,
         "BOARD_UPLOAD_BUDGET": 2 * 1024 * 1024 * 1024,  # bytes of images: 2 GiB
         # The database. SQLite, one file in the instance folder, needs no server.
@@ -177,7 +177,7 @@ def defaults(instance_path):
         # seconds instead. A gevent worker serves up to WORKER_CONNECTIONS
         # connections at once, of every kind, and a socket is one of them for as
         # long as its page is open. Each costs ~50 kB of memory (two greenlets,
-        # the request, simple-websocket's buffers; no compression, see live.py)
+        # the request, simple-websocket's buffers; no compression, see websocket.py)
         # and a file descriptor; it borrows a database connection only for the
         # millisecond of each look. None: WORKER_CONNECTIONS less a tenth (900 of
         # 1,000), so that a worker full of sockets still has room for pages,

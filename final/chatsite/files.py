@@ -5,7 +5,7 @@ and its thumbnail "<sha[:2]>/<sha>.thumb.jpg" beside it (the two-character
 folders keep any one folder from holding millions of files). So:
 
 - a name never changes, and never means two different files: browsers and
-  proxies may keep a file for a year (uploads.uploaded_file);
+  proxies may keep a file for a year (upload_storage.send_upload);
 - the same file posted twice is stored once, and shared by both posts; it
   is removed only when no post uses it any more (store.remove_unused_files
   says how that is done without races).

@@ -140,7 +140,7 @@ def give_back_unstored_posts(response):
     does not count. Its limit allows one post per window, and this request just
     took it, so clearing the window gives it back exactly."""
     # A post refused for its file keeps its count: looking at the file cost the
-    # server work (uploads.check_upload), and a refusal must not make the next
+    # server work (upload_checks.check_upload), and a refusal must not make the next
     # hostile file free. (A post refused for its text alone is given back.)
     if request.endpoint in POSTING_VIEWS and response.status_code != 303 and not g.get("upload_looked_at"):
         for counted in limiter.current_limits:

@@ -1,27 +1,38 @@
-"""Checking what people type into the forms, and the CSRF token every form carries.
+"""The forms people send, as Flask-WTF forms (FlaskForm): each declares its fields
+and their rules, and the view that handles it validates it (validate_on_submit).
 
-The post forms (a new thread, a reply) are checked by hand: each check raises
-FormError when something is wrong, and the boards blueprint shows the form's page
-again, with the message and everything the person typed. The moderation forms
-(login, report, accounts, moving a thread) are Flask-WTF forms (FlaskForm): each
-declares its fields and their rules, and the view that handles it validates it.
+- A new thread and a reply (ThreadForm, ReplyForm): the text is cleaned up and
+  checked (text_checks.py), then the file (upload_checks.py).
+- The moderation forms: login, report, a new account, a role, moving a thread.
 
-CSRF: Flask-WTF's CSRFProtect checks every POST (and PUT, PATCH, DELETE) for
-this session's token before any view runs, and {{ csrf_token() }} writes it into
-each form. See init_app below.
+The CSRF token every form carries is checked before any view runs (csrf.py).
 """
 
 import re
-import unicodedata
 
-from flask import abort, has_request_context, request, session
+from flask import has_request_context, request
 from flask_wtf import FlaskForm
-from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import BadRequest
-from wtforms import HiddenField, PasswordField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import AnyOf, Length, Regexp, ValidationError
+from wtforms import (
+    FileField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import AnyOf, DataRequired, Length, Regexp, StopValidation, ValidationError
 
-from chatsite.bodies import FORMS_WITH_FILES
+from chatsite.text_checks import (
+    MAX_BODY_LENGTH,
+    MAX_TITLE_LENGTH,
+    clean_text,
+    has_hidden_characters,
+    has_too_many_marks,
+    has_visible_character,
+)
+from chatsite.upload_checks import UploadRefused, check_upload
 
 try:
     from wtforms import SelectChoice  # a choice of a select or radio field, WTForms 3.3 on
@@ -30,237 +41,10 @@ except ImportError:  # pragma: no cover - earlier WTForms take (value, label) pa
     def SelectChoice(value, label):  # noqa: N802 - stands in for the class
         return (value, label)
 
-# Limits on what people may type. The forms show them too (maxlength).
-MAX_TITLE_LENGTH = 120
-MAX_BODY_LENGTH = 5000
-
-# Characters that reverse or isolate the direction of text. In a title,
-# U+202E can make "gpj.exe" look like "exe.jpg": a classic way to mislead readers.
-TEXT_DIRECTION_CHARACTERS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-# No list has a billion pages: a ?page= of more digits does not exist.
-MAX_PAGE_DIGITS = 9
-
 
 class FormError(BadRequest):
-    """Something wrong in a form: a 400 Bad Request whose description tells the
-    person what to fix."""
-
-
-def clean_text(text):
-    """Trim spaces at both ends; turn the browser's "\\r\\n" line breaks into "\\n";
-    join each letter and its accent marks into one character where Unicode has one."""
-    text = text.replace("\r\n", "\n").strip()
-    # NFC, "normal form, composed": "e" followed by the separate accent mark U+0301
-    # becomes the one character "é", as most keyboards type it. The same words are
-    # then always stored the same way, and only marks that have no letter to merge
-    # with are left to count (see has_too_many_marks).
-    return unicodedata.normalize("NFC", text)
-
-
-def check_title(title):
-    """Raise FormError if the title is missing, too long or has hidden characters."""
-    if not title:
-        raise FormError("Please give your thread a title.")
-    if len(title) > MAX_TITLE_LENGTH:
-        raise FormError(f"Titles can be at most {MAX_TITLE_LENGTH} characters long.")
-    if has_hidden_characters(title, allow_line_breaks=False):
-        raise FormError("Titles cannot contain control or text-direction characters.")
-    if not has_visible_character(title):
-        raise FormError("Titles need at least one visible character.")
-    if has_too_many_marks(title):
-        raise FormError("Too many accent marks on one letter.")
-
-
-def check_body(body, required):
-    """Raise FormError if a post's text is missing (when required), too long or odd."""
-    if required and not body:
-        raise FormError("Please write a message or choose an image.")
-    if len(body) > MAX_BODY_LENGTH:
-        raise FormError(f"Messages can be at most {MAX_BODY_LENGTH} characters long.")
-    if has_hidden_characters(body, allow_line_breaks=True):
-        raise FormError("Messages cannot contain control or text-direction characters.")
-    if body and not has_visible_character(body):
-        raise FormError("Messages need at least one visible character.")
-    if has_too_many_marks(body):
-        raise FormError("Too many accent marks on one letter.")
-
-
-def has_hidden_characters(text, allow_line_breaks):
-    """True if the text holds control characters (other than line breaks and tabs,
-    when allowed) or text-direction characters."""
-    for character in text:
-        if allow_line_breaks and character in "\n\t":
-            continue
-        if unicodedata.category(character) == "Cc" or character in TEXT_DIRECTION_CHARACTERS:
-            return True
-    return False
-
-
-# Characters that show nothing, although Unicode files them as letters or symbols
-# (so the category test in has_visible_character would take them for visible):
-# the Hangul fillers U+115F, U+1160, U+3164 and U+FFA0, and the blank Braille
-# pattern U+2800. A title made of them looks empty: a blank link on the board.
-BLANK_CHARACTERS = set("\u115f\u1160\u3164\uffa0\u2800")
-
-
-def has_visible_character(text):
-    """True if at least one character of the text shows on the screen.
-
-    unicodedata.category() gives each character a two-letter category. These show
-    nothing: spaces (categories starting with Z); control, format, unassigned,
-    private-use and surrogate characters (C: U+200B, the zero-width space, is a
-    format character); accent marks on their own (M); and the BLANK_CHARACTERS.
-    """
-    for character in text:
-        if unicodedata.category(character)[0] not in "ZCM" and character not in BLANK_CHARACTERS:
-            return True
-    return False
-
-
-# After NFC, a letter carries at most two or three separate accent marks in real
-# writing (Vietnamese, Hindi, Thai...). More is "Zalgo" text: marks stacked so
-# high that they spill over the lines above and below and hide them.
-MAX_MARKS_IN_A_ROW = 4
-
-
-def has_too_many_marks(text):
-    """True if more than MAX_MARKS_IN_A_ROW accent marks (category M) follow each other."""
-    in_a_row = 0
-    for character in text:
-        in_a_row = in_a_row + 1 if unicodedata.category(character)[0] == "M" else 0
-        if in_a_row > MAX_MARKS_IN_A_ROW:
-            return True
-    return False
-
-
-def requested_page():
-    """The ?page= number, 1 when there is none. Anything but a whole number from 1
-    up is an address that does not exist: 404 Not Found."""
-    page = page_number(request.args.get("page", "1"))
-    if page is None:
-        abort(404)
-    return page
-
-
-def last_page_or_404(page, per_page, total):
-    """How many pages a list of `total` items has, `per_page` a page: at least one,
-    so that an empty list still has its page 1. Asking for a page past the last
-    one is asking for an address that does not exist: 404 Not Found."""
-    pages = max(1, (total + per_page - 1) // per_page)
-    if page > pages:
-        abort(404)
-    return pages
-
-
-class BadParameter(BadRequest):
-    """A query parameter of the API that is not what the API documents: 400."""
-
-
-class NoFilesHere(BadRequest):
-    """A file sent to a form that has no file field (refuse_files_where_none_belong)."""
-
-    description = "This form takes no files: its fields are typed text. Nothing was changed."
-
-
-def requested_api_page():
-    """The API's ?page= number, 1 when there is none; anything else is a JSON 400
-    that says what a page number is (a program, not a person, made the mistake)."""
-    page = page_number(request.args.get("page", "1"))
-    if page is None:
-        raise BadParameter(f"?page= must be a whole number from 1 to {10**MAX_PAGE_DIGITS - 1}.")
-    return page
-
-
-# The largest id: PostgreSQL's INTEGER, as in the addresses (chatsite.IdConverter).
-LARGEST_ID = 2**31 - 1
-
-
-def requested_after():
-    """The API's ?after= (a post id, or 0 for "from the start"); anything else is a
-    JSON 400, like a bad ?page=."""
-    after = id_or_zero(request.args.get("after", ""))
-    if after is None:
-        raise BadParameter(f"?after= must be a whole number from 0 to {LARGEST_ID}: your newest post's id.")
-    return after
-
-
-def id_or_zero(text):
-    """The id `text` spells, or 0; None if it is not a whole number from 0 to
-    LARGEST_ID. Checked as text first, like page numbers (see page_number)."""
-    if not (text.isascii() and text.isdigit()) or len(text) > len(str(LARGEST_ID)) or int(text) > LARGEST_ID:
-        return None
-    return int(text)
-
-
-def page_number(text):
-    """The page number `text` spells, or None if it is not a whole number from 1 up.
-
-    The text is checked before it becomes a number: int() of thousands of digits
-    is slow, and Python refuses more than 4,300 digits (a 500 error)."""
-    if not (text.isascii() and text.isdigit()) or len(text) > MAX_PAGE_DIGITS or int(text) < 1:
-        return None
-    return int(text)
-
-
-# --- CSRF ---------------------------------------------------------------------------
-#
-# The danger: another website can hold a form that posts to this site. Your
-# browser would send it along with your cookies, so it would look like you wrote it.
-# The guard: the session holds a random token, and every form on our pages carries
-# it (signed) in a hidden field. Another site cannot read our pages, so it cannot
-# know the token, and CSRFProtect refuses a POST without it: 400, and errors.py
-# says "This form has expired..." (nothing has changed: no view ran).
-
-csrf = CSRFProtect()
-
-# What Flask-WTF keeps in the session: the SHA-1 of random bytes, 40 hex digits.
-SESSION_TOKEN_PATTERN = re.compile(r"[0-9a-f]{40}")
-
-
-def init_app(app):
-    """Check every unsafe request's token, and let templates write {{ csrf_token() }}.
-
-    Over HTTPS, CSRFProtect also wants the request's Referer to be a page of this
-    site (WTF_CSRF_SSL_STRICT, on by default): the Referrer-Policy we send
-    (same-origin, see SECURITY_HEADERS) lets browsers send it with our own forms."""
-    # First, before CSRFProtect registers its own check: the order they run in.
-    app.before_request(drop_forged_session_token)
-    app.before_request(refuse_files_where_none_belong)
-    csrf.init_app(app)
-
-
-def drop_forged_session_token():
-    """Forget a session token that Flask-WTF did not make.
-
-    The session is a signed cookie: nobody can change it without the secret key.
-    But a leaked or weak key happens, so whatever the session holds is checked
-    like any other input. Flask-WTF compares tokens with hmac.compare_digest,
-    which raises TypeError (a 500) for a list or a number, and it would sign and
-    hand out "safe" Markup or any other string as it is. `type(...) is str`
-    refuses Markup (a str subclass), lists, numbers and None; the pattern refuses
-    any other text. A page then gets a fresh token, and a POST is refused (400).
-    """
-    if "csrf_token" not in session:
-        return
-    token = session["csrf_token"]
-    if type(token) is not str or not SESSION_TOKEN_PATTERN.fullmatch(token):
-        del session["csrf_token"]
-
-
-def refuse_files_where_none_belong():
-    """400 for a file sent to any form but bodies.FORMS_WITH_FILES (a new thread, a reply).
-
-    Only those two forms have a file field. Anywhere else, a file is a text field
-    sent as a file part (username=<a file>): it is not in request.form, so the
-    form would be checked as if that field had been left empty. The body is
-    small here (bodies.py holds it to MAX_FORM_MEMORY_SIZE)."""
-    if request.endpoint not in FORMS_WITH_FILES and request.files:
-        raise NoFilesHere()
-
-
-# --- The moderation forms (Flask-WTF) ------------------------------------------------
+    """Something wrong in a form that a view checks itself (the board of a move):
+    a 400 Bad Request whose description tells the person what to fix."""
 
 
 # The default of Form(formdata=...): "read request.form" (None means "no fields").
@@ -268,8 +52,10 @@ FROM_THE_REQUEST = object()
 
 
 class Form(FlaskForm):
+    """The base of every form here."""
+
     class Meta:
-        # CSRFProtect has already checked this request's token (see above): the
+        # CSRFProtect has already checked this request's token (csrf.py): the
         # forms do not check it a second time, nor add a field of their own.
         csrf = False
 
@@ -283,6 +69,137 @@ class Form(FlaskForm):
             formdata = (request.form or None) if posted else None
         super().__init__(formdata, **kwargs)
 
+
+# --- A new thread and a reply ----------------------------------------------------------
+
+
+def no_hidden_characters(message, allow_line_breaks):
+    """A validator: `message` if the text has control or text-direction characters."""
+
+    def check(_form, field):
+        if has_hidden_characters(field.data, allow_line_breaks):
+            raise ValidationError(message)
+
+    return check
+
+
+def visible_character(message):
+    """A validator: `message` if the text has something, but nothing that shows."""
+
+    def check(_form, field):
+        if field.data and not has_visible_character(field.data):
+            raise ValidationError(message)
+
+    return check
+
+
+def not_too_many_marks(_form, field):
+    if has_too_many_marks(field.data):
+        raise ValidationError("Too many accent marks on one letter.")
+
+
+def message_or_file(form, field):
+    """A reply needs text, a file, or both (an empty, nameless file is no file:
+    the browser sends one when none was chosen)."""
+    file = form.image.data
+    if not field.data and not (file and file.filename):
+        raise StopValidation("Please write a message or choose an image.")
+
+
+def accepted_upload(_form, field):
+    """Check the file (upload_checks.check_upload), and keep what the check found
+    for the view to store (UploadField.checked)."""
+    try:
+        field.checked = check_upload(field.data)
+    except UploadRefused as refused:
+        raise ValidationError(str(refused)) from None
+
+
+TITLE_TOO_LONG = f"Titles can be at most {MAX_TITLE_LENGTH} characters long."
+MESSAGE_TOO_LONG = f"Messages can be at most {MAX_BODY_LENGTH} characters long."
+
+
+def title_field():
+    return StringField(
+        "Title",
+        filters=[clean_text],
+        validators=[
+            DataRequired("Please give your thread a title."),
+            Length(max=MAX_TITLE_LENGTH, message=TITLE_TOO_LONG),
+            no_hidden_characters("Titles cannot contain control or text-direction characters.", False),
+            visible_character("Titles need at least one visible character."),
+            not_too_many_marks,
+        ],
+    )
+
+
+def message_field(required):
+    """The Message field; `required`: a reply needs a message, unless it has a file."""
+    return TextAreaField(
+        "Message",
+        filters=[clean_text],
+        validators=[
+            *([message_or_file] if required else []),
+            Length(max=MAX_BODY_LENGTH, message=MESSAGE_TOO_LONG),
+            no_hidden_characters("Messages cannot contain control or text-direction characters.", True),
+            visible_character("Messages need at least one visible character."),
+            not_too_many_marks,
+        ],
+    )
+
+
+class UploadField(FileField):
+    """The post forms' file: WTForms' own FileField, given request.files' "image"
+    as it came. (Flask-WTF's FileField skips a file without a name, which must be
+    refused, "The file has no name", not taken for no file at all.)
+
+    Once validated, `checked` holds what upload_checks.check_upload found: the
+    bytes to store and their description, or None when no file was chosen."""
+
+    checked = None
+
+
+class PostForm(Form):
+    """What a new thread and a reply have in common: where their fields come from,
+    and the order they are checked in.
+
+    Each form declares its own fields (title_field, message_field), in the order
+    they are checked: WTForms would put the fields of this class before those of
+    the class that inherits them."""
+
+    def __init__(self):
+        # The text fields from request.form only (see Form), the file from request.files.
+        formdata = request.form.copy()
+        formdata.setlist("image", request.files.getlist("image"))
+        super().__init__(formdata)
+
+    def validate(self, extra_validators=None):
+        """Field by field, in their order, and stop at the first that is wrong: the
+        text is checked before the file, which costs far more (it is decoded),
+        and a post refused for its text does not count towards flood control
+        (flood.py), as one whose file was looked at does."""
+        for field in self:
+            if not field.validate(self):
+                return False
+        return True
+
+
+class ThreadForm(PostForm):
+    """A new thread: a title, and a message or a file if the person likes."""
+
+    title = title_field()
+    body = message_field(required=False)
+    image = UploadField("Image", validators=[accepted_upload])
+
+
+class ReplyForm(PostForm):
+    """A reply: a message, a file, or both."""
+
+    body = message_field(required=True)
+    image = UploadField("Image", validators=[accepted_upload])
+
+
+# --- The moderation forms ----------------------------------------------------------------
 
 # Staff accounts. Names are ASCII: one way to write each, and lower() makes
 # "Mia" and "mia" the same name on every database (models.User.username_key).
@@ -355,13 +272,8 @@ DETAILS_MESSAGE = f"Details can be at most {MAX_REPORT_DETAILS} characters long.
 
 def clean_details(text):
     """A report's details, cleaned like a post; nothing visible counts as nothing."""
-    text = clean_text(text or "")
+    text = clean_text(text)
     return text if has_visible_character(text) else ""
-
-
-def no_hidden_characters(_form, field):
-    if has_hidden_characters(field.data, allow_line_breaks=True):
-        raise ValidationError("Details cannot contain control or text-direction characters.")
 
 
 class ReportForm(Form):
@@ -378,7 +290,7 @@ class ReportForm(Form):
         filters=[clean_details],
         validators=[
             Length(max=MAX_REPORT_DETAILS, message=DETAILS_MESSAGE),
-            no_hidden_characters,
+            no_hidden_characters("Details cannot contain control or text-direction characters.", True),
         ],
     )
 

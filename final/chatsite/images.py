@@ -7,8 +7,8 @@ Reading a file's header is not enough either: a header can promise
 "decompression bomb") in a few hundred bytes, and a file whose header is
 perfect can be cut short or garbage after it. So process_image:
 
-0. counts the frames and JPEG scans from the bytes, and refuses more than
-   MAX_IMAGE_FRAMES or MAX_JPEG_SCANS (check_frames_and_scans);
+0. counts the frames and JPEG scans from the bytes (image_frames.py), and
+   refuses more than MAX_IMAGE_FRAMES or MAX_JPEG_SCANS (check_frames_and_scans);
 1. reads the size from the header only, and refuses an image over
    MAX_IMAGE_PIXELS or MAX_IMAGE_SIDE (or an animation over
    MAX_ANIMATION_PIXELS, all its frames together) before decoding anything;
@@ -25,20 +25,15 @@ perfect can be cut short or garbage after it. So process_image:
 5. makes its thumbnail, a JPEG at most THUMBNAIL_SIZE pixels on a side.
 
 The app runs all of it in a child process held to a time and a memory limit
-(process_image_in_child, at the end). Any refusal is an ImageRefused, whose
-message is shown to the person.
+(image_child.py). Any refusal is an ImageRefused, whose message is shown to
+the person.
 """
 
 import base64
 import hashlib
-import json
-import logging
 import os
-import re
-import subprocess
-import sys
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from io import BytesIO
 
 from PIL import (
@@ -51,6 +46,8 @@ from PIL import (
     PngImagePlugin,
     WebPImagePlugin,
 )
+
+from chatsite.image_frames import count_gif_frames, count_jpeg_scans, count_png_frames, count_webp_frames
 
 IMAGE_TYPES = {
     "png": {"content_type": "image/png", "extensions": (".png",), "format": "PNG"},
@@ -198,6 +195,27 @@ def check_size(width, height, frames, limits):
         raise ImageRefused(
             f"This animation is {width} × {height} pixels and {frames} frames; animations can be at most "
             f"{megapixels(limits.max_animation_pixels)} megapixels, all frames together."
+        )
+
+
+def check_frames_and_scans(data, limits):
+    """Refuse an image with more than limits.max_frames frames, or a JPEG with more
+    than limits.max_jpeg_scans scans, counted from the bytes (image_frames.py):
+    decoding time grows with them, not only with pixels. A broken file is left
+    to the decoder."""
+    kind = kind_of(data)
+    if kind == "jpeg":
+        if count_jpeg_scans(data, limits.max_jpeg_scans) > limits.max_jpeg_scans:
+            raise ImageRefused(
+                f"This JPEG has more than {limits.max_jpeg_scans} scans; JPEG images can have at most "
+                f"{limits.max_jpeg_scans} (a progressive photo has about 10)."
+            )
+        return
+    counters = {"gif": count_gif_frames, "png": count_png_frames, "webp": count_webp_frames}
+    if kind in counters and counters[kind](data, limits.max_frames) > limits.max_frames:
+        raise ImageRefused(
+            f"This animation has more than {limits.max_frames} frames; animations can have at most "
+            f"{limits.max_frames} frames."
         )
 
 
@@ -349,206 +367,3 @@ def md5_base64(data: bytes) -> str:
     """The MD5 of the bytes as 4chan's API writes it: the 16-byte digest in base64
     (24 characters). Clients use it to recognise a file, not to secure anything."""
     return base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode("ascii")
-
-
-# --- Frames and scans, counted from the bytes before anything is decoded -------------
-# Decoding time grows with the number of frames (GIF, WebP, PNG) and of JPEG
-# "scans" (passes over the picture), not only with pixels: a 4 MB GIF of
-# 110,000 frames of 1 x 1 pixel, or a JPEG of 62,300 nearly empty scans, is
-# under every pixel cap and takes a worker half a minute. So both are counted
-# first, by walking the file's blocks (Pillow's n_frames would walk all
-# 110,000 frames itself), and the walk stops as soon as the cap is passed.
-
-
-def check_frames_and_scans(data, limits):
-    """Refuse an image with more than limits.max_frames frames, or a JPEG with more
-    than limits.max_jpeg_scans scans. A broken file is left to the decoder."""
-    kind = kind_of(data)
-    if kind == "jpeg":
-        if count_jpeg_scans(data, limits.max_jpeg_scans) > limits.max_jpeg_scans:
-            raise ImageRefused(
-                f"This JPEG has more than {limits.max_jpeg_scans} scans; JPEG images can have at most "
-                f"{limits.max_jpeg_scans} (a progressive photo has about 10)."
-            )
-        return
-    counters = {"gif": count_gif_frames, "png": count_png_frames, "webp": count_webp_frames}
-    if kind in counters and counters[kind](data, limits.max_frames) > limits.max_frames:
-        raise ImageRefused(
-            f"This animation has more than {limits.max_frames} frames; animations can have at most "
-            f"{limits.max_frames} frames."
-        )
-
-
-# A JPEG marker: 0xFF and a byte that is not 0 (0xFF 0x00 is a 0xFF byte of the
-# compressed data), not a restart marker (0xD0-0xD7, inside the data too) and not
-# another 0xFF (0xFF bytes may pad before a marker). re finds it in C, fast.
-JPEG_MARKER = re.compile(rb"\xff+[^\x00\xd0-\xd7\xff]")
-
-
-def count_jpeg_scans(data, stop_after):
-    """How many scans (SOS markers) the first picture of a JPEG has, counting up
-    to stop_after + 1. The compressed data after each SOS is skipped by looking
-    for the next marker, as the decoder does."""
-    scans, position = 0, 2  # after the SOI marker
-    while scans <= stop_after:
-        found = JPEG_MARKER.search(data, position)
-        if found is None:
-            break
-        marker, position = data[found.end() - 1], found.end()
-        if marker == 0xD9:  # EOI: the end of the picture
-            break
-        if marker == 0xDA:  # SOS: a scan starts
-            scans += 1
-        if marker not in (0xD8, 0x01):  # every other marker has a 2-byte length
-            position += int.from_bytes(data[position : position + 2], "big")
-    return scans
-
-
-def count_gif_frames(data, stop_after):
-    """How many images a GIF holds, counting up to stop_after + 1. A GIF is a
-    list of blocks: "," an image, "!" an extension, ";" the end; the images'
-    data and the extensions are "sub-blocks", each one a length byte and that
-    many bytes, up to a length of 0. Like Pillow, skip any other byte."""
-    frames = 0
-    position = 13 + colour_table_size(data, 10)  # the header, then the global colour table
-    while position < len(data) and frames <= stop_after:
-        block = data[position]
-        if block == 0x3B:  # ";"
-            break
-        if block == 0x2C:  # ",": an image, with its position, size and flags
-            frames += 1
-            position += 10 + colour_table_size(data, position + 9) + 1  # +1: LZW code size
-            position = after_sub_blocks(data, position)
-        elif block == 0x21:  # "!": an extension, with its label
-            position = after_sub_blocks(data, position + 2)
-        else:
-            position += 1
-    return frames
-
-
-def colour_table_size(data, flags_at):
-    """The size of the colour table that the flags byte at flags_at announces (or 0)."""
-    if flags_at >= len(data) or not data[flags_at] & 0x80:
-        return 0
-    return 3 << ((data[flags_at] & 7) + 1)
-
-
-def after_sub_blocks(data, position):
-    """Where the sub-blocks starting at `position` end."""
-    while position < len(data) and data[position]:
-        position += data[position] + 1
-    return position + 1
-
-
-def count_png_frames(data, stop_after):
-    """How many frames an animated PNG's acTL chunk announces (1 without one):
-    the decoder reads no more than that. Chunks: length, type, data, CRC."""
-    position = 8
-    while position + 8 <= len(data):
-        length = int.from_bytes(data[position : position + 4], "big")
-        chunk_type = data[position + 4 : position + 8]
-        if chunk_type == b"acTL":
-            return int.from_bytes(data[position + 8 : position + 12], "big")
-        if chunk_type == b"IDAT":  # acTL must come before the pixels
-            break
-        position += 12 + length
-    return 1
-
-
-def count_webp_frames(data, stop_after):
-    """How many ANMF chunks (animation frames) a WebP holds, counting up to
-    stop_after + 1. Chunks: a 4-letter type, a length, the data (padded to even)."""
-    frames, position = 0, 12  # after "RIFF", the file size and "WEBP"
-    while position + 8 <= len(data) and frames <= stop_after:
-        length = int.from_bytes(data[position + 4 : position + 8], "little")
-        if data[position : position + 4] == b"ANMF":
-            frames += 1
-        position += 8 + length + length % 2
-    return max(frames, 1)
-
-
-# --- Decoding in a child process ----------------------------------------------------
-# Decoding is CPU work in C, which never gives way to other requests: under
-# gunicorn's gevent workers, one upload that takes 30 s to decode stops every
-# other request of its worker for 30 s (and gunicorn then kills the worker).
-# So process_image runs in a new Python process: this file run as a script,
-# the upload on its stdin, the answer on its stdout. Waiting for it is like
-# waiting for the network (gevent makes subprocess cooperative), so the worker
-# goes on answering; the child is killed when it takes longer than its time,
-# and the operating system holds it to its CPU time and memory besides.
-# Starting Python and Pillow costs ~80 ms an upload: the price of that bound.
-
-log = logging.getLogger(__name__)
-
-
-def too_slow_message(seconds):
-    return (
-        f"This image took too long to decode (over {seconds:g} seconds); "
-        "please send a smaller or simpler one."
-    )
-
-
-def process_image_in_child(data: bytes, limits: Limits, seconds: float, memory: int) -> ProcessedImage:
-    """process_image(data, limits) in a child process that may take at most
-    `seconds` and `memory` bytes. Raises ImageRefused, like process_image."""
-    # -I ("isolated"): the child ignores PYTHON* environment variables and does
-    # not put this file's folder first on its path (where our modules would
-    # hide the standard library's of the same name). It finds Pillow all the same.
-    command = [sys.executable, "-I", __file__, json.dumps(asdict(limits)), str(seconds), str(memory)]
-    try:
-        # S603: the command is ours; the upload only goes to the child's stdin.
-        child = subprocess.run(command, input=data, capture_output=True, timeout=seconds, check=False)  # noqa: S603
-    except subprocess.TimeoutExpired:  # (run() has killed the child)
-        raise ImageRefused(too_slow_message(seconds)) from None
-    if child.returncode != 0:
-        # Killed by its CPU limit, or a crash: the file is refused either way.
-        log.warning("Decoding an image failed (exit status %s): %s", child.returncode, child.stderr[-500:])
-        out_of_time = child.returncode == -24  # SIGXCPU: its CPU time ran out
-        raise ImageRefused(too_slow_message(seconds) if out_of_time else NOT_AN_IMAGE)
-    return read_answer(child.stdout)
-
-
-def read_answer(output):
-    """The child's answer: one line of JSON, then the stored file's bytes and the
-    thumbnail's. Not pickle: the child has handled hostile bytes, and unpickling
-    can run code, so the parent reads nothing but numbers, text and bytes."""
-    line, _, rest = output.partition(b"\n")
-    try:
-        answer = json.loads(line)
-        refusal = answer.get("refused")
-        if refusal is None:
-            size = answer.pop("data_size")
-            return ProcessedImage(data=rest[:size], thumbnail=rest[size:], **answer)
-    except (ValueError, TypeError, KeyError, AttributeError):  # not an answer at all
-        refusal = NOT_AN_IMAGE
-    raise ImageRefused(refusal)
-
-
-def child_main():
-    """python images.py LIMITS SECONDS MEMORY < upload > answer (see process_image_in_child)."""
-    limits = Limits(**json.loads(sys.argv[1]))
-    seconds, memory = float(sys.argv[2]), int(sys.argv[3])
-    try:
-        import resource  # (Unix only: elsewhere, the parent's timeout alone holds)
-
-        # A second line behind the parent's timeout, should the parent die first.
-        cpu_seconds = int(seconds) + 1
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    except ImportError:
-        pass
-    try:
-        image = process_image(sys.stdin.buffer.read(), limits)
-    except ImageRefused as refused:
-        answer, files = {"refused": str(refused)}, b""
-    except MemoryError:
-        answer, files = {"refused": "This image needs more memory to decode than this site allows."}, b""
-    else:
-        fields = asdict(image)
-        files = fields.pop("data") + fields.pop("thumbnail")
-        answer = {**fields, "data_size": len(image.data)}
-    sys.stdout.buffer.write(json.dumps(answer).encode() + b"\n" + files)
-
-
-if __name__ == "__main__":
-    child_main()

@@ -2,9 +2,9 @@
 actions on threads and posts, and (admins only) the staff accounts.
 
 Every view needs a logged-in staff member (Flask-Login's login_required; the
-users pages accounts.admin_required): a visitor who opens a page is sent to log
-in, a form sent by one is refused with 403 (accounts.must_log_in). Every form
-carries the CSRF token, checked before any view runs (forms.py).
+users pages staff.admin_required): a visitor who opens a page is sent to log
+in, a form sent by one is refused with 403 (staff.must_log_in). Every form
+carries the CSRF token, checked before any view runs (csrf.py).
 
 Each action answers 303 See Other (to the thread, the board or the list it came
 from) and writes one audit log entry, in the same transaction as the change
@@ -16,18 +16,10 @@ and answers 303 too: two moderators clicking at once is not an error.
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from chatsite.accounts import add_user, admin_required, local_path
 from chatsite.charts import dashboard_charts
-from chatsite.forms import (
-    ROLES,
-    FormError,
-    MoveForm,
-    RoleForm,
-    UserForm,
-    first_error,
-    last_page_or_404,
-    requested_page,
-)
+from chatsite.forms import ROLES, FormError, MoveForm, RoleForm, UserForm, first_error
+from chatsite.params import last_page_or_404, requested_page
+from chatsite.staff import add_user, admin_required, local_path
 from chatsite.store import find_thread_or_404, get_store
 
 bp = Blueprint("mod", __name__, url_prefix="/mod")

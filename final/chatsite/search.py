@@ -2,8 +2,9 @@
 
 from flask import Blueprint, render_template, request
 
-from chatsite.forms import clean_text, last_page_or_404, requested_page
+from chatsite.params import last_page_or_404, requested_page
 from chatsite.store import RESULTS_PER_PAGE, get_store
+from chatsite.text_checks import clean_text
 
 bp = Blueprint("search", __name__)
 

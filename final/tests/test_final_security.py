@@ -21,7 +21,7 @@ EXPECTED_HEADERS = {
 }
 
 
-# An uploaded file opened on its own has a policy of its own (uploads.py): the
+# An uploaded file opened on its own has a policy of its own (upload_storage.py): the
 # browser's viewer styles it inline, and "sandbox" runs no script at all.
 UPLOADED_FILE_POLICY = (
     "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"

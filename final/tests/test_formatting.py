@@ -15,7 +15,7 @@ from flask_migrate import downgrade, upgrade
 from forum import create_thread, reply
 from sqlalchemy import text
 
-from chatsite import formatting, live
+from chatsite import formatting, live_messages
 from chatsite.db import db
 from chatsite.formatting import MAX_QUOTES_PER_POST, render_body
 
@@ -221,7 +221,7 @@ def test_the_sockets_post_message_carries_the_new_backlinks(app, store):
     b = store.add_reply(thread["id"], f">>{a} yes")["id"]
     with app.test_request_context():
         [*_, event] = store.events_after(thread["id"], 0)
-        message, _text = live.message_of(event)
+        message, _text = live_messages.message_of(event)
     assert message["html"].startswith(f'<article class="post" id="post-{b}">')
     assert f'<a class="quote-link" href="#post-{a}">&gt;&gt;{a}</a> yes' in message["html"]
     assert message["backlinks"] == [{"post_id": a, "html": backlinks_line(b)}]

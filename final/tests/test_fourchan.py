@@ -21,7 +21,7 @@ import pytest
 from forum import create_thread, reply, serving, thread_ids_on_board
 from werkzeug.http import http_date, parse_date
 
-from chatsite.fourchan import TITLE_ONLY, semantic_url
+from chatsite.fourchan_json import TITLE_ONLY, semantic_url
 from chatsite.store import THREADS_PER_PAGE
 
 # --- 4chan's published description, as field -> type --------------------------------------

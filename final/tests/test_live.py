@@ -28,7 +28,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 from targets import FLOOD_LIMITS_OFF
 
-from chatsite import create_app, live
+from chatsite import create_app, live, live_listener, live_notifier, websocket
 from chatsite.config import live_sockets_per_worker
 from chatsite.db import db
 from chatsite.models import ThreadEvent
@@ -372,7 +372,7 @@ def test_what_a_page_sends_is_thrown_away_and_a_big_message_closes_the_socket(ma
     time.sleep(0.2)
     post_id = store.add_reply(thread_id, "Still works")["id"]
     flood = sockets.open(thread_id)
-    flood.send("x" * (live.MAX_INCOMING_MESSAGE + 1))
+    flood.send("x" * (websocket.MAX_INCOMING_MESSAGE + 1))
     assert [m["id"] for m in receive(chatty)] == [post_id]
     assert closed(flood) == (1009, "Message is too big")
 
@@ -446,13 +446,13 @@ def test_closing_a_socket_that_is_closed_already_is_quiet():
         def close(self, reason, message):
             raise ConnectionClosed(1006, "")
 
-    live.close_quietly(Closed(), live.INTERNAL_ERROR, "too late")
+    websocket.close_quietly(Closed(), websocket.INTERNAL_ERROR, "too late")
 
 
 def test_the_sockets_of_a_thread_share_one_look_at_the_database():
     """Feed: the sockets woken by the same news take what the first one's look found;
     a later notify, a socket further behind than the Feed, or its size make it look again."""
-    feed = live.Feed()
+    feed = live_notifier.Feed()
     looked, newest = [], [3]
 
     def look(after):
@@ -496,17 +496,17 @@ def test_a_client_that_never_answers_the_close_keeps_its_connection(make_app):
             raise AssertionError("the connection was cut")
 
     ws = type("Socket", (), {"thread": NeverAnswers(), "sock": Untouchable()})()
-    live.hang_up(ws)
+    websocket.hang_up(ws)
     assert ws.thread.waited == 1
 
 
 def test_sockets_are_pinged_and_not_compressed(make_app):
     app = make_app(LIVE_PING_INTERVAL=7)
     options = app.config["SOCK_SERVER_OPTIONS"]
-    assert (options["ping_interval"], options["event_class"]) == (7, live.WakingEvent)
+    assert (options["ping_interval"], options["event_class"]) == (7, websocket.WakingEvent)
     environ = {"HTTP_SEC_WEBSOCKET_EXTENSIONS": "permessage-deflate; client_max_window_bits"}
     with app.test_request_context("/threads/1/live", environ_base=environ):
-        live.without_compression()
+        websocket.without_compression()
         assert "HTTP_SEC_WEBSOCKET_EXTENSIONS" not in request.environ
 
 
@@ -606,7 +606,7 @@ def listeners(url):
     try:
         with engine.connect() as connection:
             query = "SELECT pid FROM pg_stat_activity WHERE application_name = :name AND datname = :db"
-            values = {"name": live.LISTENER_NAME, "db": database_name(url)}
+            values = {"name": live_listener.LISTENER_NAME, "db": database_name(url)}
             return connection.execute(text(query), values).all()
     finally:
         engine.dispose()
@@ -674,10 +674,10 @@ def test_a_listener_that_cannot_connect_tries_again_while_sockets_are_open(pg_ur
     """A database that does not answer: the listener logs it and tries again (0.5 s,
     1 s, 2 s... here much shorter), and stops once no socket is left."""
     engine = create_engine(pg_url.replace(pg_url.split("@")[1].split("/")[0], "127.0.0.1:1"))
-    notifier_ = live.Notifier()
+    notifier_ = live_notifier.Notifier()
     wake_up = notifier_.join(7, limit=10)  # a socket is open
-    listener = live.Listener(engine, notifier_)
-    monkeypatch.setattr(live, "LISTENER_RETRY_FIRST", 0.01)
+    listener = live_listener.Listener(engine, notifier_)
+    monkeypatch.setattr(live_listener, "LISTENER_RETRY_FIRST", 0.01)
     tries = []
 
     def pause(seconds):

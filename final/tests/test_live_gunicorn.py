@@ -37,7 +37,7 @@ from liveserver import Gunicorn, fan_out, post_reply, start_thread
 from pgserver import database_name
 from sqlalchemy import create_engine, text
 
-from chatsite.live import LISTENER_NAME
+from chatsite.live_listener import LISTENER_NAME
 
 pytestmark = pytest.mark.live
 

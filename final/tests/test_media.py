@@ -25,7 +25,7 @@ from PIL import ExifTags, Image
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from chatsite import images, uploads, videos
+from chatsite import image_child, images, upload_checks, upload_storage, uploads, videos
 from chatsite.db import db
 
 LIMITS = images.Limits(max_pixels=40_000_000, max_side=10_000, max_animation_pixels=200_000_000,
@@ -639,7 +639,8 @@ def test_file_sizes_for_people():
 def described(app, data=None, name="x.png"):
     """A checked upload's description, as boards.py hands it to the store."""
     with app.test_request_context():
-        return uploads.describe_upload(uploads.check_image(data or imagefactory.png(7, 5), "png", name))
+        checked = upload_checks.check_image(data or imagefactory.png(7, 5), "png", name)
+        return upload_storage.describe_upload(checked)
 
 
 def test_files_are_written_in_the_posts_transaction_and_again_if_they_went_missing(app, store, upload_folder):
@@ -879,13 +880,14 @@ def test_frames_and_jpeg_scans_are_counted_before_decoding(monkeypatch):
 
 
 def test_the_child_process_stores_what_process_image_makes():
-    """images.process_image_in_child: the same bytes, thumbnail and sizes, and the same refusals."""
+    """image_child.process_image_in_child: the same bytes, thumbnail and sizes, and the same refusals."""
     for data in (camera_jpeg(), animated("GIF"), imagefactory.png(40, 30)):
-        assert images.process_image_in_child(data, LIMITS, 30, 1024**3) == images.process_image(data, LIMITS)
+        in_child = image_child.process_image_in_child(data, LIMITS, 30, 1024**3)
+        assert in_child == images.process_image(data, LIMITS)
     with pytest.raises(images.ImageRefused, match="This image is 60000 × 60000 pixels"):
-        images.process_image_in_child(png_claiming(60000, 60000), LIMITS, 30, 1024**3)
+        image_child.process_image_in_child(png_claiming(60000, 60000), LIMITS, 30, 1024**3)
     with pytest.raises(images.ImageRefused, match="not a complete PNG"):
-        images.process_image_in_child(camera_jpeg()[:-200], LIMITS, 30, 1024**3)
+        image_child.process_image_in_child(camera_jpeg()[:-200], LIMITS, 30, 1024**3)
 
 
 def test_a_decode_over_its_time_or_memory_is_stopped_and_refused():
@@ -894,10 +896,10 @@ def test_a_decode_over_its_time_or_memory_is_stopped_and_refused():
     picture needs ~110 MB to decode; 5000 scans of it take seconds.)"""
     slow = imagefactory.jpeg_with_many_scans(5000, 6000, 6000)
     with pytest.raises(images.ImageRefused, match=r"took too long to decode \(over 1 seconds\)"):
-        images.process_image_in_child(slow, replace(LIMITS, max_jpeg_scans=10_000), 1, 1024**3)
+        image_child.process_image_in_child(slow, replace(LIMITS, max_jpeg_scans=10_000), 1, 1024**3)
     big = imagefactory.picture(6000, 6000)
     with pytest.raises(images.ImageRefused):
-        images.process_image_in_child(big, LIMITS, 30, 100 * 1024**2)
+        image_child.process_image_in_child(big, LIMITS, 30, 100 * 1024**2)
 
 
 def test_at_most_image_decodes_per_worker_at_once_then_503(app, client, upload_folder):

@@ -36,9 +36,9 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.security import generate_password_hash
 
 from chatsite import create_app, flood, flood_store
-from chatsite.accounts import local_path
 from chatsite.db import db
 from chatsite.models import LimitEntry
+from chatsite.staff import local_path
 from chatsite.store import ThreadLocked, UsernameTaken
 
 FAST = "pbkdf2:sha256:1"  # one round: for tests only, never for real passwords
