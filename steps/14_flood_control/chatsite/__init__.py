@@ -1,27 +1,27 @@
-"""Step 11: the same site as step 10, with moderators to look after it.
+"""Step 14: the same site as step 13, with flood control.
 
-Posting stays anonymous, but a public site needs people who can remove spam
-and stop a flood. This step adds, by hand, with Flask and the standard library:
+Without it, one person with a small script can fill every board with
+thousands of threads in a minute, or try a thousand passwords on a staff
+account. This step adds, by hand, with Flask and the standard library:
 
-- accounts.py: staff accounts (admins and moderators), logging in and out,
-  and the decorators that say who may open which page;
-- csrf.py: a guard that only lets in forms sent from our own pages;
-- moderation.py: the moderators' pages under /mod/: reports, deleting posts
-  and threads, locking, pinning and moving threads, the audit log, the accounts;
-- reports.py: a "Report" link on every post, for any reader;
-- flood.py: one client may not post, or guess passwords, too fast (429);
-- security headers on every response (SECURITY_HEADERS below).
+- flood.py: one client may not start threads, reply, report, or fail to log
+  in faster than the site allows: 429 Too Many Requests, with a Retry-After
+  header that says how many seconds to wait;
+- the limits are settings (config.py): THREAD_INTERVAL, REPLY_INTERVAL,
+  REPORT_INTERVAL and LOGIN_ATTEMPTS_PER_MINUTE; 0 turns one off.
 
-The final app does the same with Flask-Login, Flask-WTF and Flask-Limiter.
+With steps 11 to 13, the staff accounts, the CSRF guard and the moderators'
+tools, this is all made by hand; the final app does the same with
+Flask-Login, Flask-WTF and Flask-Limiter.
 
 Run it from the top of the repository. First make yourself an admin account
 (it asks for a password twice), then start the site:
 
-    flask --app steps/11_moderation/chatsite create-user NAME --role admin
-    flask --app steps/11_moderation/chatsite run --debug
+    flask --app steps/14_flood_control/chatsite create-user NAME --role admin
+    flask --app steps/14_flood_control/chatsite run --debug
 
-then open http://127.0.0.1:5000 and follow "Staff login" at the bottom of
-the page. The database file is made on the first start, as in step 10.
+then open http://127.0.0.1:5000, and start two threads in a row: the second
+one is refused. The database file is made on the first start, as in step 10.
 """
 
 import os
@@ -84,7 +84,7 @@ def create_app(test_config=None):
     # 2. instance/config.py, if there is one: the settings of one installation.
     app.config.from_pyfile("config.py", silent=True)
     # 3. Environment variables, as in step 08, e.g.
-    #    FLASK_MAX_CONTENT_LENGTH=1048576 flask --app steps/11_moderation/chatsite run
+    #    FLASK_MAX_CONTENT_LENGTH=1048576 flask --app steps/14_flood_control/chatsite run
     app.config.from_prefixed_env()
     #    ... and the same names with CHATSITE_, the prefix the final app reads, so
     #    that CHATSITE_REPLY_INTERVAL=0 works for this step and for the final app.

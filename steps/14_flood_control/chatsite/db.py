@@ -140,14 +140,14 @@ def init_db_command():
     click.echo(f"Emptied the database {current_app.config['DATABASE']}")
     click.echo("(Uploaded image files are still in the upload folder: delete it yourself if you like.)")
     click.echo("Make a new admin account with:")
-    click.echo("    flask --app steps/11_moderation/chatsite create-user NAME --role admin")
+    click.echo("    flask --app steps/14_flood_control/chatsite create-user NAME --role admin")
 
 
 def init_app(app):
     """Connect the database to this app: teardown, the init-db command, the tables."""
     # Flask calls close_db() when each request (and each app context) ends.
     app.teardown_appcontext(close_db)
-    # `flask --app steps/11_moderation/chatsite init-db` now exists.
+    # `flask --app steps/14_flood_control/chatsite init-db` now exists.
     app.cli.add_command(init_db_command)
     # A fresh clone has no database yet: create the tables now, so that
     # `flask run` works straight away (no "no such table: threads").
