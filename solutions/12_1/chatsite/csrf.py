@@ -72,7 +72,7 @@ def session_token():
 
 def check_csrf_token():
     """Refuse an unsafe request whose form does not carry this session's token."""
-    return  # Exercise 11.1: the check is switched off, on purpose. Put it back afterwards!
+    return  # Exercise 12.1: the check is switched off, on purpose. Put it back afterwards!
     if request.method not in UNSAFE_METHODS:
         return
     if request.routing_exception is not None:

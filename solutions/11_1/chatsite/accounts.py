@@ -21,11 +21,9 @@ import re
 from datetime import datetime, timezone
 
 import click
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import flood
-from .csrf import new_csrf_token
 from .db import get_db, write_transaction
 from .forms import FormError, clean_text
 from .store import LARGEST_ID
@@ -202,8 +200,7 @@ def staff_required(view):
     A visitor who opens such a page (GET) is sent to the login form, which
     brings them back here afterwards (?next=). A form sent without being logged
     in (POST) is refused with 403 Forbidden: sending someone to a login page
-    would lose what they sent anyway. The CSRF check (csrf.py) runs before any
-    view, so a POST without its token is a 400 even here.
+    would lose what they sent anyway.
     """
 
     @functools.wraps(view)
@@ -288,34 +285,19 @@ def login_post():
     if not username or not password:
         return render_login(username, next_page, "Enter your username and password."), 400
 
-    # Count this attempt as failed until the password proves right (flood.py):
-    # 429 when this client or this name has failed too often in the last minute.
-    # A name no account can have is counted by client only.
-    db = get_db()
-    name_to_count = username.lower() if is_valid_username(username) else None
-    with write_transaction(db):
-        mark = flood.mark_login_attempt(
-            db, flood.client_address(), name_to_count, current_app.config["LOGIN_ATTEMPTS_PER_MINUTE"]
-        )
-
-    user = find_user_by_name(username) if name_to_count else None
+    user = find_user_by_name(username) if is_valid_username(username) else None
     if not password_is_right(user, password) or user["disabled"]:
         # The same words whatever went wrong: the page never tells anyone
         # which names have an account.
         return render_login(username, next_page, WRONG_LOGIN), 400
-    if mark is not None:  # (None: the limit is off, nothing was marked)
-        with write_transaction(db):
-            flood.forget_mark(db, mark)
 
     # A new session for the logged-in user: clear() drops everything the
-    # session held before (its CSRF token too). Someone who planted a session
-    # cookie in this browser beforehand ("session fixation") does not get a
-    # logged-in session out of it, and the token of a page from before the
-    # login no longer works.
+    # session held before. Someone who planted a session cookie in this
+    # browser beforehand ("session fixation") does not get a logged-in
+    # session out of it.
     session.clear()
     session["user_id"] = user["id"]
     session["session_version"] = user["session_version"]
-    new_csrf_token()
     # permanent: the cookie outlives closing the browser, for
     # PERMANENT_SESSION_LIFETIME (12 hours, config.py) after the last visit.
     session.permanent = True
