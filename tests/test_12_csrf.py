@@ -166,7 +166,7 @@ def big_multipart(token, fields):
 
 
 def test_only_the_new_thread_and_reply_forms_take_large_bodies(app, client, admin):
-    """Any other address refuses a body over 64 KiB (MAX_FORM_MEMORY_SIZE) with 413,
+    """Any other address refuses a body over 65 KiB (MAX_FORM_MEMORY_SIZE) with 413,
     before it reads it: a plain form, a multipart one, any other type, chunked or not."""
     thread_id = create_thread(client, title="Not locked")
     token = csrf_token(client.get("/login").get_data(as_text=True))
