@@ -17,8 +17,8 @@ every step keeps (and that a student's app must keep too, see "For instructors")
   from step 16 that image is a thumbnail inside a link (``<a href="/uploads/...">``)
   to the full image (``full_image_urls_in``);
 - from step 11: staff accounts are made with ``flask create-user NAME --role ROLE``,
-  the login form (``/login``) has the fields ``username``, ``password``, a hidden
-  ``next`` and ``csrf_token``, and staff pages are under ``/mod/``.
+  the login form (``/login``) has the fields ``username``, ``password`` and a hidden
+  ``next`` (and, from step 12, ``csrf_token``), and staff pages are under ``/mod/``.
 """
 import contextlib
 import http.cookiejar

@@ -136,7 +136,7 @@ def load_app(target, upload_folder):
     return app
 
 
-# Flood control (step 11 on) is off in the staged suite: its tests post many
+# Flood control (step 14 on) is off in the staged suite: its tests post many
 # times a second from one address. The tests of the limits turn them on again
 # (reload_app(app, REPLY_INTERVAL=10)). 0 means "no limit"; older steps ignore these.
 FLOOD_LIMITS_OFF = {

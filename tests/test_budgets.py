@@ -23,10 +23,6 @@ from step_sizes import CHANGED_LINES_BUDGET, PAGE_LINES_BUDGET, measure_steps
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Steps that other work is splitting into smaller ones right now: over budget
-# until the split lands. Remove an entry once its folder is gone.
-BEING_SPLIT = {"11_moderation", "17_media"}
-
 
 @functools.cache
 def sizes():
@@ -34,8 +30,7 @@ def sizes():
 
 
 def step_param(folder):
-    marks = [pytest.mark.xfail(strict=False, reason="being split")] if folder.name in BEING_SPLIT else []
-    return pytest.param(folder.name, id=folder.name, marks=marks)
+    return pytest.param(folder.name, id=folder.name)
 
 
 @pytest.mark.parametrize("step", [step_param(folder) for folder in step_folders(ROOT / "steps")])

@@ -291,6 +291,42 @@ def reply_to_a_locked_thread(client, thread_id):
                      image=("l.png", imagefactory.png()))
 
 
+NEW_ADMIN = {"username": "intruder", "password": PASSWORD, "role": "admin"}
+
+
+def disabled_admins_old_session(client, thread_id):
+    """An admin is logged in; another admin disables them; their next form (a new admin) is refused."""
+    app = client.application
+    create_user(app, "dora", "admin")
+    assert log_in(client, "dora").status_code == 303
+    admin = staff_client(app, "ann", "admin")
+    disabled = post_form(admin, "/mod/users", f"/mod/users/{user_id(app, 'dora')}/disable", {})
+    assert disabled.status_code == 303
+    return post_form(client, "/boards/astronomy", "/mod/users", NEW_ADMIN)
+
+
+def copied_admin_session_after(ending):
+    """An admin logs in, a copy of the session cookie is kept, then ``ending`` ends
+    the session ("logout", or "disable" and enable again, by another admin); the
+    copy tries to make a new admin."""
+
+    def send(client, thread_id):
+        app = client.application
+        dora = staff_client(app, "dora", "admin")
+        copied = dora.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+        if ending == "logout":
+            assert post_form(dora, "/", "/logout", {}).status_code == 303
+        else:
+            admin = staff_client(app, "ann", "admin")
+            for action in ("disable", "enable"):
+                changed = post_form(admin, "/mod/users", f"/mod/users/{user_id(app, 'dora')}/{action}", {})
+                assert changed.status_code == 303
+        client.set_cookie(app.config["SESSION_COOKIE_NAME"], copied)
+        return post_form(client, "/boards/astronomy", "/mod/users", NEW_ADMIN)
+
+    return send
+
+
 def disabled_moderators_old_session(client, thread_id):
     """A moderator is logged in; an admin disables them; their next click (lock) is refused."""
     app = client.application
@@ -493,7 +529,31 @@ def still_open(client, response, thread_id):
 def anonymous(client, response, thread_id):
     """The browser is a visitor: staff pages send it to the login page, staff actions are refused."""
     assert login_redirect_next(client.get("/mod/")) == "/mod/"
-    assert post_form(client, "/boards/astronomy", f"/mod/threads/{thread_id}/lock", {}).status_code == 403
+    assert post_form(client, "/boards/astronomy", "/mod/users", NEW_ADMIN).status_code == 403
+
+
+def still_open_under_its_lock_button(client, response, thread_id):
+    """The thread was not locked, and the moderator still sees the Lock button that
+    the refused request was sent to."""
+    actions = [form.action for form in page(client.get(f"/threads/{thread_id}")).forms()]
+    assert f"/threads/{thread_id}/replies" in actions and f"/mod/threads/{thread_id}/lock" in actions
+
+
+def no_new_account(client, response, thread_id):
+    """The refused form made no account: the intruder cannot log in."""
+    assert log_in(client.application.test_client(), "intruder").status_code == 400
+
+
+def still_logged_in(client, response, thread_id):
+    """The refused log-out changed nothing: the staff's home page still opens."""
+    assert client.get("/mod/").status_code == 200
+
+
+def delete_route_works(client, response, thread_id):
+    """The 404 came from the unknown id, not from a missing page: the moderator sees
+    the thread's own Delete form."""
+    forms = page(client.get(f"/threads/{thread_id}")).forms()
+    assert f"/mod/threads/{thread_id}/delete" in [form.action for form in forms]
 
 
 def json_error(status):
@@ -719,16 +779,36 @@ CASES = {
              says=WRONG),
         Case("login with NUL in the username", login("mi\x00lo"), 400, says=WRONG),
         Case("login with a wrong password", login("milo", "not the password", user="milo"), 400, says=WRONG),
+        Case("a disabled admin's old session", disabled_admins_old_session, 403, then=no_new_account),
+        Case("an admin's session cookie copied before logging out", copied_admin_session_after("logout"), 403,
+             then=no_new_account),
+        Case("an admin's session cookie copied before a disable and enable",
+             copied_admin_session_after("disable"), 403, then=no_new_account),
+        Case('forged session: user id "1"', forged_session("1"), 200, says="Staff login", then=anonymous),
+        Case("forged session: user id 10**30", forged_session(10**30), 200, says="Staff login",
+             then=anonymous),
+        Case("forged session: user id a list", forged_session([1]), 200, says="Staff login", then=anonymous),
+        Case("forged session: user id not a number", forged_session("abc"), 200, says="Staff login",
+             then=anonymous),
+        Case("forged session: an id nobody has", forged_session(999), 200, says="Staff login",
+             then=anonymous),
+    ],
+    # Every form is held to a small size, and takes no files unless it has a file field.
+    "12": [
         Case("login form of 1 MiB", lambda c, t: post_form(c, "/login", "/login", {
             "username": "milo", "password": "x", "more": "&a=" * (MIB // 3)}), 413,
              says="Nothing was posted."),
         Case("login form with a 1 MiB file", big_file_to("/login"), 413, says="Nothing was posted."),
-        Case("a 1 MiB file sent to a moderator action", big_file_to("/mod/threads/{thread}/lock", staff=True),
-             413, then=still_open),
+        Case("a 1 MiB file sent to the log-out form", big_file_to("/logout", staff=True), 413,
+             then=still_logged_in),
         Case("login with the username sent as a file", lambda c, t: post_form(c, "/login", "/login", {
             "username": as_a_file("milo"), "password": PASSWORD}), 400, says=NO_FILES),
         Case("login with the password sent as a file", lambda c, t: post_form(c, "/login", "/login", {
             "username": "milo", "password": as_a_file(PASSWORD)}), 400, says=NO_FILES),
+    ],
+    "13": [
+        Case("a 1 MiB file sent to a moderator action", big_file_to("/mod/threads/{thread}/lock", staff=True),
+             413, then=still_open_under_its_lock_button),
         Case("report of an unknown post", post_with_token("/posts/999999/report", {"reason": "spam"}), 404,
              then=report_route_works),
         Case("report of a post id larger than any database integer", get("/posts/" + "9" * 30 + "/report"),
@@ -738,15 +818,17 @@ CASES = {
         Case("report of a post this client has reported already", report_first_post_twice, 409,
              says="You have already reported this post."),
         Case("report with its details sent as a file",
-             lambda c, t: report_first_post("other", as_a_file("details"))(c, t), 400, says=NO_FILES),
+             lambda c, t: report_first_post("other", as_a_file("details"))(c, t), 400, says=NO_FILES,
+             then=report_route_works),
         Case("report with its reason sent as a file",
-             lambda c, t: report_first_post(as_a_file("spam"))(c, t), 400, says=NO_FILES),
-        Case("delete an unknown post", staff_post("/mod/posts/999999/delete"), 404),
+             lambda c, t: report_first_post(as_a_file("spam"))(c, t), 400, says=NO_FILES,
+             then=report_route_works),
+        Case("delete an unknown post", staff_post("/mod/posts/999999/delete"), 404, then=delete_route_works),
         Case("delete a post id larger than any database integer",
-             staff_post("/mod/posts/" + "9" * 30 + "/delete"), 404),
+             staff_post("/mod/posts/" + "9" * 30 + "/delete"), 404, then=delete_route_works),
         Case("delete a post twice", delete_reply_twice, 404),
         Case("delete a thread whose id is in Arabic-Indic digits", lambda c, t: staff_post(
-            f"/mod/threads/{in_digits(t, ARABIC_INDIC)}/delete")(c, t), 404),
+            f"/mod/threads/{in_digits(t, ARABIC_INDIC)}/delete")(c, t), 404, then=delete_route_works),
         Case("report a post whose id is in full-width digits", lambda c, t: post_form(
             c, "/boards/astronomy", f"/posts/{in_digits(post_ids(c, t)[0], FULL_WIDTH)}/report",
             {"reason": "spam"}), 404, then=report_route_works),
@@ -760,14 +842,6 @@ CASES = {
              then=still_open),
         Case("a session cookie copied before a disable and enable", copied_session_after("disable"), 403,
              then=still_open),
-        Case('forged session: user id "1"', forged_session("1"), 200, says="Staff login", then=anonymous),
-        Case("forged session: user id 10**30", forged_session(10**30), 200, says="Staff login",
-             then=anonymous),
-        Case("forged session: user id a list", forged_session([1]), 200, says="Staff login", then=anonymous),
-        Case("forged session: user id not a number", forged_session("abc"), 200, says="Staff login",
-             then=anonymous),
-        Case("forged session: an id nobody has", forged_session(999), 200, says="Staff login",
-             then=anonymous),
     ],
     # The live URL (/threads/<id>/live): handshakes that are not proper WebSocket
     # ones are refused before the upgrade (RFC 6455, 4.2.1 and 4.4). And the
@@ -951,6 +1025,18 @@ def test_board_page_input(case, client, upload_folder):
 
 @pytest.mark.since("11")
 @cases("11")
+def test_accounts_input(case, client, upload_folder):
+    run_case(case, client, upload_folder)
+
+
+@pytest.mark.since("12")
+@cases("12")
+def test_form_guard_input(case, client, upload_folder):
+    run_case(case, client, upload_folder)
+
+
+@pytest.mark.since("13")
+@cases("13")
 def test_moderation_input(case, client, upload_folder):
     run_case(case, client, upload_folder)
 

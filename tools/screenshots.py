@@ -5,7 +5,7 @@ For every step folder (and final/ once it exists) this script:
 1. loads a brand-new app through tests/targets.py, exactly like the tests do;
 2. adds demo content the way a visitor would: it opens each form and posts it
    (steps 01-02 have no forms yet, so they stay as they are);
-3. for the staff's pages (step 11 on): makes an admin with `flask create-user`
+3. for the staff's pages (step 13 on): makes an admin with `flask create-user`
    (the app's CLI runner), lets readers report two posts, and lets the staff act;
    for the final app's dashboard it also stores a month of older posts, at
    chosen times, straight through the models (see add_month_of_activity);
@@ -107,10 +107,8 @@ STEP_PAGES["17"] = [("/threads/{media_thread}", OK, VISITOR, WHOLE_PAGE)]
 STEP_PAGES["18"] = [("/threads/{quote_thread}", OK, VISITOR, WHOLE_PAGE)]
 # More pictures of a step, saved as docs/img/steps/<step>-<name>.png.
 STEP_EXTRA_PAGES = {
-    "11": {
-        "login": [("/login", OK)],
-        "reports": [("/mod/reports", OK, STAFF)],  # the queue: two open reports
-    },
+    "11": {"login": [("/login", OK)]},
+    "13": {"reports": [("/mod/reports", OK, STAFF)]},  # the queue: two open reports
 }
 # Step 15's pair, docs/img/steps/<step>-before.png and -after.png: one reader's
 # thread page, then the same page, not reloaded, once a reply posted by another
@@ -516,7 +514,7 @@ def add_quote_demo(client, target, ids):
     return thread_id
 
 
-# The staff of the demo (steps 11 on): an admin, made the way a site's owner makes
+# The staff of the demo (steps 13 on): an admin, made the way a site's owner makes
 # the first one, with `flask create-user NAME --role admin`; and a moderator the
 # admin adds on the users page.
 STAFF_NAME, STAFF_PASSWORD = "ann", "demo password of ann"

@@ -1,6 +1,6 @@
 """Flood control with Flask-Limiter: how often one client may post, report, and guess passwords.
 
-Step 11 left a mark for each post and each failed login in a table of its
+Step 14 left a mark for each post and each failed login in a table of its
 database (flood_marks), in the same transaction as the post. Here Flask-Limiter
 does the counting, in the store RATELIMIT_STORAGE_URI names. Every limit must
 hold across every worker process of `make serve` (gunicorn runs several), so

@@ -129,7 +129,7 @@ def test_routes_are_the_same_as_step_12(app):
         "/api/boards/<slug>/threads": {"GET"},
         "/api/threads/<id:thread_id>/posts": {"GET"},
         "/static/<path:filename>": {"GET"},
-        # Step 11: reports, staff accounts and the moderators' pages.
+        # Steps 11 to 13: reports, staff accounts and the moderators' pages.
         "/posts/<id:post_id>/report": {"GET", "POST"},
         "/login": {"GET", "POST"},
         "/logout": {"POST"},

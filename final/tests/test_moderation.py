@@ -1,7 +1,8 @@
 """Moderation in the final app: what Flask-Login, Flask-WTF and Flask-Limiter do
-for it, and what the staged suite (tests/test_11_moderation.py, run on SQLite)
-does not see: the same behaviour on PostgreSQL, the store's counters and search,
-forged sessions, the limiter's keys and storage, the 4chan API, the dashboard.
+for it, and what the staged suite (tests/test_11_accounts.py to
+test_14_flood_control.py, run on SQLite) does not see: the same behaviour on
+PostgreSQL, the store's counters and search, forged sessions, the limiter's
+keys and storage, the 4chan API, the dashboard.
 
 Accounts made here get a password hash that costs nothing to check (FAST): the
 login is the real one, only the hashing is cheap. `flask create-user` itself

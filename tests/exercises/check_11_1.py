@@ -1,57 +1,73 @@
-"""Exercise 11.1 · Break it on purpose: switch off the CSRF check.
+"""Exercise 11.1 · A new password: flask set-password NAME."""
 
-The check passes while check_csrf_token() lets every form through: a form sent
-from another site then starts a thread, and a browser that ignores SameSite
-would let it lock a thread in a moderator's name. What still holds without the
-token is SameSite=Lax: a forged form whose browser sends no cookie is a visitor's.
-"""
+from forum import PASSWORD, create_user, log_in, login_redirect_next, staff_client
 
-from forum import BOARD, create_thread, post_form, staff_client, thread_ids_on_board
-
-BROKEN_ON_PURPOSE = True
+NEW = "a-brand-new-password"
 
 
-def test_a_form_from_another_site_now_starts_a_thread(client, note):
-    """A new thread sent with no token at all (a form on another site) is now stored.
+def set_password(app, name, typed):
+    """Run `flask set-password NAME`, typing ``typed`` at its prompts; return click's result."""
+    # The flask command runs every command inside an app context; Flask's test runner does not.
+    with app.app_context():
+        return app.test_cli_runner().invoke(args=["set-password", name], input=typed)
 
-    Hint: in csrf.py, make check_csrf_token() return on its first line.
+
+def command_exists(app):
+    result = set_password(app, "--help", "")
+    return result.exit_code == 0 and "Usage" in result.output
+
+
+def test_set_password_changes_the_password(app, note):
+    """flask set-password milo asks twice, says "Password changed for milo.", and only the new one works.
+
+    Hint: a command next to create-user in accounts.py, @bp.cli.command("set-password")
+    with @click.argument("username"): click.prompt(..., hide_input=True,
+    confirmation_prompt=True), check_new_account() for the rules, then
+    UPDATE users SET password_hash = ? WHERE id = ? inside write_transaction().
     """
-    forged = client.post(f"/boards/{BOARD}/threads", data={"title": "Forged"})
-    assert forged.status_code == 303, (
-        f"a form without its token still gets {forged.status_code}: the CSRF check is still on"
+    assert command_exists(app), "there is no command `flask set-password` yet"
+    create_user(app, "milo")
+    result = set_password(app, "milo", f"{NEW}\n{NEW}\n")
+    assert result.exit_code == 0, f"flask set-password milo says: {result.output.strip()}"
+    assert "Password changed for milo." in result.output, f"it says {result.output.strip()!r}"
+    statuses = {
+        password: log_in(app.test_client(), "milo", password).status_code for password in (NEW, PASSWORD)
+    }
+    assert statuses == {NEW: 303, PASSWORD: 400}, (
+        f"logging in with the new password: {statuses[NEW]}, with the old one: {statuses[PASSWORD]}"
     )
-    assert len(thread_ids_on_board(client)) == 1, "the forged thread is not on the board"
-    note("a form without any token started a thread: any site could now post from its visitors' browsers")
+    note("the old password no longer works; the new one does")
 
 
-def test_a_browser_that_ignores_samesite_would_let_a_forged_lock_through(app, client, note):
-    """A moderator's browser that sends the cookie with a forged form locks the thread.
+def test_set_password_refuses_what_create_user_refuses(app, note):
+    """An unknown name, a short password or a mismatched confirmation: an error, and nothing changes.
 
-    Hint: the same change as above: with the check off, nothing but the cookie
-    stands between a forged form and a moderator's action.
+    Hint: raise click.ClickException("...") for each: click prints the message and exits with 1.
     """
-    thread_id = create_thread(client, title="Target")
-    moderator = staff_client(app, "milo")
-    # The test client sends the cookie with every request, like an old browser
-    # that knows nothing of SameSite. No csrf_token in the form.
-    forged = moderator.post(f"/mod/threads/{thread_id}/lock")
-    assert forged.status_code == 303, (
-        f"a forged lock in a moderator's name gets {forged.status_code}: the CSRF check is still on"
-    )
-    assert "This thread is locked." in client.get(f"/threads/{thread_id}").get_data(as_text=True)
-    note(f"thread {thread_id} was locked by a form that did not come from our pages")
+    assert command_exists(app), "there is no command `flask set-password` yet"
+    create_user(app, "milo")
+    tries = {
+        "unknown name": ("nobody", f"{NEW}\n{NEW}\n"),
+        "7 characters": ("milo", "short-7\nshort-7\n"),
+        "confirmation that does not match": ("milo", f"{NEW}\n{NEW}-typo\n" * 3),
+    }
+    codes = {case: set_password(app, name, typed).exit_code for case, (name, typed) in tries.items()}
+    accepted = [case for case, code in codes.items() if code == 0]
+    assert not accepted, f"flask set-password accepted: {', '.join(accepted)}"
+    assert log_in(app.test_client(), "milo").status_code == 303, "milo's old password stopped working"
+    note("every bad try exits with an error code, and milo's password is unchanged")
 
 
-def test_still_a_forged_form_without_the_cookie_is_a_visitors(client, note):
-    """A forged lock whose browser sends no cookie (SameSite=Lax) is refused: it is a visitor's.
+def test_set_password_ends_the_accounts_sessions(app, note):
+    """A moderator who logged in before the change is logged out: whoever knew the old
+    password may be logged in with it. Other accounts stay logged in.
 
-    Hint: nothing to do: the decorator @staff_required refuses a visitor's POST.
+    Hint: accounts.end_sessions(db, user["id"]) in the same write_transaction().
     """
-    thread_id = create_thread(client, title="Target")
-    stranger = client.application.test_client()  # no cookie at all, as SameSite=Lax leaves it
-    forged = stranger.post(f"/mod/threads/{thread_id}/lock")
-    assert forged.status_code in (400, 403), f"a visitor's forged lock gets {forged.status_code}"
-    replied = post_form(client, f"/threads/{thread_id}", f"/threads/{thread_id}/replies", {"body": "Hi"})
-    assert replied.status_code == 303, "the thread was locked by a visitor's forged form"
-    refused_by = "the decorator refused a visitor" if forged.status_code == 403 else "the CSRF check did"
-    note(f"without the cookie the forged lock got {forged.status_code}: {refused_by}")
+    assert command_exists(app), "there is no command `flask set-password` yet"
+    moderator = staff_client(app, "mia")
+    other = staff_client(app, "milo")
+    set_password(app, "mia", f"{NEW}\n{NEW}\n")
+    assert login_redirect_next(moderator.get("/mod/")) is not None, "mia is still logged in"
+    assert other.get("/mod/").status_code == 200, "milo was logged out too"
+    note("mia's old session ended; milo's did not")

@@ -1,73 +1,70 @@
-"""Exercise 11.2 · A new password: flask set-password NAME."""
+"""Exercise 11.2 · Log out everywhere: an admin ends every session of another account."""
 
-from forum import PASSWORD, create_user, log_in, login_redirect_next, staff_client
-
-NEW = "a-brand-new-password"
+from forum import create_user, log_in, login_redirect_next, page, staff_client, submit
 
 
-def set_password(app, name, typed):
-    """Run `flask set-password NAME`, typing ``typed`` at its prompts; return click's result."""
-    # The flask command runs every command inside an app context; Flask's test runner does not.
-    with app.app_context():
-        return app.test_cli_runner().invoke(args=["set-password", name], input=typed)
+def everywhere_form(admin, name):
+    """The action of the POST form whose button says "Log out everywhere" in the
+    row of the account ``name`` on /mod/users, or None."""
+    for form in page(admin.get("/mod/users")).forms():
+        rows = [node for node in form.element.ancestors() if node.tag == "tr"]
+        row_words = rows[0].text().split() if rows else []
+        button = "log out everywhere" in form.element.text().lower()
+        if form.method == "post" and button and name in row_words:
+            return form.action
+    return None
 
 
-def command_exists(app):
-    result = set_password(app, "--help", "")
-    return result.exit_code == 0 and "Usage" in result.output
+def is_logged_in(browser):
+    return login_redirect_next(browser.get("/mod/")) is None
 
 
-def test_set_password_changes_the_password(app, note):
-    """flask set-password milo asks twice, says "Password changed for milo.", and only the new one works.
+def test_log_out_everywhere_ends_every_session_of_the_account(app, note):
+    """The button "Log out everywhere" in milo's row of /mod/users logs milo out in every
+    browser; milo can log in again at once (the account is not disabled).
 
-    Hint: a command next to create-user in accounts.py, @bp.cli.command("set-password")
-    with @click.argument("username"): click.prompt(..., hide_input=True,
-    confirmation_prompt=True), check_new_account() for the rules, then
-    UPDATE users SET password_hash = ? WHERE id = ? inside write_transaction().
+    Hint: a POST view /mod/users/<int:user_id>/logout with @admin_required that calls
+    accounts.end_sessions(db, user_id) inside write_transaction(); on mod/users.html,
+    in each other account's row, a POST form with a button "Log out everywhere".
     """
-    assert command_exists(app), "there is no command `flask set-password` yet"
+    admin = staff_client(app, "ann", "admin")
     create_user(app, "milo")
-    result = set_password(app, "milo", f"{NEW}\n{NEW}\n")
-    assert result.exit_code == 0, f"flask set-password milo says: {result.output.strip()}"
-    assert "Password changed for milo." in result.output, f"it says {result.output.strip()!r}"
-    statuses = {
-        password: log_in(app.test_client(), "milo", password).status_code for password in (NEW, PASSWORD)
-    }
-    assert statuses == {NEW: 303, PASSWORD: 400}, (
-        f"logging in with the new password: {statuses[NEW]}, with the old one: {statuses[PASSWORD]}"
-    )
-    note("the old password no longer works; the new one does")
+    here, there = app.test_client(), app.test_client()
+    assert (log_in(here, "milo").status_code, log_in(there, "milo").status_code) == (303, 303)
+    action = everywhere_form(admin, "milo")
+    assert action is not None, 'no POST form with a "Log out everywhere" button in milo\'s row of /mod/users'
+    pressed = submit(admin, "/mod/users", action)
+    assert pressed.status_code in (302, 303), f"pressing the button answers {pressed.status_code}"
+    still = [where for where, browser in {"one": here, "another": there}.items() if is_logged_in(browser)]
+    assert not still, f"milo is still logged in, in {' and '.join(still)} browser"
+    assert log_in(there, "milo").status_code == 303 and is_logged_in(there), "milo cannot log in again"
+    note("milo was logged out in both browsers, and can log in again")
 
 
-def test_set_password_refuses_what_create_user_refuses(app, note):
-    """An unknown name, a short password or a mismatched confirmation: an error, and nothing changes.
+def test_only_that_accounts_sessions_end(app, note):
+    """The admin and another moderator stay logged in.
 
-    Hint: raise click.ClickException("...") for each: click prints the message and exits with 1.
+    Hint: the view changes the version of that account only (WHERE id = ?).
     """
-    assert command_exists(app), "there is no command `flask set-password` yet"
-    create_user(app, "milo")
-    tries = {
-        "unknown name": ("nobody", f"{NEW}\n{NEW}\n"),
-        "7 characters": ("milo", "short-7\nshort-7\n"),
-        "confirmation that does not match": ("milo", f"{NEW}\n{NEW}-typo\n" * 3),
-    }
-    codes = {case: set_password(app, name, typed).exit_code for case, (name, typed) in tries.items()}
-    accepted = [case for case, code in codes.items() if code == 0]
-    assert not accepted, f"flask set-password accepted: {', '.join(accepted)}"
-    assert log_in(app.test_client(), "milo").status_code == 303, "milo's old password stopped working"
-    note("every bad try exits with an error code, and milo's password is unchanged")
+    admin = staff_client(app, "ann", "admin")
+    milo = staff_client(app, "milo")
+    kim = staff_client(app, "kim")
+    action = everywhere_form(admin, "milo")
+    assert action is not None, 'no POST form with a "Log out everywhere" button in milo\'s row of /mod/users'
+    submit(admin, "/mod/users", action)
+    assert not is_logged_in(milo), "milo is still logged in after the button"
+    seen = {"ann (the admin)": is_logged_in(admin), "kim": is_logged_in(kim)}
+    assert all(seen.values()), f"logged out too: {', '.join(who for who, yes in seen.items() if not yes)}"
+    note("ann's and kim's sessions were not touched")
 
 
-def test_set_password_ends_the_accounts_sessions(app, note):
-    """A moderator who logged in before the change is logged out: whoever knew the old
-    password may be logged in with it. Other accounts stay logged in.
+def test_still_a_moderator_cannot_log_anyone_out(app):
+    """Only admins manage accounts: a moderator's POST to the users' pages is refused.
 
-    Hint: accounts.end_sessions(db, user["id"]) in the same write_transaction().
+    Hint: @admin_required on the new view, like the others on /mod/users.
     """
-    assert command_exists(app), "there is no command `flask set-password` yet"
-    moderator = staff_client(app, "mia")
-    other = staff_client(app, "milo")
-    set_password(app, "mia", f"{NEW}\n{NEW}\n")
-    assert login_redirect_next(moderator.get("/mod/")) is not None, "mia is still logged in"
-    assert other.get("/mod/").status_code == 200, "milo was logged out too"
-    note("mia's old session ended; milo's did not")
+    staff_client(app, "ann", "admin")
+    milo = staff_client(app, "milo")
+    kim = staff_client(app, "kim")
+    assert milo.get("/mod/users").status_code == 403
+    assert is_logged_in(kim) and is_logged_in(milo)

@@ -1,4 +1,4 @@
-"""Step 15: the same site as step 11, with threads that update themselves.
+"""Step 15: the same site as step 14, with threads that update themselves.
 
 A reader who has a thread open sees new replies appear as they are posted,
 with no reload, and sees deleted posts go, the thread locked or deleted. This
@@ -29,7 +29,7 @@ first if you want the moderator controls):
 then open a thread at http://127.0.0.1:5000 in two browser windows, and post a
 reply in one: it appears in the other. flask-sock works with the development
 server that `flask run` starts: it gives each connection its own thread, and
-an open socket simply keeps its thread. The database from step 11 works as it
+an open socket simply keeps its thread. The database from step 14 works as it
 is: the new table is added on the first start.
 """
 

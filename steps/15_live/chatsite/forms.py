@@ -2,9 +2,9 @@
 
 Each check raises FormError when something is wrong; show_form_again() in
 boards.py turns that into the form's page again, with the message and
-everything the person typed. (Step 11's forms use FormError too: the report
-form, the users page and the moderators' Move form. See reports.py and
-moderation.py.)
+everything the person typed. (Other forms use FormError too: the users page,
+the report form and the moderators' Move form. See moderation.py and
+reports.py.)
 """
 
 import unicodedata

@@ -53,7 +53,7 @@ Three things a socket must never do:
 WebSockets have no same-origin rule: a page on any site may open this socket.
 That is fine here, because it only tells what every visitor may read anyway.
 A socket that acted for a logged-in user would have to check the request's
-Origin header first (the CSRF problem of step 11, in another shape).
+Origin header first (the CSRF problem of step 12, in another shape).
 """
 
 import base64

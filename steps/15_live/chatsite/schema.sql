@@ -1,4 +1,4 @@
--- The site's tables: threads, their posts, the posts' images; (since step 11)
+-- The site's tables: threads, their posts, the posts' images; (since steps 11-14)
 -- the staff's accounts, readers' reports, the moderators' log and the marks
 -- that flood control counts; and (new in step 15) the events of each thread
 -- that the live pages are told about.
@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS threads (
     reply_count INTEGER NOT NULL DEFAULT 0,
     -- The opening post (if any) and the replies, for "3 posts" on the board page.
     post_count INTEGER NOT NULL DEFAULT 0,
-    -- Step 11: set by moderators. SQLite has no true/false type: 0 is "no", 1 is
+    -- Step 13: set by moderators. SQLite has no true/false type: 0 is "no", 1 is
     -- "yes". CHECK makes the database refuse any other number.
     -- A locked thread takes no more replies.
     locked INTEGER NOT NULL DEFAULT 0 CHECK (locked IN (0, 1)),
@@ -55,7 +55,7 @@ CREATE TABLE IF NOT EXISTS posts (
     thread_id INTEGER NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
     body TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    -- Step 11: 1 for the post that was stored together with its thread (the
+    -- Step 13: 1 for the post that was stored together with its thread (the
     -- "opening post"), 0 for a reply. Deleting a post must lower the right
     -- counts, and the thread's first post is not always its opening post: a
     -- thread can start with a title only (store.add_thread), and then its first
@@ -80,7 +80,7 @@ CREATE TABLE IF NOT EXISTS images (
     original_name TEXT NOT NULL
 );
 
--- --- Step 11: accounts, reports, the moderators' log, flood control ---------------
+-- --- Step 11: the staff's accounts ------------------------------------------------
 
 -- The staff: admins and moderators. Visitors have no account; they post anonymously.
 CREATE TABLE IF NOT EXISTS users (
@@ -107,6 +107,8 @@ CREATE TABLE IF NOT EXISTS users (
 -- ASCII only, and SQLite's lower() knows the ASCII letters.) The same index
 -- finds a user at login: WHERE lower(username) = lower(?).
 CREATE UNIQUE INDEX IF NOT EXISTS users_by_name ON users (lower(username));
+
+-- --- Step 13: readers' reports and the moderators' log ----------------------------
 
 -- "This post breaks the rules": anyone may report a post, with no account.
 CREATE TABLE IF NOT EXISTS reports (
@@ -142,6 +144,8 @@ CREATE TABLE IF NOT EXISTS audit_log (
     target TEXT NOT NULL,   -- "post 12 in thread 3", "thread 3", "user mia"
     details TEXT NOT NULL DEFAULT ''
 );
+
+-- --- Step 14: flood control -------------------------------------------------------
 
 -- Flood control (flood.py): one row for each new thread, each reply, each
 -- report and each failed login, with who sent it (the client's IP address) and

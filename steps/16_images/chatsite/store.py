@@ -9,10 +9,10 @@ same kind of dictionaries, so the views and templates hardly change:
              "reply_count", "post_count", "locked", "pinned"}
     post:   {"id", "thread_id", "body", "image", "created_at"}
 
-Step 11 adds what moderators change: a locked thread takes no replies
+Step 13 adds what moderators change: a locked thread takes no replies
 (refuse_reply_to_locked_thread), pinned threads come first on their board. The
-moderators' own actions (deleting, locking, moving...) are in moderation.py,
-and new threads and replies now pass flood control (flood.py) on the way in.
+moderators' own actions (deleting, locking, moving...) are in moderation.py.
+Step 14: new threads and replies pass flood control (flood.py) on the way in.
 
 Step 15 adds the thread_events table (schema.sql): every change that a reader
 of a thread page should see at once writes an event, in the same transaction

@@ -5,9 +5,9 @@ which app it will serve: create_app() registers the blueprint on each new app.
 Its views are named after it, so url_for() needs "boards.show_thread", not
 just "show_thread".
 
-Step 11: new threads and replies pass flood control (flood.py), a locked
-thread refuses replies, and staff see the moderator controls on thread pages
-(their forms post to moderation.py).
+Step 13: a locked thread refuses replies, and staff see the moderator controls
+on thread pages (their forms post to moderation.py). Step 14: new threads and
+replies pass flood control (flood.py).
 
 Step 15: each post is rendered by templates/_post.html, which the live socket
 uses too; the thread page tells live.js where to start (its data attributes);
@@ -92,9 +92,9 @@ def limit_plain_forms():
     A body that says it is longer is refused at once, before anything reads it.
 
     bp.before_app_request: for every page of the app, not only this blueprint's.
-    Since step 11 the login, report and moderation pages have forms too, and the
-    CSRF check (csrf.py) reads every form it guards: create_app() registers this
-    limit first, so that it already holds when that check reads a form.
+    Since step 12 the CSRF check (csrf.py) reads the form of every POST, the
+    login form and the staff's forms too: create_app() registers this limit
+    first, so that it already holds when that check reads a form.
     """
     if request.endpoint in FORMS_WITH_FILES and request.mimetype == "multipart/form-data":
         return  # MAX_CONTENT_LENGTH, Flask's own limit, holds

@@ -105,25 +105,27 @@ def defaults(instance_path):
         # sinks; at REPLY_LIMIT replies the thread is closed.
         "BUMP_LIMIT": 300,
         "REPLY_LIMIT": 500,
-        # --- Step 11 ---
+        # --- Step 11: staff accounts (accounts.py) ---
         # SECRET_KEY signs the session cookie. None here: create_app() makes a
         # random one when no other layer gives one.
         "SECRET_KEY": None,
         # A staff member's session (a "permanent" one, accounts.py) ends after 12
         # hours without a visit: a forgotten login on a shared computer expires.
-        # (Visitors' sessions only hold a CSRF token, and end with the browser.)
+        # (A visitor's session, if any, is not a permanent one: it ends with the browser.)
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
-        # The browser sends the session cookie with links from other sites, but
-        # not with their forms: one more guard against cross-site form posts.
-        "SESSION_COOKIE_SAMESITE": "Lax",
         # True: the browser sends the session cookie over HTTPS only, never in the
         # clear. None here means "decide in create_app()": True when the site's
         # addresses start with https (PREFERRED_URL_SCHEME), False otherwise
         # (http://127.0.0.1 on your computer would never get its cookie back).
         "SESSION_COOKIE_SECURE": None,
-        # Flood control (flood.py): seconds between two new threads, between two
-        # replies, and between two reports, from one client; failed logins allowed
-        # per client and per username in 60 seconds. 0 turns a limit off.
+        # --- Step 12: forged forms (csrf.py) ---
+        # The browser sends the session cookie with links from other sites, but
+        # not with their forms: one more guard against cross-site form posts.
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # --- Step 14: flood control (flood.py) ---
+        # Seconds between two new threads, between two replies, and between two
+        # reports, from one client; failed logins allowed per client and per
+        # username in 60 seconds. 0 turns a limit off.
         "THREAD_INTERVAL": 60,
         "REPLY_INTERVAL": 10,
         "REPORT_INTERVAL": 10,

@@ -1,0 +1,92 @@
+"""The default settings: what every new app starts with.
+
+create_app() reads them first; instance/config.py, FLASK_* and CHATSITE_*
+environment variables and the tests' test_config can then override any of them.
+"""
+
+import os
+from datetime import timedelta
+
+# Every board of the site: a plain Python list of dictionaries. The "slug" is
+# the short name used in addresses, e.g. /boards/astronomy.
+BOARDS = [
+    {"slug": "astronomy", "name": "Astronomy", "description": "Stars, planets and the night sky."},
+    {"slug": "baking", "name": "Baking", "description": "Bread, cakes and everything from the oven."},
+    {"slug": "chess", "name": "Chess", "description": "Openings, endgames and games worth replaying."},
+    {"slug": "cycling", "name": "Cycling", "description": "Road, track, trail and the daily commute."},
+    {"slug": "film", "name": "Film", "description": "Cinema old and new, reviews and recommendations."},
+    {"slug": "gardening", "name": "Gardening", "description": "Flowers, fruit, vegetables and soil."},
+    {"slug": "history", "name": "History", "description": "From ancient empires to last century."},
+    {"slug": "knitting", "name": "Knitting", "description": "Patterns, yarn and finished projects."},
+    {"slug": "languages", "name": "Languages", "description": "Learning and teaching human languages."},
+    {"slug": "music", "name": "Music", "description": "Playing, composing and listening."},
+    {"slug": "photography", "name": "Photography", "description": "Cameras, light and your best shots."},
+    {"slug": "python", "name": "Python", "description": "Questions and answers about Python."},
+    {"slug": "running", "name": "Running", "description": "Training plans, races and shoes."},
+    {"slug": "travel", "name": "Travel", "description": "Trips, tips and places to see."},
+    {"slug": "woodworking", "name": "Woodworking", "description": "Joinery, tools and sawdust."},
+]
+
+
+def defaults(instance_path):
+    """The default settings, as a dictionary.
+
+    A function rather than plain constants because UPLOAD_FOLDER and DATABASE
+    depend on where the app's instance folder is, which only the app knows.
+    """
+    return {
+        # The largest image we accept, in bytes. check_upload() counts the bytes of
+        # the file itself, and shows the form again with a message if it is over.
+        "MAX_IMAGE_SIZE": 4 * 1024 * 1024,
+        # The largest request Flask will read, everything in it together: room for a
+        # 4 MiB image plus the text fields and the headers of each part of the form.
+        # (A 4 MiB limit here would refuse an image of exactly 4 MiB.) Anything
+        # bigger is refused with 413 before it is read into the server.
+        "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+        # Text fields are held in memory, so they are capped: 64 KiB is plenty for a
+        # 5000-character message. Plus 1 KiB: Werkzeug checks each 64 KiB read of a
+        # file against it too (with a few bytes kept from the read before).
+        "MAX_FORM_MEMORY_SIZE": 65 * 1024,
+        # Our forms have at most four fields. Thousands of tiny parts would only
+        # make the server work hard for nothing.
+        "MAX_FORM_PARTS": 20,
+        # Where uploads are stored: the app's "instance" folder, never the code folder.
+        "UPLOAD_FOLDER": os.path.join(instance_path, "uploads"),
+        # The database: one SQLite file, in the instance folder too. Delete the
+        # file (with the app stopped) to start again from an empty site.
+        "DATABASE": os.path.join(instance_path, "chatsite.sqlite3"),
+        # How many seconds a visitor's post waits for other posts being stored
+        # before giving up with "503: the site is busy, try again" (db.py).
+        "DATABASE_TIMEOUT": 15,
+        "BOARDS": BOARDS,
+        # Threads do not grow without end. After BUMP_LIMIT replies, a reply no longer
+        # lifts its thread to the top of the board, so a thread that is talked out
+        # sinks; at REPLY_LIMIT replies the thread is closed.
+        "BUMP_LIMIT": 300,
+        "REPLY_LIMIT": 500,
+        # --- Step 11: staff accounts (accounts.py) ---
+        # SECRET_KEY signs the session cookie. None here: create_app() makes a
+        # random one when no other layer gives one.
+        "SECRET_KEY": None,
+        # A staff member's session (a "permanent" one, accounts.py) ends after 12
+        # hours without a visit: a forgotten login on a shared computer expires.
+        # (A visitor's session, if any, is not a permanent one: it ends with the browser.)
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        # True: the browser sends the session cookie over HTTPS only, never in the
+        # clear. None here means "decide in create_app()": True when the site's
+        # addresses start with https (PREFERRED_URL_SCHEME), False otherwise
+        # (http://127.0.0.1 on your computer would never get its cookie back).
+        "SESSION_COOKIE_SECURE": None,
+        # --- Step 12: forged forms (csrf.py) ---
+        # The browser sends the session cookie with links from other sites, but
+        # not with their forms: one more guard against cross-site form posts.
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # --- Step 14: flood control (flood.py) ---
+        # Seconds between two new threads, between two replies, and between two
+        # reports, from one client; failed logins allowed per client and per
+        # username in 60 seconds. 0 turns a limit off.
+        "THREAD_INTERVAL": 60,
+        "REPLY_INTERVAL": 10,
+        "REPORT_INTERVAL": 10,
+        "LOGIN_ATTEMPTS_PER_MINUTE": 5,
+    }
