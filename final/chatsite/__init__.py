@@ -31,8 +31,8 @@ from chatsite import (
     hosts,
     live,
     mod,
+    reading,
     search,
-    store,
     uploads,
 )
 from chatsite.config import load_config
@@ -69,7 +69,7 @@ def create_app(test_config=None):
     # <id:thread_id> in the blueprints' routes: a whole number the database can hold.
     app.url_map.converters["id"] = IdConverter
     db.init_app(app)
-    store.init_app(app)
+    reading.init_app(app)  # the boards, from the settings
     bodies.init_app(app)  # first: a broken body is refused before the CSRF check reads it
     hosts.init_app(app)  # around bodies.py: an unknown Host is refused before its body is read
     forms.init_app(app)  # Flask-WTF's CSRFProtect: every POST needs the session's token

@@ -26,9 +26,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import Forbidden
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from chatsite import flood
+from chatsite import flood, staff
 from chatsite.forms import MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, LoginForm, UserForm, first_error
-from chatsite.store import UsernameTaken, get_store
+from chatsite.staff import UsernameTaken
 
 # cli_group=None: its command is `flask create-user`.
 bp = Blueprint("accounts", __name__, cli_group=None)
@@ -70,7 +70,7 @@ def load_user(user_id):
     number, version = int(found[1]), int(found[2])
     if not 1 <= number <= MAX_ID or version > MAX_ID:
         return None
-    return get_store().login_user(number, version)
+    return staff.user_for_session(number, version)
 
 
 @login_manager.unauthorized_handler
@@ -135,7 +135,7 @@ def login():
     if not username or not password:
         return show_login_form(form, EMPTY_LOGIN)
     possible = len(username) <= MAX_USERNAME_LENGTH and len(password) <= MAX_PASSWORD_LENGTH
-    user = get_store().user_by_name(username) if possible else None
+    user = staff.user_by_name(username) if possible else None
     if not password_is_right(user, password) or not user.is_active:
         g.login_failed = True  # counts (flood.login_limits)
         return show_login_form(form, WRONG_LOGIN)
@@ -184,9 +184,9 @@ def local_path(next_page):
 @bp.post("/logout")
 def logout():
     """Log out: every session of the account ends, in every browser and every
-    copy of its cookie (store.end_sessions), and this one goes (303 to the home page)."""
+    copy of its cookie (staff.end_sessions), and this one goes (303 to the home page)."""
     if current_user.is_authenticated:
-        get_store().end_sessions(current_user.id)
+        staff.end_sessions(current_user.id)
     session.clear()
     return redirect(url_for("boards.index"), code=303)
 
@@ -201,7 +201,7 @@ def add_user(username, password, role, by=None):
     if not form.validate():
         return None, first_error(form)
     try:
-        user = get_store().add_user(username, generate_password_hash(password), role, by=by)
+        user = staff.add_user(username, generate_password_hash(password), role, by=by)
     except UsernameTaken:
         return None, f"The username {username} is taken."
     return user, None
@@ -220,5 +220,5 @@ def create_user_command(name, role):
     user, problem = add_user(name, password, role)
     if problem:
         raise click.ClickException(problem)
-    click.echo(f"Created {user['role']} {user['username']}.")
-    current_app.logger.info("Created %s %s from the command line.", user["role"], user["username"])
+    click.echo(f"Created {user.role} {user.username}.")
+    current_app.logger.info("Created %s %s from the command line.", user.role, user.username)

@@ -39,17 +39,17 @@ from flask import Blueprint, abort, current_app, request
 from markupsafe import escape
 from werkzeug.routing import BaseConverter
 
-from chatsite import uploads
+from chatsite import reading, uploads
 from chatsite.forms import MAX_BODY_LENGTH
 from chatsite.fourchan_data import (
+    ThreadSummary,
     fill_missing_md5,
-    has_opening_post,
     image_of_post,
     thread_of_post,
     thread_summaries,
     thread_with_first_post,
 )
-from chatsite.store import THREADS_PER_PAGE, find_board_or_404, get_store
+from chatsite.reading import THREADS_PER_PAGE
 
 # cli_group=None: its command is `flask fill-md5`.
 bp = Blueprint("fourchan", __name__, cli_group=None)
@@ -150,9 +150,9 @@ def boards():
     pages = max(1, math.ceil(config["BOARD_THREAD_LIMIT"] / THREADS_PER_PAGE))
     answers = [
         {
-            "board": board["slug"],
-            "title": board["name"],
-            "meta_description": str(escape(board["description"])),
+            "board": board.slug,
+            "title": board.name,
+            "meta_description": str(escape(board.description)),
             "ws_board": 1,  # every board here is "work safe"
             "per_page": THREADS_PER_PAGE,
             "pages": pages,
@@ -166,7 +166,7 @@ def boards():
             "image_limit": config["REPLY_LIMIT"],
             "cooldowns": {"threads": 0, "replies": 0, "images": 0},
         }
-        for board in get_store().boards()
+        for board in reading.all_boards()
     ]
     return answer({"boards": answers}, last_modified())
 
@@ -174,13 +174,13 @@ def boards():
 @bp.get("/<board>/threads.json")
 def threads(board):
     """Every thread's number, when it last changed and its replies, by page."""
-    find_board_or_404(board)
+    reading.board_or_404(board)
     summaries = thread_summaries(board)
     entries = [
         {
             "no": thread_number(summary),
-            "last_modified": unix_time(summary["last_post_at"]),
-            "replies": summary["thread"]["reply_count"],
+            "last_modified": unix_time(summary.last_post_at),
+            "replies": summary.thread.reply_count,
         }
         for summary in summaries
     ]
@@ -190,19 +190,17 @@ def threads(board):
 @bp.get("/<board>/catalog.json")
 def catalog(board):
     """Every thread's opening post, with its last few replies, by page."""
-    find_board_or_404(board)
+    reading.board_or_404(board)
     summaries = thread_summaries(board, with_posts=True, last_replies=CATALOG_REPLIES)
     entries = []
     for summary in summaries:
         number = thread_number(summary)
         entry = opening_post_json(summary, number)
-        entry["last_replies"] = [
-            post_json(reply, number, REPLY_THUMBNAIL) for reply in summary["last_replies"]
-        ]
-        entry["omitted_posts"] = summary["thread"]["reply_count"] - len(summary["last_replies"])
-        shown_images = sum(1 for reply in summary["last_replies"] if reply["image"])
-        entry["omitted_images"] = summary["image_replies"] - shown_images
-        entry["last_modified"] = unix_time(summary["last_post_at"])
+        entry["last_replies"] = [post_json(reply, number, REPLY_THUMBNAIL) for reply in summary.last_replies]
+        entry["omitted_posts"] = summary.thread.reply_count - len(summary.last_replies)
+        shown_images = sum(1 for reply in summary.last_replies if reply.image)
+        entry["omitted_images"] = summary.image_replies - shown_images
+        entry["last_modified"] = unix_time(summary.last_post_at)
         entries.append(entry)
     return answer(by_page(entries), board_modified(summaries))
 
@@ -210,39 +208,39 @@ def catalog(board):
 @bp.get("/<board>/thread/<number>.json")
 def thread_json(board, number):
     """One thread: its opening post (or a title-only thread's stand-in), then every reply."""
-    find_board_or_404(board)
+    reading.board_or_404(board)
     found = find_thread(parse_number(number))
-    if found is None or found[0]["board"] != board:
+    if found is None or found[0].board != board:
         abort(404)
     thread, first_post_id = found
-    posts = get_store().posts(thread["id"])
-    opening_post = posts[0] if has_opening_post(thread) else None
+    posts = reading.thread_posts(thread.id)
+    opening_post = posts[0] if thread.has_opening_post else None
     replies = posts[1:] if opening_post else posts
-    summary = {
-        "thread": thread,
-        "first_post_id": first_post_id,
-        "opening_post": opening_post,
-        "image_replies": sum(1 for reply in replies if reply["image"]),
-        "last_post_at": posts[-1]["created_at"] if posts else thread["created_at"],
-    }
+    summary = ThreadSummary(
+        thread,
+        first_post_id,
+        last_post_at=posts[-1].created_at if posts else thread.created_at,
+        opening_post=opening_post,
+        image_replies=sum(1 for reply in replies if reply.image),
+    )
     thread_no = thread_number(summary)
     answers = [opening_post_json(summary, thread_no)]
     answers += [post_json(reply, thread_no, REPLY_THUMBNAIL) for reply in replies]
-    if thread["reply_count"] >= current_app.config["REPLY_LIMIT"]:
+    if thread.reply_count >= current_app.config["REPLY_LIMIT"]:
         # Closed for good: what 4chan calls archived (see archive.json).
         answers[0]["archived"] = 1
-        answers[0]["archived_on"] = unix_time(summary["last_post_at"])
-    return answer({"posts": answers}, last_modified(summary["last_post_at"]))
+        answers[0]["archived_on"] = unix_time(summary.last_post_at)
+    return answer({"posts": answers}, last_modified(summary.last_post_at))
 
 
 @bp.get("/<board>/archive.json")
 def archive(board):
     """The numbers of the board's closed threads: those at REPLY_LIMIT replies,
     which take no more replies (what 4chan's archive holds), oldest first."""
-    find_board_or_404(board)
+    reading.board_or_404(board)
     summaries = thread_summaries(board)
     limit = current_app.config["REPLY_LIMIT"]
-    closed = sorted(thread_number(s) for s in summaries if s["thread"]["reply_count"] >= limit)
+    closed = sorted(thread_number(s) for s in summaries if s.thread.reply_count >= limit)
     return answer(closed, board_modified(summaries))
 
 
@@ -258,9 +256,9 @@ def image_file(board, name):
     image = image_of_post(post_id) if post_id is not None and post_id <= MAX_ID else None
     if image is None or image[0] != board:
         abort(404)
-    path = image[1]["path"]
+    path = image[1].path
     if thumbnail:
-        path = image[1]["thumbnail_path"] or (path if image[1]["width"] is not None else None)
+        path = image[1].thumbnail_path or (path if image[1].width is not None else None)
     if path is None or extension != (".jpg" if thumbnail else PurePosixPath(path).suffix):
         abort(404)
     return uploads.uploaded_file(path)
@@ -292,10 +290,10 @@ def parse_number(text):
 
 def thread_number(summary):
     """A thread's `no`: its opening post's id, or TITLE_ONLY + its id if it has none."""
-    thread = summary["thread"]
-    if has_opening_post(thread):
-        return summary["first_post_id"]
-    return TITLE_ONLY + thread["id"]
+    thread = summary.thread
+    if thread.has_opening_post:
+        return summary.first_post_id
+    return TITLE_ONLY + thread.id
 
 
 def find_thread(number):
@@ -305,10 +303,10 @@ def find_thread(number):
         return None
     if number >= TITLE_ONLY:
         found = thread_with_first_post(number - TITLE_ONLY)
-        return found if found and not has_opening_post(found[0]) else None
+        return found if found and not found[0].has_opening_post else None
     thread_id = thread_of_post(number)
     found = thread_with_first_post(thread_id) if thread_id else None
-    return found if found and has_opening_post(found[0]) and found[1] == number else None
+    return found if found and found[0].has_opening_post and found[1] == number else None
 
 
 # --- Posts as 4chan shows them -----------------------------------------------------------
@@ -317,25 +315,25 @@ def find_thread(number):
 def opening_post_json(summary, number):
     """A thread's opening post, with what 4chan tells about the whole thread.
     A title-only thread gets a stand-in: the title, the time it was started."""
-    thread = summary["thread"]
-    opening_post = summary["opening_post"]
+    thread = summary.thread
+    opening_post = summary.opening_post
     if opening_post is not None:
         fields = post_json(opening_post, 0, OPENING_POST_THUMBNAIL)
     else:
-        fields = poster(number, 0, thread["created_at"])
+        fields = poster(number, 0, thread.created_at)
     config = current_app.config
     fields.update(
         {
-            "sub": str(escape(thread["title"])),
-            "replies": thread["reply_count"],
-            "images": summary["image_replies"],
+            "sub": str(escape(thread.title)),
+            "replies": thread.reply_count,
+            "images": summary.image_replies,
             # A pinned thread is what 4chan calls a sticky; a locked one, closed
             # (like a thread at its reply limit: neither takes replies).
-            "sticky": int(thread["pinned"]),
-            "closed": int(thread["locked"] or thread["reply_count"] >= config["REPLY_LIMIT"]),
-            "bumplimit": int(thread["reply_count"] >= config["BUMP_LIMIT"]),
-            "imagelimit": int(summary["image_replies"] >= config["REPLY_LIMIT"]),
-            "semantic_url": semantic_url(thread["title"]),
+            "sticky": int(thread.pinned),
+            "closed": int(thread.locked or thread.reply_count >= config["REPLY_LIMIT"]),
+            "bumplimit": int(thread.reply_count >= config["BUMP_LIMIT"]),
+            "imagelimit": int(summary.image_replies >= config["REPLY_LIMIT"]),
+            "semantic_url": semantic_url(thread.title),
         }
     )
     return fields
@@ -343,19 +341,19 @@ def opening_post_json(summary, number):
 
 def post_json(post, resto, thumbnail_box):
     """A post as 4chan shows it. `resto`: the thread's number, 0 for an opening post."""
-    fields = poster(post["id"], resto, post["created_at"])
-    if post["body"]:
-        fields["com"] = comment_html(post["body"])
-    image = post["image"]
+    fields = poster(post.id, resto, post.created_at)
+    if post.body:
+        fields["com"] = comment_html(post.body)
+    image = post.image
     if image is not None:
-        name = PurePosixPath(image["original_name"])
-        fields["tim"] = post["id"]
-        fields["ext"] = PurePosixPath(image["path"]).suffix
+        name = PurePosixPath(image.original_name)
+        fields["tim"] = post.id
+        fields["ext"] = PurePosixPath(image.path).suffix
         fields["filename"] = str(escape(name.stem if name.suffix else name.name))
-        fields["fsize"] = image["size"]
+        fields["fsize"] = image.size
         fields.update(dimensions(image, thumbnail_box))
-        if image["md5"]:  # None for images stored before migration 0003
-            fields["md5"] = image["md5"]
+        if image.md5:  # None for images stored before migration 0003
+            fields["md5"] = image.md5
     return fields
 
 
@@ -379,13 +377,13 @@ def comment_html(body):
 def dimensions(image, thumbnail_box):
     """w, h, tn_w and tn_h of a post's file. 4chan's API has them for every file,
     "any integer": a video (no size known, no thumbnail) gets 0 for each."""
-    if image["width"] is None:
+    if image.width is None:
         return {"w": 0, "h": 0, "tn_w": 0, "tn_h": 0}
-    if image["thumbnail_path"]:
-        tn_w, tn_h = image["thumbnail_width"], image["thumbnail_height"]
+    if image.thumbnail_path:
+        tn_w, tn_h = image.thumbnail_width, image.thumbnail_height
     else:  # stored before migration 0006: shown scaled down
-        tn_w, tn_h = thumbnail_size(image["width"], image["height"], thumbnail_box)
-    return {"w": image["width"], "h": image["height"], "tn_w": tn_w, "tn_h": tn_h}
+        tn_w, tn_h = thumbnail_size(image.width, image.height, thumbnail_box)
+    return {"w": image.width, "h": image.height, "tn_w": tn_w, "tn_h": tn_h}
 
 
 def thumbnail_size(width, height, box):
@@ -421,7 +419,7 @@ def by_page(entries):
 
 def board_modified(summaries):
     """When anything on the board last changed: its newest post or thread."""
-    return last_modified(*(summary["last_post_at"] for summary in summaries))
+    return last_modified(*(summary.last_post_at for summary in summaries))
 
 
 def unix_time(moment):

@@ -9,7 +9,7 @@ through, live.js asks the API instead (api.py, ?after=).
 Where the news comes from, and how it travels:
 
 1. Every change a reader should see writes a ThreadEvent row (models.py), in
-   the same transaction as the change (store.record_event). The database, not
+   the same transaction as the change (thread_events.record_event). The database, not
    a process, is where the news lives: the site runs several worker processes
    (gunicorn), maybe on several machines, with one database.
 2. After the COMMIT, the Notifier of the process that made the change wakes
@@ -96,7 +96,14 @@ from wsproto.utilities import RemoteProtocolError  # wsproto: simple-websocket's
 from chatsite.api import live_html
 from chatsite.db import db
 from chatsite.forms import id_or_zero
-from chatsite.store import EVENTS_CHANNEL, get_store
+from chatsite.models import Thread
+from chatsite.thread_events import (
+    EVENTS_CHANNEL,
+    count_events_after,
+    event_recorded,
+    events_after,
+    last_event_id,
+)
 
 bp = Blueprint("live", __name__)
 
@@ -159,6 +166,13 @@ def init_app(app):
     if engine.dialect.name == "postgresql":
         notifier.listener = Listener(engine, notifier)
     app.extensions["live"] = notifier
+    # thread_events.py sends this signal after each COMMIT of an event of this app.
+    event_recorded.connect(wake_sockets, sender=app)
+
+
+def wake_sockets(app, thread_id):
+    """An event of `thread_id` has just been committed in this process: tell the Notifier."""
+    app.extensions["live"].committed(thread_id)
 
 
 class Notifier:
@@ -221,7 +235,7 @@ class Notifier:
                 feed.wake()
 
     def committed(self, thread_id):
-        """This process has just committed an event of `thread_id` (store.record_event,
+        """This process has just committed an event of `thread_id` (thread_events.record_event,
         after the COMMIT). Its sockets are woken now, unless the Listener is
         listening: it hears this commit's NOTIFY a moment later, as every
         process does, and one wake-up per change is enough."""
@@ -467,9 +481,9 @@ def watch_thread(ws, thread_id):
     """Check the thread and the limit, then send the thread's events until the socket closes."""
     backlog_limit = current_app.config["LIVE_BACKLOG_LIMIT"]
     try:
-        found = get_store().thread(thread_id) is not None
+        found = db.session.get(Thread, thread_id) is not None
         last_sent = starting_point(thread_id) if found else 0
-        owed = get_store().count_events_after(thread_id, last_sent, backlog_limit) if found else 0
+        owed = count_events_after(thread_id, last_sent, backlog_limit) if found else 0
     finally:
         db.session.remove()
     if not found:
@@ -499,7 +513,7 @@ def starting_point(thread_id):
     """The event id to send the events after: ?after=, or else the thread's newest event."""
     after = id_or_zero(request.args.get("after", ""))
     if after is None:
-        return get_store().last_event_id(thread_id)
+        return last_event_id(thread_id)
     return after
 
 
@@ -541,7 +555,7 @@ def new_messages(thread_id, last_sent):
     """[(event id, message or None, its JSON)] for the thread's events after
     `last_sent`, oldest first (None: an event that says nothing any more).
 
-    One query (store.events_after), on a connection borrowed from the pool and
+    One query (thread_events.events_after), on a connection borrowed from the pool and
     given back at once, before anything is rendered or sent. At most
     CHECKS_AT_ONCE looks of this process run at the same moment: when posts
     wake the sockets of 50 threads, their Feeds take turns (a millisecond
@@ -551,31 +565,31 @@ def new_messages(thread_id, last_sent):
     """
     with current_app.extensions["live"].checks:
         try:
-            events = get_store().events_after(thread_id, last_sent)
+            events = events_after(thread_id, last_sent)
         finally:
             db.session.remove()
-    return [(event["id"], *message_of(event)) for event in events]
+    return [(event.id, *message_of(event)) for event in events]
 
 
 def message_of(event):
     """(the message of an event, its JSON), or (None, None) for one that says nothing.
     A message larger than LIVE_MAX_MESSAGE_BYTES is CATCH_UP instead: the page
     loads that post from the API."""
-    message = {"type": event["kind"], "event": event["id"]}
-    if event["kind"] == "post":
-        post = event["post"]
+    message = {"type": event.kind, "event": event.id}
+    if event.kind == "post":
+        post = event.post
         if post is None:
             return None, None  # deleted since: its "delete" event comes next, so say nothing
-        message["id"] = post["id"]
+        message["id"] = post.id
         # The visitor's HTML of the post: the very include thread.html uses; and
         # the new backlinks lines of the posts of this thread it quotes.
         message.update(live_html(post))
-    elif event["kind"] == "delete":
-        message["id"] = event["post_id"]
-    elif event["kind"] == "move":
-        if event["board"] is None:
+    elif event.kind == "delete":
+        message["id"] = event.post_id
+    elif event.kind == "move":
+        if event.board is None:
             return None, None  # the thread is gone: its "thread-delete" comes next
-        message["board"] = event["board"]
+        message["board"] = event.board
     text = json.dumps(message)
     # json.dumps writes ASCII only (\u escapes): its length is its size in bytes.
     if len(text) > current_app.config["LIVE_MAX_MESSAGE_BYTES"]:

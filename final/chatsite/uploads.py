@@ -9,7 +9,6 @@ import hashlib
 import math
 import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 import click
@@ -17,10 +16,9 @@ from flask import Blueprint, abort, current_app, g, send_from_directory
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import ServiceUnavailable
 
-from chatsite import files, images, videos
+from chatsite import files, images, posting, videos
 from chatsite.db import db
 from chatsite.forms import FormError, has_hidden_characters, has_visible_character
-from chatsite.store import get_store
 
 # cli_group=None: its command is `flask prune-uploads`, not `flask uploads prune-uploads`.
 bp = Blueprint("uploads", __name__, url_prefix="/uploads", cli_group=None)
@@ -139,11 +137,15 @@ def describe(kind):
 
 
 def describe_upload(upload):
-    """The description of a checked upload that its post keeps: its files are
-    <UPLOAD_FOLDER>/<sha[:2]>/<sha>.<ext> (and an image's thumbnail beside it).
+    """The description of a checked upload (check_upload) that its post keeps,
+    or None for no upload: its files are <UPLOAD_FOLDER>/<sha[:2]>/<sha>.<ext>
+    (and an image's thumbnail beside it).
 
-    "contents" ({path: bytes}) goes to the store, which writes the files inside
-    the post's transaction, unless they are there already (store.keep_files)."""
+    Every key but "contents" is a column of models.Image. "contents" ({path:
+    bytes}) goes to posting.py, which writes the files inside the post's
+    transaction, unless they are there already (files.write_for_post)."""
+    if upload is None:
+        return None
     data = upload["data"]
     sha256 = hashlib.sha256(data).hexdigest()
     info = MEDIA_TYPES[upload["kind"]]
@@ -167,28 +169,6 @@ def describe_upload(upload):
         image["thumbnail_height"] = upload["thumbnail_height"]
         image["contents"][image["thumbnail_path"]] = upload["thumbnail"]
     return image
-
-
-@contextmanager
-def saved_image(upload):
-    """Describe a checked upload (or nothing, for None) while the block stores its post.
-
-    Yields the image's description, or None. The store writes its files in the
-    post's transaction (store.keep_files). If the post then fails to be stored
-    after all, the files it wrote go again, unless another post uses them: no
-    file without a post. Should that fail too (the database is down), the files
-    stay, and `flask prune-uploads` removes them later.
-    """
-    image = describe_upload(upload) if upload else None
-    try:
-        yield image
-    except BaseException:
-        if image and image.get("wrote_files"):
-            try:
-                get_store().remove_unused_files([image])
-            except (SQLAlchemyError, OSError) as error:
-                current_app.logger.warning("Could not remove the unused file %s: %s", image["path"], error)
-        raise
 
 
 def display_name(filename, kind):
@@ -221,10 +201,10 @@ def mib(size):
 @bp.app_template_filter("file_info")
 def file_info(image):
     """What a post says of its file: "1.2 MiB, 1920×1080" or "3.4 MiB, WebM video"."""
-    if image["width"] is None:  # a video
+    if image.width is None:  # a video
         labels = {info["content_type"]: info["label"] for info in videos.VIDEO_TYPES.values()}
-        return f"{file_size(image['size'])}, {labels[image['content_type']]}"
-    return f"{file_size(image['size'])}, {image['width']}×{image['height']}"
+        return f"{file_size(image.size)}, {labels[image.content_type]}"
+    return f"{file_size(image.size)}, {image.width}×{image.height}"
 
 
 def file_size(size):
@@ -290,7 +270,7 @@ def keep_board_within_budget(board_slug):
     thread or image budget (BOARD_THREAD_LIMIT, BOARD_UPLOAD_BUDGET), and their
     files (those no other post uses)."""
     config = current_app.config
-    get_store().prune_board(board_slug, config["BOARD_THREAD_LIMIT"], config["BOARD_UPLOAD_BUDGET"])
+    posting.prune_board(board_slug, config["BOARD_THREAD_LIMIT"], config["BOARD_UPLOAD_BUDGET"])
 
 
 @bp.cli.command("prune-uploads")
@@ -305,7 +285,7 @@ def prune_uploads_command():
     recorded at its first upload, and stops with an error if not."""
     folder = files.folder()
     check_database_owns(folder)
-    referred_to = get_store().image_paths()
+    referred_to = files.paths_in_use()
     removed = 0
     now = time.time()
     for path in sorted(folder.rglob("*")) if folder.exists() else []:
@@ -334,7 +314,7 @@ def check_database_owns(folder):
             "(the same CHATSITE_DATABASE_URL and CHATSITE_UPLOAD_FOLDER). Nothing was deleted."
         )
     try:
-        database_id = get_store().site_id()
+        database_id = files.database_site_id()
     except SQLAlchemyError as error:
         raise click.ClickException(
             f"Cannot read the site id of the database {where} ({type(error).__name__}): is it "
