@@ -16,7 +16,7 @@
 import io
 
 import pytest
-from databases import dispose, fresh_postgres_url, fresh_sqlite_url
+from databases import InAppContext, dispose, fresh_postgres_url, fresh_sqlite_url
 from forum import post_form
 from pgserver import database_name, postgres_server  # noqa: F401 - a fixture, used below
 from PIL import Image
@@ -75,26 +75,6 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
-
-
-class InAppContext:
-    """Calls the functions of a module each inside a new app context, the way
-    each request gets its own: the database session needs one. What they return
-    (models) can still be read afterwards, but not its relationships that were
-    not loaded."""
-
-    def __init__(self, app, module):
-        self._app = app
-        self._module = module
-
-    def __getattr__(self, name):
-        function = getattr(self._module, name)
-
-        def call(*args, **kwargs):
-            with self._app.app_context():
-                return function(*args, **kwargs)
-
-        return call
 
 
 @pytest.fixture
