@@ -178,7 +178,7 @@ def create_reply(thread_id):
     thread = db.get_or_404(Thread, thread_id)
     config = current_app.config
     limits = {"bump_limit": config["BUMP_LIMIT"], "reply_limit": config["REPLY_LIMIT"]}
-    # Both before the upload is even looked at (the store checks again, as it stores).
+    # Both before the upload is even looked at (add_reply checks again, as it stores).
     if thread.locked:
         raise ThreadLocked()
     if thread.reply_count >= limits["reply_limit"]:

@@ -68,8 +68,6 @@ def add_thread(board_slug, title, body, upload=None):
             # Nobody can have the thread open yet, but its page starts from
             # this event (data-last-event), like after any other post.
             record_event(session, thread.id, "post", opening_post.id)
-        else:
-            session.flush()  # its id, now
         return thread
 
 
