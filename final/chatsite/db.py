@@ -182,20 +182,19 @@ def write_transaction():
     after_rollback() runs only if it is rolled back.
     """
     db.session.rollback()
-    forget_callbacks()
+    take_callbacks()  # left over from a transaction that never ended: forgotten
     db.session.connection(execution_options={"chatsite_write": True})
     try:
         yield db.session
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        undo = db.session.info.pop(AFTER_ROLLBACK, ())
-        forget_callbacks()
+        _, undo = take_callbacks()
         for callback in undo:
             callback()
         raise
-    db.session.info.pop(AFTER_ROLLBACK, None)
-    for callback in db.session.info.pop(AFTER_COMMIT, ()):
+    done, _ = take_callbacks()
+    for callback in done:
         callback()
 
 
@@ -205,9 +204,10 @@ AFTER_COMMIT = "chatsite_after_commit"
 AFTER_ROLLBACK = "chatsite_after_rollback"
 
 
-def forget_callbacks():
-    db.session.info.pop(AFTER_COMMIT, None)
-    db.session.info.pop(AFTER_ROLLBACK, None)
+def take_callbacks():
+    """(the after_commit callbacks, the after_rollback ones) of the current write
+    transaction, which the session then forgets."""
+    return db.session.info.pop(AFTER_COMMIT, []), db.session.info.pop(AFTER_ROLLBACK, [])
 
 
 def after_commit(session, callback):
