@@ -125,20 +125,18 @@ def write_for_post(session, image, upload):
     file, and a deleter cannot remove it now. It holds the write lock for the
     few milliseconds of the writing.
 
-    Returns True if it wrote any file. Those it wrote go again if the
-    transaction then fails (db.after_rollback), unless another post uses them:
-    no file without a post. Should that fail too (the database is down), the
-    files stay, and `flask prune-uploads` removes them later."""
+    The files it writes go again if the transaction then fails
+    (db.after_rollback), unless another post uses them: no file without a
+    post. Should that fail too (the database is down), the files stay, and
+    `flask prune-uploads` removes them later."""
     if not (upload and upload.get("contents")):
-        return False
+        return
     lock_file(session, image.sha256)
     if site_id() is None:
         # The first upload pairs the folder with this database, for `flask prune-uploads`.
-        write_site_id(session.scalar(select(SiteIdentity.id)))
-    wrote = write_missing(upload["contents"])
-    if wrote:
+        write_site_id(database_site_id())
+    if write_missing(upload["contents"]):
         after_rollback(session, lambda: remove_unused_after_failure(image))
-    return wrote
 
 
 def remove_unused_after_failure(image):
