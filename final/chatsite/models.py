@@ -214,7 +214,7 @@ class User(UserMixin, db.Model):
 
     def get_id(self):
         """What Flask-Login keeps in the session: "<id>:<session_version>", e.g. "7:3"
-        (Flask-Login's "alternative tokens"; accounts.load_user checks both)."""
+        (Flask-Login's "alternative tokens"; logins.load_user checks both)."""
         return f"{self.id}:{self.session_version}"
 
     @property
