@@ -80,7 +80,7 @@ def configure_sqlite_engine(engine, timeout_seconds):
     if engine.dialect.name != "sqlite":
         return
     # How long a writer waits for another writer to finish before giving up
-    # with "database is locked" (errors.py turns that into 503 "busy").
+    # with "database is locked" (error_answers.py turns that into 503 "busy").
     busy_timeout_ms = int(timeout_seconds * 1000)
 
     def on_connect(connection, _record):

@@ -121,9 +121,9 @@ def write_for_post(session, image, upload):
     """The uploader's half of remove_unused: with the new post's row inserted
     (`image`, its models.Image, flushed but not yet committed), take the file's
     lock and write its files (upload["contents"]: {path: bytes}, see
-    uploads.describe_upload) unless they are there: another post has the same
-    file, and a deleter cannot remove it now. It holds the write lock for the
-    few milliseconds of the writing.
+    upload_storage.describe_upload) unless they are there: another post has
+    the same file, and a deleter cannot remove it now. It holds the write lock
+    for the few milliseconds of the writing.
 
     The files it writes go again if the transaction then fails
     (db.after_rollback), unless another post uses them: no file without a

@@ -41,7 +41,7 @@ def add_thread(board_slug, title, body, upload=None):
     """Start a thread on a board; return it (a models.Thread).
 
     The thread gets an opening post when there is a body or an upload (the
-    description of an uploaded file, uploads.describe_upload, or None).
+    description of an uploaded file, upload_storage.describe_upload, or None).
     Raises KeyError for an unknown board.
     """
     if find_board(board_slug) is None:

@@ -67,7 +67,7 @@ def board_page(slug, page, per_page=THREADS_PER_PAGE):
 
     LIMIT/OFFSET makes page N skip N-1 pages of index entries: cheap for the
     first pages people read, and the page count is known, so nobody can ask
-    for page 10**9 (see forms.requested_page and boards.render_board).
+    for page 10**9 (see params.requested_page and boards.render_board).
     """
     total = count_threads(slug)
     start = (page - 1) * per_page
