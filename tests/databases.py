@@ -7,6 +7,8 @@ database, and each test gets a copy: a file copy on SQLite, and on PostgreSQL
 
 The template is made by `flask db upgrade`'s own code (flask_migrate.upgrade),
 so the tests run on exactly the schema the migrations build.
+
+InAppContext lets a test call the app's data layer as a request would.
 """
 
 import itertools
@@ -65,3 +67,23 @@ def _dispose(app):
     flood_engine = app.extensions.get("chatsite_flood_engine")
     if flood_engine is not None:
         flood_engine.dispose()
+
+
+class InAppContext:
+    """Calls the functions of a module (posting, reading...) each inside a new app
+    context of `app`, the way each request gets its own: the database session
+    needs one. What they return (models) can still be read afterwards, but not
+    the relationships that were not loaded."""
+
+    def __init__(self, app, module):
+        self._app = app
+        self._module = module
+
+    def __getattr__(self, name):
+        function = getattr(self._module, name)
+
+        def call(*args, **kwargs):
+            with self._app.app_context():
+                return function(*args, **kwargs)
+
+        return call

@@ -3,7 +3,7 @@
 ``<!-- python: tests/conftest.py pytest_generate_tests -->`` becomes a code block
 holding that top-level function (or class), decorators included.
 ``<!-- python: tests/forum.py __doc__ -->`` gives the module's docstring, and
-``<!-- python: final/chatsite/store.py Store.add_reply -->`` one method of a
+``<!-- python: final/chatsite/live.py Notifier.notify -->`` one method of a
 class (without the class's indentation).
 
 Unlike a range of line numbers, a name still points at the right code after

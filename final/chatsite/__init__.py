@@ -30,10 +30,10 @@ from chatsite import (
     fourchan,
     hosts,
     live,
+    logins,
     mod,
+    reading,
     search,
-    staff,
-    store,
     uploads,
 )
 from chatsite.config import load_config
@@ -70,11 +70,11 @@ def create_app(test_config=None):
     # <id:thread_id> in the blueprints' routes: a whole number the database can hold.
     app.url_map.converters["id"] = IdConverter
     db.init_app(app)
-    store.init_app(app)
+    reading.init_app(app)  # the boards, from the settings
     bodies.init_app(app)  # first: a broken body is refused before the CSRF check reads it
     hosts.init_app(app)  # around bodies.py: an unknown Host is refused before its body is read
     csrf.init_app(app)  # Flask-WTF's CSRFProtect: every POST needs the session's token
-    staff.init_app(app)  # Flask-Login: current_user, staff pages
+    logins.init_app(app)  # Flask-Login: current_user, staff pages
     flood.init_app(app)  # Flask-Limiter: how often one client may post or try to log in
     formatting.init_app(app)  # body_html() and backlinks() for the templates
     live.init_app(app)  # flask-sock: the thread pages' WebSockets, and who to wake when

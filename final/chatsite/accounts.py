@@ -1,6 +1,7 @@
 """The accounts blueprint: the staff login and logout pages, and `flask create-user`.
 
-Who is logged in, and what staff may open, is staff.py's job (Flask-Login).
+Who is logged in, and what staff may open, is logins.py's job (Flask-Login);
+the accounts themselves are read and written by staff.py.
 """
 
 from functools import cache
@@ -10,10 +11,9 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from flask_login import current_user, login_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from chatsite import flood
+from chatsite import flood, staff
 from chatsite.forms import MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, LoginForm, UserForm
-from chatsite.staff import add_user, local_path
-from chatsite.store import get_store
+from chatsite.logins import local_path
 
 # cli_group=None: its command is `flask create-user`.
 bp = Blueprint("accounts", __name__, cli_group=None)
@@ -44,7 +44,7 @@ def login():
     if not username or not password:
         return show_login_form(form, EMPTY_LOGIN)
     possible = len(username) <= MAX_USERNAME_LENGTH and len(password) <= MAX_PASSWORD_LENGTH
-    user = get_store().user_by_name(username) if possible else None
+    user = staff.user_by_name(username) if possible else None
     if not password_is_right(user, password) or not user.is_active:
         g.login_failed = True  # counts (flood.login_limits)
         return show_login_form(form, WRONG_LOGIN)
@@ -80,9 +80,9 @@ def unknown_user_hash():
 @bp.post("/logout")
 def logout():
     """Log out: every session of the account ends, in every browser and every
-    copy of its cookie (store.end_sessions), and this one goes (303 to the home page)."""
+    copy of its cookie (staff.end_sessions), and this one goes (303 to the home page)."""
     if current_user.is_authenticated:
-        get_store().end_sessions(current_user.id)
+        staff.end_sessions(current_user.id)
     session.clear()
     return redirect(url_for("boards.index"), code=303)
 
@@ -97,8 +97,8 @@ def create_user_command(name, role):
     if not checked.username.validate(checked):
         raise click.ClickException(checked.username.errors[0])
     password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    user, problem = add_user(name, password, role)
+    user, problem = staff.create_account(name, password, role)
     if problem:
         raise click.ClickException(problem)
-    click.echo(f"Created {user['role']} {user['username']}.")
-    current_app.logger.info("Created %s %s from the command line.", user["role"], user["username"])
+    click.echo(f"Created {user.role} {user.username}.")
+    current_app.logger.info("Created %s %s from the command line.", user.role, user.username)

@@ -5,7 +5,8 @@ import string
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from chatsite import flood
+from chatsite import flood, moderation, posting, reading, thread_events
+from chatsite.db import db
 from chatsite.forms import (
     MAX_REPORT_DETAILS,
     MoveForm,
@@ -15,19 +16,13 @@ from chatsite.forms import (
     ThreadForm,
     first_error,
 )
+from chatsite.models import Post, Thread
 from chatsite.params import last_page_or_404, requested_page
-from chatsite.store import (
-    THREADS_PER_PAGE,
-    ThreadClosed,
-    ThreadLocked,
-    find_board_or_404,
-    find_post_or_404,
-    find_thread_or_404,
-    get_store,
-)
+from chatsite.posting import ThreadClosed, ThreadLocked
+from chatsite.reading import THREADS_PER_PAGE
 from chatsite.text_checks import MAX_BODY_LENGTH, MAX_TITLE_LENGTH
 from chatsite.upload_checks import max_upload_mib, max_video_mib
-from chatsite.upload_storage import keep_board_within_budget, saved_image
+from chatsite.upload_storage import describe_upload, keep_board_within_budget
 
 bp = Blueprint("boards", __name__)
 
@@ -45,16 +40,16 @@ def stop_if_not_found(endpoint, values):
     not the CSRF check's "this form has expired" (CSRFProtect, see csrf.py).
     """
     if "slug" in values:
-        find_board_or_404(values["slug"])
+        reading.board_or_404(values["slug"])
     if "thread_id" in values:
-        find_thread_or_404(values["thread_id"])
+        db.get_or_404(Thread, values["thread_id"])
     if "post_id" in values:
-        find_post_or_404(values["post_id"])
+        db.get_or_404(Post, values["post_id"])
 
 
 def first_letter(board):
     """The upper-case first letter of a board's name: "python" files under "P"."""
-    return board["name"][:1].upper()
+    return board.name[:1].upper()
 
 
 # --- The home page --------------------------------------------------------------
@@ -64,7 +59,7 @@ def first_letter(board):
 def index():
     """The home page: every board from A to Z, or only those starting with ?letter=X."""
     letter = request.args.get("letter", "").strip().upper()
-    boards = get_store().boards()
+    boards = reading.all_boards()
     if letter and letter not in ALPHABET:
         # Not a single letter A-Z: say so instead of silently showing everything.
         message = "Pick one letter from A to Z to filter the boards."
@@ -91,7 +86,7 @@ def render_index(all_boards, shown, letter, error=None):
 @bp.get("/boards/<slug>")
 def show_board(slug):
     """One page of a board's threads, most recently active first, and the new-thread form."""
-    return render_board(find_board_or_404(slug), page=requested_page())
+    return render_board(reading.board_or_404(slug), page=requested_page())
 
 
 @bp.app_context_processor
@@ -107,7 +102,7 @@ def form_limits():
 
 def render_board(board, page=1, form=None, error=None):
     """Render a page of a board: its threads, links to the other pages, the form."""
-    threads, total = get_store().board_page(board["slug"], page)
+    threads, total = reading.board_page(board.slug, page)
     pages = last_page_or_404(page, THREADS_PER_PAGE, total)
     return render_template(
         "board.html",
@@ -124,16 +119,16 @@ def render_board(board, page=1, form=None, error=None):
 @flood.post_limit("THREAD_INTERVAL", "You can start another thread in {seconds} seconds.")
 def create_thread(slug):
     """Start a thread from the form on a board page."""
-    board = find_board_or_404(slug)
+    board = reading.board_or_404(slug)
     form = ThreadForm()
     if form.validate_on_submit():
-        # The file is written first; if storing the thread then fails, it goes again.
-        with saved_image(form.image.checked) as image:
-            thread = get_store().add_thread(board["slug"], form.title.data, form.body.data, image)
-        keep_board_within_budget(board["slug"])
+        # Its files are written in the thread's transaction (and go again if that fails).
+        upload = describe_upload(form.image.checked)
+        thread = posting.add_thread(board.slug, form.title.data, form.body.data, upload)
+        keep_board_within_budget(board.slug)
         # 303 See Other: "the post worked, now GET this page". Reloading the thread
         # page afterwards will not send the form a second time.
-        return redirect(url_for("boards.show_thread", thread_id=thread["id"]), code=303)
+        return redirect(url_for("boards.show_thread", thread_id=thread.id), code=303)
     # The board page again, with the message and everything the person typed.
     return render_board(board, form=request.form, error=first_error(form)), 400
 
@@ -144,29 +139,28 @@ def create_thread(slug):
 @bp.get("/threads/<id:thread_id>")
 def show_thread(thread_id):
     """One thread with all its posts, oldest first, and the reply form."""
-    return render_thread(find_thread_or_404(thread_id))
+    return render_thread(db.get_or_404(Thread, thread_id))
 
 
 def render_thread(thread, form=None, error=None):
     """Render a thread page: its posts and the reply form (and for staff, their controls)."""
-    store = get_store()
     move_form = None
     if current_user.is_authenticated:
         move_form = MoveForm()
-        others = [board for board in store.boards() if board["slug"] != thread["board"]]
-        move_form.board.choices = [SelectChoice(board["slug"], board["name"]) for board in others]
+        others = [board for board in reading.all_boards() if board.slug != thread.board]
+        move_form.board.choices = [SelectChoice(board.slug, board.name) for board in others]
     # The newest event before the posts: a post stored between the two reads is
     # then on the page and sent again by the socket (live.js skips it), never missed.
-    last_event = store.last_event_id(thread["id"])
-    posts = store.posts(thread["id"])
+    last_event = thread_events.last_event_id(thread.id)
+    posts = reading.thread_posts(thread.id)
     return render_template(
         "thread.html",
         thread=thread,
-        closed=thread["reply_count"] >= current_app.config["REPLY_LIMIT"],
+        closed=thread.reply_count >= current_app.config["REPLY_LIMIT"],
         posts=posts,
         last_event=last_event,
-        last_post=posts[-1]["id"] if posts else 0,
-        board=store.board(thread["board"]),
+        last_post=posts[-1].id if posts else 0,
+        board=reading.find_board(thread.board),
         form=form or {},
         error=error,
         move_form=move_form,
@@ -177,23 +171,23 @@ def render_thread(thread, form=None, error=None):
 @flood.post_limit("REPLY_INTERVAL", "You can post another reply in {seconds} seconds.")
 def create_reply(thread_id):
     """Add a reply to a thread, then show it (the #post-N anchor scrolls to it)."""
-    thread = find_thread_or_404(thread_id)
+    thread = db.get_or_404(Thread, thread_id)
     config = current_app.config
     limits = {"bump_limit": config["BUMP_LIMIT"], "reply_limit": config["REPLY_LIMIT"]}
-    # Both before the upload is even looked at (the store checks again, as it stores).
-    if thread["locked"]:
+    # Both before the upload is even looked at (add_reply checks again, as it stores).
+    if thread.locked:
         raise ThreadLocked()
-    if thread["reply_count"] >= limits["reply_limit"]:
+    if thread.reply_count >= limits["reply_limit"]:
         raise ThreadClosed(limits["reply_limit"])
     form = ReplyForm()
     if form.validate_on_submit():
-        with saved_image(form.image.checked) as image:
-            # The store checks the limit again, inside its transaction: two replies
-            # racing for the last place cannot both get it.
-            post = get_store().add_reply(thread["id"], form.body.data, image, **limits)
-        if image:
-            keep_board_within_budget(thread["board"])
-        url = url_for("boards.show_thread", thread_id=thread["id"], _anchor=f"post-{post['id']}")
+        # add_reply checks the limit again, inside its transaction: two replies
+        # racing for the last place cannot both get it.
+        upload = describe_upload(form.image.checked)
+        post = posting.add_reply(thread.id, form.body.data, upload, **limits)
+        if post.image:
+            keep_board_within_budget(thread.board)
+        url = url_for("boards.show_thread", thread_id=thread.id, _anchor=f"post-{post.id}")
         return redirect(url, code=303)
     # The thread page again, with the message and everything the person typed.
     return render_thread(thread, form=request.form, error=first_error(form)), 400
@@ -205,22 +199,22 @@ def create_reply(thread_id):
 @bp.get("/posts/<id:post_id>/report")
 def report_form(post_id):
     """The form to report a post to the moderators (anyone may: no account needed)."""
-    return render_report(find_post_or_404(post_id), ReportForm())
+    return render_report(db.get_or_404(Post, post_id), ReportForm())
 
 
 @bp.post("/posts/<id:post_id>/report")
 @flood.post_limit("REPORT_INTERVAL", "You can send another report in {seconds} seconds.")
 def create_report(post_id):
     """Store a report, thank the visitor (flashed) and go back to the post. A client
-    whose report of this post is still open gets 409 (store.AlreadyReported)."""
-    post = find_post_or_404(post_id)
+    whose report of this post is still open gets 409 (moderation.AlreadyReported)."""
+    post = db.get_or_404(Post, post_id)
     form = ReportForm()
     if not form.validate():
         return render_report(post, form, first_error(form)), 400
-    if get_store().add_report(post_id, form.reason.data, form.details.data, flood.client()) is None:
+    if moderation.add_report(post_id, form.reason.data, form.details.data, flood.client()) is None:
         abort(404)  # deleted in the meantime
     flash("Thank you: a moderator will look at your report.")
-    url = url_for("boards.show_thread", thread_id=post["thread_id"], _anchor=f"post-{post_id}")
+    url = url_for("boards.show_thread", thread_id=post.thread_id, _anchor=f"post-{post_id}")
     return redirect(url, code=303)
 
 

@@ -32,7 +32,11 @@ class Base(DeclarativeBase):
     """The base class of every model (see models.py)."""
 
 
-db = SQLAlchemy(model_class=Base)
+# expire_on_commit=False: a model object that a write hands back (the new
+# thread, the locked thread) keeps its values after the COMMIT, so the view can
+# read them without another query. (SQLAlchemy's default forgets them at commit,
+# to be read again on next use.)
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 
 # The migrations ship inside the package, so `flask db upgrade` finds them from
@@ -76,7 +80,7 @@ def configure_sqlite_engine(engine, timeout_seconds):
     if engine.dialect.name != "sqlite":
         return
     # How long a writer waits for another writer to finish before giving up
-    # with "database is locked" (errors.py turns that into 503 "busy").
+    # with "database is locked" (error_answers.py turns that into 503 "busy").
     busy_timeout_ms = int(timeout_seconds * 1000)
 
     def on_connect(connection, _record):
@@ -171,34 +175,61 @@ def write_transaction():
     Any read transaction the request has open is ended first: a write must see
     the newest data, not the snapshot the request started with. On PostgreSQL
     the rows a writer changes are locked by the database itself (SELECT ... FOR
-    UPDATE where it matters, see store.py).
+    UPDATE where it matters, see posting.py and moderation.py).
 
     What the block handed to after_commit() runs once the COMMIT has succeeded,
-    and never if the transaction is rolled back.
+    and never if the transaction is rolled back; what it handed to
+    after_rollback() runs only if it is rolled back.
     """
     db.session.rollback()
-    db.session.info.pop(AFTER_COMMIT, None)
+    take_callbacks()  # left over from a transaction that never ended: forgotten
     db.session.connection(execution_options={"chatsite_write": True})
     try:
         yield db.session
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        db.session.info.pop(AFTER_COMMIT, None)
+        _, undo = take_callbacks()
+        for callback in undo:
+            callback()
         raise
-    for callback in db.session.info.pop(AFTER_COMMIT, ()):
+    done, _ = take_callbacks()
+    for callback in done:
         callback()
 
 
-# Where a session keeps what to run after its write transaction commits.
+# Where a session keeps what to run after its write transaction commits, or
+# after it is rolled back.
 AFTER_COMMIT = "chatsite_after_commit"
+AFTER_ROLLBACK = "chatsite_after_rollback"
+
+
+def take_callbacks():
+    """(the after_commit callbacks, the after_rollback ones) of the current write
+    transaction, which the session then forgets."""
+    return db.session.info.pop(AFTER_COMMIT, []), db.session.info.pop(AFTER_ROLLBACK, [])
 
 
 def after_commit(session, callback):
     """Call callback() once the current write_transaction() has committed.
 
     For news that must not travel before the change it announces is stored:
-    store.record_event wakes this process's live sockets this way. Woken before
+    thread_events.record_event wakes the live sockets this way. Woken before
     the COMMIT, a socket would look, find nothing yet, and sleep again.
     """
     session.info.setdefault(AFTER_COMMIT, []).append(callback)
+
+
+def after_rollback(session, callback):
+    """Call callback() if the current write_transaction() fails and is rolled back.
+
+    For what the transaction did outside the database, which a ROLLBACK cannot
+    undo: files.write_for_post removes the files it wrote for a post that was
+    then not stored.
+    """
+    session.info.setdefault(AFTER_ROLLBACK, []).append(callback)
+
+
+def on_postgresql():
+    """True on PostgreSQL, False on SQLite: the few queries that differ ask."""
+    return db.session.get_bind().dialect.name == "postgresql"

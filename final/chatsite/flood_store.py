@@ -55,7 +55,7 @@ PRUNE_EVERY = 60
 MAX_KEY_LENGTH = 200
 
 # PostgreSQL's advisory locks of the limits: a key space of their own (the
-# two-number form of pg_advisory_xact_lock), apart from store.lock_file's.
+# two-number form of pg_advisory_xact_lock), apart from files.lock_file's.
 LOCK_SPACE = 7
 
 

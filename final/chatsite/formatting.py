@@ -29,7 +29,7 @@ from flask import url_for
 from markupsafe import Markup, escape
 
 # A post quotes at most this many posts (the first ones it names): the rows
-# store.py writes in the quotes table, and so the links and backlinks.
+# quoting.py writes in the quotes table, and so the links and backlinks.
 MAX_QUOTES_PER_POST = 50
 
 # In escaped text: a quote, ">>" and 1 to 18 digits not followed by another
@@ -97,18 +97,18 @@ def quote_url(post_id, thread_id, here):
 
 
 def body_html(post):
-    """A post dictionary's body as HTML, its quotes linked (store.py fills
-    post["quotes"]: {quoted id: its thread id})."""
-    quotes = post.get("quotes", {})
-    urls = {quoted: quote_url(quoted, thread, post["thread_id"]) for quoted, thread in quotes.items()}
-    return render_body(post["body"], urls)
+    """A post's body as HTML, its quotes linked (quoting.with_quotes fills
+    post.quotes: {quoted id: its thread id})."""
+    quotes = post.quotes or {}
+    urls = {quoted: quote_url(quoted, thread, post.thread_id) for quoted, thread in quotes.items()}
+    return render_body(post.body, urls)
 
 
 def backlinks(post):
     """[(id, address)] of the posts that quote this one, oldest first
-    (store.py fills post["backlinks"]: [(quoting id, its thread id)])."""
-    here = post["thread_id"]
-    return [(quoting, quote_url(quoting, thread, here)) for quoting, thread in post.get("backlinks", [])]
+    (quoting.with_quotes fills post.backlinks: [(quoting id, its thread id)])."""
+    here = post.thread_id
+    return [(quoting, quote_url(quoting, thread, here)) for quoting, thread in post.backlinks or []]
 
 
 def init_app(app):

@@ -29,8 +29,9 @@ from flask import Blueprint, abort, current_app, request
 from markupsafe import escape
 from werkzeug.routing import BaseConverter
 
+from chatsite import reading
 from chatsite.error_answers import answer_in_json
-from chatsite.fourchan_data import fill_missing_md5, has_opening_post, image_of_post, thread_summaries
+from chatsite.fourchan_data import ThreadSummary, fill_missing_md5, image_of_post, thread_summaries
 from chatsite.fourchan_json import (
     MAX_ID,
     REPLY_THUMBNAIL,
@@ -42,7 +43,7 @@ from chatsite.fourchan_json import (
     thread_number,
     unix_time,
 )
-from chatsite.store import THREADS_PER_PAGE, find_board_or_404, get_store
+from chatsite.reading import THREADS_PER_PAGE
 from chatsite.text_checks import MAX_BODY_LENGTH
 from chatsite.upload_storage import send_upload
 
@@ -125,7 +126,7 @@ def last_modified(*moments):
 
 def board_modified(summaries):
     """When anything on the board last changed: its newest post or thread."""
-    return last_modified(*(summary["last_post_at"] for summary in summaries))
+    return last_modified(*(summary.last_post_at for summary in summaries))
 
 
 # --- The answers --------------------------------------------------------------------------
@@ -138,9 +139,9 @@ def boards():
     pages = max(1, math.ceil(config["BOARD_THREAD_LIMIT"] / THREADS_PER_PAGE))
     answers = [
         {
-            "board": board["slug"],
-            "title": board["name"],
-            "meta_description": str(escape(board["description"])),
+            "board": board.slug,
+            "title": board.name,
+            "meta_description": str(escape(board.description)),
             "ws_board": 1,  # every board here is "work safe"
             "per_page": THREADS_PER_PAGE,
             "pages": pages,
@@ -154,7 +155,7 @@ def boards():
             "image_limit": config["REPLY_LIMIT"],
             "cooldowns": {"threads": 0, "replies": 0, "images": 0},
         }
-        for board in get_store().boards()
+        for board in reading.all_boards()
     ]
     return answer({"boards": answers}, last_modified())
 
@@ -162,13 +163,13 @@ def boards():
 @bp.get("/<board>/threads.json")
 def threads(board):
     """Every thread's number, when it last changed and its replies, by page."""
-    find_board_or_404(board)
+    reading.board_or_404(board)
     summaries = thread_summaries(board)
     entries = [
         {
             "no": thread_number(summary),
-            "last_modified": unix_time(summary["last_post_at"]),
-            "replies": summary["thread"]["reply_count"],
+            "last_modified": unix_time(summary.last_post_at),
+            "replies": summary.thread.reply_count,
         }
         for summary in summaries
     ]
@@ -178,19 +179,17 @@ def threads(board):
 @bp.get("/<board>/catalog.json")
 def catalog(board):
     """Every thread's opening post, with its last few replies, by page."""
-    find_board_or_404(board)
+    reading.board_or_404(board)
     summaries = thread_summaries(board, with_posts=True, last_replies=CATALOG_REPLIES)
     entries = []
     for summary in summaries:
         number = thread_number(summary)
         entry = opening_post_json(summary, number)
-        entry["last_replies"] = [
-            post_json(reply, number, REPLY_THUMBNAIL) for reply in summary["last_replies"]
-        ]
-        entry["omitted_posts"] = summary["thread"]["reply_count"] - len(summary["last_replies"])
-        shown_images = sum(1 for reply in summary["last_replies"] if reply["image"])
-        entry["omitted_images"] = summary["image_replies"] - shown_images
-        entry["last_modified"] = unix_time(summary["last_post_at"])
+        entry["last_replies"] = [post_json(reply, number, REPLY_THUMBNAIL) for reply in summary.last_replies]
+        entry["omitted_posts"] = summary.thread.reply_count - len(summary.last_replies)
+        shown_images = sum(1 for reply in summary.last_replies if reply.image)
+        entry["omitted_images"] = summary.image_replies - shown_images
+        entry["last_modified"] = unix_time(summary.last_post_at)
         entries.append(entry)
     return answer(by_page(entries), board_modified(summaries))
 
@@ -198,39 +197,39 @@ def catalog(board):
 @bp.get("/<board>/thread/<number>.json")
 def thread_json(board, number):
     """One thread: its opening post (or a title-only thread's stand-in), then every reply."""
-    find_board_or_404(board)
+    reading.board_or_404(board)
     found = find_thread(parse_number(number))
-    if found is None or found[0]["board"] != board:
+    if found is None or found[0].board != board:
         abort(404)
     thread, first_post_id = found
-    posts = get_store().posts(thread["id"])
-    opening_post = posts[0] if has_opening_post(thread) else None
+    posts = reading.thread_posts(thread.id)
+    opening_post = posts[0] if thread.has_opening_post else None
     replies = posts[1:] if opening_post else posts
-    summary = {
-        "thread": thread,
-        "first_post_id": first_post_id,
-        "opening_post": opening_post,
-        "image_replies": sum(1 for reply in replies if reply["image"]),
-        "last_post_at": posts[-1]["created_at"] if posts else thread["created_at"],
-    }
+    summary = ThreadSummary(
+        thread,
+        first_post_id,
+        last_post_at=posts[-1].created_at if posts else thread.created_at,
+        opening_post=opening_post,
+        image_replies=sum(1 for reply in replies if reply.image),
+    )
     thread_no = thread_number(summary)
     answers = [opening_post_json(summary, thread_no)]
     answers += [post_json(reply, thread_no, REPLY_THUMBNAIL) for reply in replies]
-    if thread["reply_count"] >= current_app.config["REPLY_LIMIT"]:
+    if thread.reply_count >= current_app.config["REPLY_LIMIT"]:
         # Closed for good: what 4chan calls archived (see archive.json).
         answers[0]["archived"] = 1
-        answers[0]["archived_on"] = unix_time(summary["last_post_at"])
-    return answer({"posts": answers}, last_modified(summary["last_post_at"]))
+        answers[0]["archived_on"] = unix_time(summary.last_post_at)
+    return answer({"posts": answers}, last_modified(summary.last_post_at))
 
 
 @bp.get("/<board>/archive.json")
 def archive(board):
     """The numbers of the board's closed threads: those at REPLY_LIMIT replies,
     which take no more replies (what 4chan's archive holds), oldest first."""
-    find_board_or_404(board)
+    reading.board_or_404(board)
     summaries = thread_summaries(board)
     limit = current_app.config["REPLY_LIMIT"]
-    closed = sorted(thread_number(s) for s in summaries if s["thread"]["reply_count"] >= limit)
+    closed = sorted(thread_number(s) for s in summaries if s.thread.reply_count >= limit)
     return answer(closed, board_modified(summaries))
 
 
@@ -246,9 +245,9 @@ def image_file(board, name):
     image = image_of_post(post_id) if post_id is not None and post_id <= MAX_ID else None
     if image is None or image[0] != board:
         abort(404)
-    path = image[1]["path"]
+    path = image[1].path
     if thumbnail:
-        path = image[1]["thumbnail_path"] or (path if image[1]["width"] is not None else None)
+        path = image[1].thumbnail_path or (path if image[1].width is not None else None)
     if path is None or extension != (".jpg" if thumbnail else PurePosixPath(path).suffix):
         abort(404)
     return send_upload(path)

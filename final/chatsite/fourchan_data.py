@@ -1,16 +1,19 @@
 """The database side of the 4chan-compatible API (fourchan.py).
 
-store.py reads what the site's own pages need. 4chan's answers need a few
+reading.py reads what the site's own pages need. 4chan's answers need a few
 things more, about many threads at once: each thread's opening post, its last
 few replies, when it last changed and how many images its replies carry. The
 queries for those live here, so that fourchan.py, like the other views, writes
-no SQL. They hand out store.py's dictionaries (thread_dict, post_dict).
+no SQL. They hand out the models (models.Thread, models.Post, models.Image),
+and a ThreadSummary for what is computed about a thread.
 
 Every list is read through an index, never by reading every post of a board:
 "the first post of a thread" and "its last post" are each one step along
 ix_posts_thread_id_id (thread_id, id), whatever the size of the thread.
 """
 
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select, union_all
@@ -19,30 +22,26 @@ from sqlalchemy.orm import selectinload
 from chatsite.db import db, write_transaction
 from chatsite.images import md5_base64
 from chatsite.models import Image, Post, Thread
-from chatsite.store import image_dict, post_dict, thread_dict
 
 
-def has_opening_post(thread):
-    """True if the thread started with a post, False for a title-only thread.
+@dataclass
+class ThreadSummary:
+    """What 4chan's answers tell of a thread (thread_summaries)."""
 
-    The counters say it: every post is a reply except the opening post, so a
-    thread with one has one post more than it has replies."""
-    return thread["post_count"] > thread["reply_count"]
+    thread: Thread
+    first_post_id: int | None  # None if it has no posts
+    last_post_at: datetime  # when its newest post was written (its start, if it has none)
+    # Only with_posts (else None, [] and 0):
+    opening_post: Post | None = None  # None for a title-only thread
+    last_replies: list = field(default_factory=list)  # its last few replies, oldest first
+    image_replies: int = 0  # how many of its replies carry an image
 
 
 def thread_summaries(slug, with_posts=False, last_replies=5):
     """Every thread of a board in board order (pinned ones first, then the most
-    recently active first), each as a dict:
-
-    - "thread": the thread (store.thread_dict);
-    - "first_post_id": the id of its first post (None if it has no posts);
-    - "last_post_at": when its newest post was written (its start, if it has none);
-
-    and, `with_posts`:
-
-    - "opening_post": its opening post (store.post_dict), None for a title-only thread;
-    - "last_replies": its last `last_replies` replies, oldest first;
-    - "image_replies": how many of its replies carry an image.
+    recently active first), each as a ThreadSummary: with `with_posts`, with
+    its opening post, its last `last_replies` replies and how many of its
+    replies carry an image.
     """
 
     def of_this_thread(query):
@@ -65,22 +64,18 @@ def thread_summaries(slug, with_posts=False, last_replies=5):
 
     summaries = []
     for row in rows:
-        thread = thread_dict(row.Thread)
-        summary = {
-            "thread": thread,
-            "first_post_id": row.first_post_id,
-            "last_post_at": row.last_post_at or thread["created_at"],
-        }
+        thread = row.Thread
+        summary = ThreadSummary(thread, row.first_post_id, row.last_post_at or thread.created_at)
         if with_posts:
-            shown = posts.get(thread["id"], [])
-            opening_post = shown[0] if has_opening_post(thread) and shown else None
+            shown = posts.get(thread.id, [])
+            opening_post = shown[0] if thread.has_opening_post and shown else None
             image_replies = row.images
             if opening_post is not None:
                 shown = shown[1:]
-                image_replies -= 1 if opening_post["image"] else 0
-            summary["opening_post"] = opening_post
-            summary["last_replies"] = shown[-last_replies:]
-            summary["image_replies"] = image_replies
+                image_replies -= 1 if opening_post.image else 0
+            summary.opening_post = opening_post
+            summary.last_replies = shown[-last_replies:]
+            summary.image_replies = image_replies
         summaries.append(summary)
     return summaries
 
@@ -100,7 +95,7 @@ def posts_to_show(threads):
     )
     by_thread = {}
     for post in db.session.scalars(query):
-        by_thread.setdefault(post.thread_id, []).append(post_dict(post))
+        by_thread.setdefault(post.thread_id, []).append(post)
     return by_thread
 
 
@@ -110,7 +105,7 @@ def thread_with_first_post(thread_id):
     if thread is None:
         return None
     first = db.session.scalar(select(func.min(Post.id)).where(Post.thread_id == thread_id))
-    return thread_dict(thread), first
+    return thread, first
 
 
 def thread_of_post(post_id):
@@ -119,7 +114,7 @@ def thread_of_post(post_id):
 
 
 def image_of_post(post_id):
-    """(board slug, image dict) of a post that has an image, else None."""
+    """(board slug, models.Image) of a post that has an image, else None."""
     query = (
         select(Thread.board, Image)
         .join(Post, Post.thread_id == Thread.id)
@@ -129,8 +124,7 @@ def image_of_post(post_id):
     row = db.session.execute(query).first()
     if row is None:
         return None
-    board, image = row
-    return board, image_dict(image)
+    return tuple(row)
 
 
 def fill_missing_md5(upload_folder, batch_size=100):

@@ -21,8 +21,8 @@ from pathlib import PurePosixPath
 from flask import current_app
 from markupsafe import escape
 
-from chatsite.fourchan_data import has_opening_post, thread_of_post, thread_with_first_post
-from chatsite.store import THREADS_PER_PAGE
+from chatsite.fourchan_data import thread_of_post, thread_with_first_post
+from chatsite.reading import THREADS_PER_PAGE
 
 # Post and thread ids go up to 2**31 - 1 (PostgreSQL's INTEGER, see IdConverter).
 # A title-only thread's number is above every post id: TITLE_ONLY + its thread id.
@@ -55,10 +55,10 @@ def parse_number(text):
 
 def thread_number(summary):
     """A thread's `no`: its opening post's id, or TITLE_ONLY + its id if it has none."""
-    thread = summary["thread"]
-    if has_opening_post(thread):
-        return summary["first_post_id"]
-    return TITLE_ONLY + thread["id"]
+    thread = summary.thread
+    if thread.has_opening_post:
+        return summary.first_post_id
+    return TITLE_ONLY + thread.id
 
 
 def find_thread(number):
@@ -68,10 +68,10 @@ def find_thread(number):
         return None
     if number >= TITLE_ONLY:
         found = thread_with_first_post(number - TITLE_ONLY)
-        return found if found and not has_opening_post(found[0]) else None
+        return found if found and not found[0].has_opening_post else None
     thread_id = thread_of_post(number)
     found = thread_with_first_post(thread_id) if thread_id else None
-    return found if found and has_opening_post(found[0]) and found[1] == number else None
+    return found if found and found[0].has_opening_post and found[1] == number else None
 
 
 # --- Posts as 4chan shows them -----------------------------------------------------------
@@ -80,25 +80,25 @@ def find_thread(number):
 def opening_post_json(summary, number):
     """A thread's opening post, with what 4chan tells about the whole thread.
     A title-only thread gets a stand-in: the title, the time it was started."""
-    thread = summary["thread"]
-    opening_post = summary["opening_post"]
+    thread = summary.thread
+    opening_post = summary.opening_post
     if opening_post is not None:
         fields = post_json(opening_post, 0, OPENING_POST_THUMBNAIL)
     else:
-        fields = poster(number, 0, thread["created_at"])
+        fields = poster(number, 0, thread.created_at)
     config = current_app.config
     fields.update(
         {
-            "sub": str(escape(thread["title"])),
-            "replies": thread["reply_count"],
-            "images": summary["image_replies"],
+            "sub": str(escape(thread.title)),
+            "replies": thread.reply_count,
+            "images": summary.image_replies,
             # A pinned thread is what 4chan calls a sticky; a locked one, closed
             # (like a thread at its reply limit: neither takes replies).
-            "sticky": int(thread["pinned"]),
-            "closed": int(thread["locked"] or thread["reply_count"] >= config["REPLY_LIMIT"]),
-            "bumplimit": int(thread["reply_count"] >= config["BUMP_LIMIT"]),
-            "imagelimit": int(summary["image_replies"] >= config["REPLY_LIMIT"]),
-            "semantic_url": semantic_url(thread["title"]),
+            "sticky": int(thread.pinned),
+            "closed": int(thread.locked or thread.reply_count >= config["REPLY_LIMIT"]),
+            "bumplimit": int(thread.reply_count >= config["BUMP_LIMIT"]),
+            "imagelimit": int(summary.image_replies >= config["REPLY_LIMIT"]),
+            "semantic_url": semantic_url(thread.title),
         }
     )
     return fields
@@ -106,19 +106,19 @@ def opening_post_json(summary, number):
 
 def post_json(post, resto, thumbnail_box):
     """A post as 4chan shows it. `resto`: the thread's number, 0 for an opening post."""
-    fields = poster(post["id"], resto, post["created_at"])
-    if post["body"]:
-        fields["com"] = comment_html(post["body"])
-    image = post["image"]
+    fields = poster(post.id, resto, post.created_at)
+    if post.body:
+        fields["com"] = comment_html(post.body)
+    image = post.image
     if image is not None:
-        name = PurePosixPath(image["original_name"])
-        fields["tim"] = post["id"]
-        fields["ext"] = PurePosixPath(image["path"]).suffix
+        name = PurePosixPath(image.original_name)
+        fields["tim"] = post.id
+        fields["ext"] = PurePosixPath(image.path).suffix
         fields["filename"] = str(escape(name.stem if name.suffix else name.name))
-        fields["fsize"] = image["size"]
+        fields["fsize"] = image.size
         fields.update(dimensions(image, thumbnail_box))
-        if image["md5"]:  # None for images stored before migration 0003
-            fields["md5"] = image["md5"]
+        if image.md5:  # None for images stored before migration 0003
+            fields["md5"] = image.md5
     return fields
 
 
@@ -142,13 +142,13 @@ def comment_html(body):
 def dimensions(image, thumbnail_box):
     """w, h, tn_w and tn_h of a post's file. 4chan's API has them for every file,
     "any integer": a video (no size known, no thumbnail) gets 0 for each."""
-    if image["width"] is None:
+    if image.width is None:
         return {"w": 0, "h": 0, "tn_w": 0, "tn_h": 0}
-    if image["thumbnail_path"]:
-        tn_w, tn_h = image["thumbnail_width"], image["thumbnail_height"]
+    if image.thumbnail_path:
+        tn_w, tn_h = image.thumbnail_width, image.thumbnail_height
     else:  # stored before migration 0006: shown scaled down
-        tn_w, tn_h = thumbnail_size(image["width"], image["height"], thumbnail_box)
-    return {"w": image["width"], "h": image["height"], "tn_w": tn_w, "tn_h": tn_h}
+        tn_w, tn_h = thumbnail_size(image.width, image.height, thumbnail_box)
+    return {"w": image.width, "h": image.height, "tn_w": tn_w, "tn_h": tn_h}
 
 
 def thumbnail_size(width, height, box):

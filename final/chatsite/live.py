@@ -9,11 +9,13 @@ through, live.js asks the API instead (api.py, ?after=).
 Where the news comes from, and how it travels:
 
 1. Every change a reader should see writes a ThreadEvent row (models.py), in
-   the same transaction as the change (store.record_event). The database, not
-   a process, is where the news lives: the site runs several worker processes
+   the same transaction as the change (thread_events.record_event). The
+   database, not a process, is where the news lives: the site runs several worker processes
    (gunicorn), maybe on several machines, with one database.
 2. After the COMMIT, the Notifier of the process that made the change wakes
-   that process's sockets on the thread (db.after_commit; live_notifier.py).
+   that process's sockets on the thread: thread_events sends its
+   `event_recorded` signal (db.after_commit), and wake_sockets below passes
+   it on to the Notifier (live_notifier.py).
 3. Each socket (live_updates) then reads the thread's events after the last
    one it sent, in one quick indexed query, sends them, and waits again: until
    it is woken, or for LIVE_POLL_INTERVAL seconds at most. That timeout
@@ -86,8 +88,9 @@ from chatsite.db import db
 from chatsite.live_listener import Listener
 from chatsite.live_messages import CATCH_UP, message_of
 from chatsite.live_notifier import Notifier
+from chatsite.models import Thread
 from chatsite.params import id_or_zero
-from chatsite.store import get_store
+from chatsite.thread_events import count_events_after, event_recorded, events_after, last_event_id
 from chatsite.websocket import (
     INTERNAL_ERROR,
     MAX_INCOMING_MESSAGE,
@@ -130,6 +133,13 @@ def init_app(app):
     if engine.dialect.name == "postgresql":
         notifier.listener = Listener(engine, notifier)
     app.extensions["live"] = notifier
+    # thread_events.py sends this signal after each COMMIT of an event of this app.
+    event_recorded.connect(wake_sockets, sender=app)
+
+
+def wake_sockets(app, thread_id):
+    """An event of `thread_id` has just been committed in this process: tell the Notifier."""
+    app.extensions["live"].committed(thread_id)
 
 
 @sock.route("/threads/<id:thread_id>/live", bp=bp)
@@ -169,9 +179,9 @@ def watch_thread(ws, thread_id):
     """Check the thread and the limit, then send the thread's events until the socket closes."""
     backlog_limit = current_app.config["LIVE_BACKLOG_LIMIT"]
     try:
-        found = get_store().thread(thread_id) is not None
+        found = db.session.get(Thread, thread_id) is not None
         last_sent = starting_point(thread_id) if found else 0
-        owed = get_store().count_events_after(thread_id, last_sent, backlog_limit) if found else 0
+        owed = count_events_after(thread_id, last_sent, backlog_limit) if found else 0
     finally:
         db.session.remove()
     if not found:
@@ -201,7 +211,7 @@ def starting_point(thread_id):
     """The event id to send the events after: ?after=, or else the thread's newest event."""
     after = id_or_zero(request.args.get("after", ""))
     if after is None:
-        return get_store().last_event_id(thread_id)
+        return last_event_id(thread_id)
     return after
 
 
@@ -243,8 +253,8 @@ def new_messages(thread_id, last_sent):
     """[(event id, message or None, its JSON)] for the thread's events after
     `last_sent`, oldest first (None: an event that says nothing any more).
 
-    One query (store.events_after), on a connection borrowed from the pool and
-    given back at once, before anything is rendered or sent. At most
+    One query (thread_events.events_after), on a connection borrowed from the
+    pool and given back at once, before anything is rendered or sent. At most
     CHECKS_AT_ONCE looks of this process run at the same moment: when posts
     wake the sockets of 50 threads, their Feeds take turns (a millisecond
     each) for the pool's connections instead of asking it for 50. Past its
@@ -253,7 +263,7 @@ def new_messages(thread_id, last_sent):
     """
     with current_app.extensions["live"].checks:
         try:
-            events = get_store().events_after(thread_id, last_sent)
+            events = events_after(thread_id, last_sent)
         finally:
             db.session.remove()
-    return [(event["id"], *message_of(event)) for event in events]
+    return [(event.id, *message_of(event)) for event in events]

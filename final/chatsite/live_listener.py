@@ -1,7 +1,7 @@
 """PostgreSQL's LISTEN: news of every process's events, for this process's sockets.
 
-store.record_event runs pg_notify('chatsite_events', '<thread id>'), which
-PostgreSQL delivers on COMMIT to every connection that LISTENs to that
+thread_events.record_event runs pg_notify('chatsite_events', '<thread id>'),
+which PostgreSQL delivers on COMMIT to every connection that LISTENs to that
 channel. Each worker process has one such connection, the Listener below,
 which wakes that process's sockets (live_notifier.Notifier). So a reply
 reaches every open page at once, whichever process (or machine) stored it.
@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 
-from chatsite.store import EVENTS_CHANNEL
+from chatsite.thread_events import EVENTS_CHANNEL
 
 # The PostgreSQL listener (Listener below): how often it looks up from its
 # connection to see whether any socket is still open, and how long it waits

@@ -27,16 +27,10 @@ def live_html(post):
     (templates/_backlinks.html), which static/live.js puts in place. Used by the
     socket's "post" message (message_of) and the polling answer (?after=) alike."""
     shown = {"html": render_template("_post.html", post=post)}
-    updates = post.get("backlink_updates")
-    if updates:
+    if post.backlink_updates:
         shown["backlinks"] = [
-            {
-                "post_id": quoted,
-                "html": render_template(
-                    "_backlinks.html", post={"thread_id": post["thread_id"], "backlinks": backlinks}
-                ),
-            }
-            for quoted, backlinks in updates.items()
+            {"post_id": quoted.id, "html": render_template("_backlinks.html", post=quoted)}
+            for quoted in post.backlink_updates
         ]
     return shown
 
@@ -45,21 +39,21 @@ def message_of(event):
     """(the socket's message for an event, its JSON), or (None, None) for one that
     says nothing. A message larger than LIVE_MAX_MESSAGE_BYTES is CATCH_UP instead:
     the page loads that post from the API."""
-    message = {"type": event["kind"], "event": event["id"]}
-    if event["kind"] == "post":
-        post = event["post"]
+    message = {"type": event.kind, "event": event.id}
+    if event.kind == "post":
+        post = event.post
         if post is None:
             return None, None  # deleted since: its "delete" event comes next, so say nothing
-        message["id"] = post["id"]
+        message["id"] = post.id
         # The visitor's HTML of the post: the very include thread.html uses; and
         # the new backlinks lines of the posts of this thread it quotes.
         message.update(live_html(post))
-    elif event["kind"] == "delete":
-        message["id"] = event["post_id"]
-    elif event["kind"] == "move":
-        if event["board"] is None:
+    elif event.kind == "delete":
+        message["id"] = event.post_id
+    elif event.kind == "move":
+        if event.board is None:
             return None, None  # the thread is gone: its "thread-delete" comes next
-        message["board"] = event["board"]
+        message["board"] = event.board
     text = json.dumps(message)
     # json.dumps writes ASCII only (\u escapes): its length is its size in bytes.
     if len(text) > current_app.config["LIVE_MAX_MESSAGE_BYTES"]:

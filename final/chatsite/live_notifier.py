@@ -1,8 +1,10 @@
 """Who to wake when a thread changes: the sockets of this process that watch it.
 
-Every change a reader should see is recorded as a ThreadEvent (store.record_event).
-After its COMMIT, the Notifier of the process that made the change wakes that
-process's sockets on the thread: Notifier.committed. On PostgreSQL, every
+Every change a reader should see is recorded as a ThreadEvent
+(thread_events.record_event). After its COMMIT, the Notifier of the process
+that made the change wakes that process's sockets on the thread:
+Notifier.committed, called by live.wake_sockets when the `event_recorded`
+signal comes. On PostgreSQL, every
 process hears of it too, through its Listener (live_listener.py), which wakes
 its own sockets the same way (Notifier.notify).
 
@@ -79,10 +81,10 @@ class Notifier:
                 feed.wake()
 
     def committed(self, thread_id):
-        """This process has just committed an event of `thread_id` (store.record_event,
-        after the COMMIT). Its sockets are woken now, unless the Listener is
-        listening: it hears this commit's NOTIFY a moment later, as every
-        process does, and one wake-up per change is enough."""
+        """This process has just committed an event of `thread_id`
+        (thread_events.record_event, after the COMMIT). Its sockets are woken
+        now, unless the Listener is listening: it hears this commit's NOTIFY a
+        moment later, as every process does, and one wake-up per change is enough."""
         if self.listener is None or not self.listener.listening:
             self.notify(thread_id)
 

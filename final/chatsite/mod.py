@@ -2,13 +2,13 @@
 actions on threads and posts, and (admins only) the staff accounts.
 
 Every view needs a logged-in staff member (Flask-Login's login_required; the
-users pages staff.admin_required): a visitor who opens a page is sent to log
-in, a form sent by one is refused with 403 (staff.must_log_in). Every form
+users pages logins.admin_required): a visitor who opens a page is sent to log
+in, a form sent by one is refused with 403 (logins.must_log_in). Every form
 carries the CSRF token, checked before any view runs (csrf.py).
 
 Each action answers 303 See Other (to the thread, the board or the list it came
 from) and writes one audit log entry, in the same transaction as the change
-(store.py). An action on something that is not there is 404; an action that
+(moderation.py). An action on something that is not there is 404; an action that
 finds things already as asked (a second "lock") changes nothing, logs nothing,
 and answers 303 too: two moderators clicking at once is not an error.
 """
@@ -16,11 +16,13 @@ and answers 303 too: two moderators clicking at once is not an error.
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from chatsite import moderation, reading, staff
 from chatsite.charts import dashboard_charts
+from chatsite.db import db
 from chatsite.forms import ROLES, FormError, MoveForm, RoleForm, UserForm, first_error
+from chatsite.logins import admin_required, local_path
+from chatsite.models import Thread, User
 from chatsite.params import last_page_or_404, requested_page
-from chatsite.staff import add_user, admin_required, local_path
-from chatsite.store import find_thread_or_404, get_store
 
 bp = Blueprint("mod", __name__, url_prefix="/mod")
 
@@ -44,9 +46,8 @@ def moderator():
 def dashboard():
     """The staff's home: the newest open reports, the latest actions, and charts of
     the site's activity (?board= narrows the posts chart to one board)."""
-    store = get_store()
-    reports, open_reports = store.open_reports(per_page=DASHBOARD_REPORTS)
-    actions, _ = store.audit_log(per_page=DASHBOARD_ACTIONS)
+    reports, open_reports = moderation.open_reports(per_page=DASHBOARD_REPORTS)
+    actions, _ = moderation.audit_log(per_page=DASHBOARD_ACTIONS)
     return render_template(
         "mod/dashboard.html",
         reports=reports,
@@ -61,7 +62,7 @@ def dashboard():
 def reports():
     """The open reports, newest first, each with Dismiss and Delete post."""
     page = requested_page()
-    reports, total = get_store().open_reports(page, REPORTS_PER_PAGE)
+    reports, total = moderation.open_reports(page, REPORTS_PER_PAGE)
     pages = last_page_or_404(page, REPORTS_PER_PAGE, total)
     return render_template("mod/reports.html", reports=reports, total=total, page=page, pages=pages)
 
@@ -71,7 +72,7 @@ def reports():
 def log():
     """The audit log: what each staff member did, newest first."""
     page = requested_page()
-    entries, total = get_store().audit_log(page, LOG_ENTRIES_PER_PAGE)
+    entries, total = moderation.audit_log(page, LOG_ENTRIES_PER_PAGE)
     pages = last_page_or_404(page, LOG_ENTRIES_PER_PAGE, total)
     return render_template("mod/log.html", entries=entries, total=total, page=page, pages=pages)
 
@@ -83,7 +84,7 @@ def log():
 @login_required
 def dismiss_report(report_id):
     """Close a report and leave its post alone."""
-    if not get_store().dismiss_report(report_id, moderator()):
+    if not moderation.dismiss_report(report_id, moderator()):
         abort(404)
     return redirect(url_for("mod.reports"), code=303)
 
@@ -93,23 +94,21 @@ def dismiss_report(report_id):
 def delete_post(post_id):
     """Delete a post and its image file; back to its thread (or to the form's
     `next`, a page of this site: the reports page sends its own address)."""
-    deleted = get_store().delete_post(post_id, moderator())
-    if deleted is None:
+    thread = moderation.delete_post(post_id, moderator())  # its files go too (unless another post uses them)
+    if thread is None:
         abort(404)
-    thread, _paths = deleted  # its files went with it (unless another post uses them)
     back = local_path(request.form.get("next", ""))
-    return redirect(back or url_for("boards.show_thread", thread_id=thread["id"]), code=303)
+    return redirect(back or url_for("boards.show_thread", thread_id=thread.id), code=303)
 
 
 @bp.post("/threads/<id:thread_id>/delete")
 @login_required
 def delete_thread(thread_id):
     """Delete a thread, its posts and their image files; back to its board."""
-    deleted = get_store().delete_thread(thread_id, moderator())
-    if deleted is None:
+    thread = moderation.delete_thread(thread_id, moderator())
+    if thread is None:
         abort(404)
-    thread, _paths = deleted
-    return redirect(url_for("boards.show_board", slug=thread["board"]), code=303)
+    return redirect(url_for("boards.show_board", slug=thread.board), code=303)
 
 
 @bp.post("/threads/<id:thread_id>/lock", defaults={"locked": True}, endpoint="lock_thread")
@@ -117,7 +116,7 @@ def delete_thread(thread_id):
 @login_required
 def set_locked(thread_id, locked):
     """Lock a thread (no more replies) or unlock it."""
-    return back_to_thread(get_store().lock_thread(thread_id, locked, moderator()))
+    return back_to_thread(moderation.lock_thread(thread_id, locked, moderator()))
 
 
 @bp.post("/threads/<id:thread_id>/pin", defaults={"pinned": True}, endpoint="pin_thread")
@@ -125,28 +124,28 @@ def set_locked(thread_id, locked):
 @login_required
 def set_pinned(thread_id, pinned):
     """Pin a thread to the top of its board, or unpin it."""
-    return back_to_thread(get_store().pin_thread(thread_id, pinned, moderator()))
+    return back_to_thread(moderation.pin_thread(thread_id, pinned, moderator()))
 
 
 @bp.post("/threads/<id:thread_id>/move")
 @login_required
 def move_thread(thread_id):
     """Move a thread to the board the form names."""
-    thread = find_thread_or_404(thread_id)
+    thread = db.get_or_404(Thread, thread_id)
     slug = MoveForm().board.data or ""
-    board = get_store().board_settings(slug)
+    board = reading.find_board(slug)
     if board is None:
         raise FormError(f"There is no board “{slug}”: choose one of the list." if slug else "Choose a board.")
-    if slug == thread["board"]:
-        raise FormError(f"This thread is already on {board['name']}.")
-    return back_to_thread(get_store().move_thread(thread_id, slug, moderator()))
+    if slug == thread.board:
+        raise FormError(f"This thread is already on {board.name}.")
+    return back_to_thread(moderation.move_thread(thread_id, slug, moderator()))
 
 
 def back_to_thread(thread):
     """303 to the thread's page; 404 if there was no such thread."""
     if thread is None:
         abort(404)
-    return redirect(url_for("boards.show_thread", thread_id=thread["id"]), code=303)
+    return redirect(url_for("boards.show_thread", thread_id=thread.id), code=303)
 
 
 # --- Staff accounts (admins) ------------------------------------------------------------------
@@ -164,7 +163,9 @@ def users():
 def create_user():
     """Make a new account (the same rules as `flask create-user`)."""
     form = UserForm()
-    user, problem = add_user(form.username.data or "", form.password.data or "", form.role.data, moderator())
+    user, problem = staff.create_account(
+        form.username.data or "", form.password.data or "", form.role.data, moderator()
+    )
     if problem:
         return render_users(form, problem), 400
     return redirect(url_for("mod.users"), code=303)
@@ -175,13 +176,13 @@ def create_user():
 def change_role(user_id):
     """Give an account another role. An admin cannot demote themselves: a site
     must never lose its last admin by a slip."""
-    user = user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     form = RoleForm()
     if not form.validate():
         return render_users(UserForm(formdata=None), first_error(form)), 400
-    if user["id"] == current_user.id and form.role.data != "admin":
+    if user.id == current_user.id and form.role.data != "admin":
         return render_users(UserForm(formdata=None), "You cannot demote your own account."), 400
-    get_store().set_role(user_id, form.role.data, moderator())
+    staff.set_role(user_id, form.role.data, moderator())
     return redirect(url_for("mod.users"), code=303)
 
 
@@ -191,19 +192,12 @@ def change_role(user_id):
 def set_disabled(user_id, disabled):
     """Disable an account (it can no longer log in, and its sessions are worth
     nothing from their next request on), or enable it again."""
-    user = user_or_404(user_id)
-    if disabled and user["id"] == current_user.id:
+    user = db.get_or_404(User, user_id)
+    if disabled and user.id == current_user.id:
         return render_users(UserForm(formdata=None), "You cannot disable your own account."), 400
-    get_store().set_disabled(user_id, disabled, moderator())
+    staff.set_disabled(user_id, disabled, moderator())
     return redirect(url_for("mod.users"), code=303)
 
 
-def user_or_404(user_id):
-    user = get_store().user(user_id)
-    if user is None:
-        abort(404)
-    return user
-
-
 def render_users(form, error=None):
-    return render_template("mod/users.html", users=get_store().users(), form=form, roles=ROLES, error=error)
+    return render_template("mod/users.html", users=staff.all_users(), form=form, roles=ROLES, error=error)

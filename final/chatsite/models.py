@@ -4,14 +4,19 @@ the audit log; and for live updates, the events of each thread; and the
 requests flood control counted (limit_entries).
 
 Boards are not a table: they are settings (config.BOARDS), and a thread names
-its board by slug. Every change to these classes needs a migration in
-migrations/versions/ (a test compares the two).
+its board by slug (Board, at the end, is what the pages are given of one).
+Every change to the tables needs a migration in migrations/versions/ (a test
+compares the two).
+
+The pages and the JSON answers are given these objects as they are: a thread
+page's template reads thread.title, post.body, post.image.width...
 
 The search indexes are not here either: SQLite's FTS5 tables and PostgreSQL's
 GIN indexes are different things, so the migration creates the right one for
 the database it runs on (see migrations/versions/0001_initial.py).
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from flask_login import UserMixin
@@ -32,6 +37,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from chatsite.db import db
+
+
+def utc_now():
+    """The current time in UTC, as an aware datetime: what every *_at column holds."""
+    return datetime.now(timezone.utc)
 
 
 class UTCDateTime(TypeDecorator):
@@ -93,6 +103,15 @@ class Thread(db.Model):
         back_populates="thread", order_by="Post.id", passive_deletes=True
     )
 
+    @property
+    def has_opening_post(self):
+        """True if the thread started with a post, False for a title-only thread
+        (or one whose opening post a moderator deleted).
+
+        The counters say it: every post is a reply except the opening post, so a
+        thread with one has one post more than it has replies."""
+        return self.post_count > self.reply_count
+
 
 class Post(db.Model):
     __tablename__ = "posts"
@@ -109,6 +128,16 @@ class Post(db.Model):
 
     thread: Mapped[Thread] = relationship(back_populates="posts")
     image: Mapped["Image | None"] = relationship(back_populates="post", passive_deletes=True)
+
+    # Not columns: what a page needs to link quotes, filled for all of its posts
+    # at once (quoting.with_quotes; formatting.body_html and backlinks read them).
+    # quotes: {quoted id: its thread id}, the posts this one links to.
+    quotes = None
+    # backlinks: [(quoting id, its thread id)], the posts that quote this one.
+    backlinks = None
+    # For a new post sent to live pages: the posts of its thread it quotes, whose
+    # backlinks line those pages must draw again ([quoting.QuotedPost]).
+    backlink_updates = None
 
 
 class Image(db.Model):
@@ -185,7 +214,7 @@ class User(UserMixin, db.Model):
 
     def get_id(self):
         """What Flask-Login keeps in the session: "<id>:<session_version>", e.g. "7:3"
-        (Flask-Login's "alternative tokens"; accounts.load_user checks both)."""
+        (Flask-Login's "alternative tokens"; logins.load_user checks both)."""
         return f"{self.id}:{self.session_version}"
 
     @property
@@ -248,7 +277,7 @@ class ThreadEvent(db.Model):
     """Something a reader of a thread page should see without reloading: a new
     post, a deleted post, the thread locked, unlocked, moved or deleted.
 
-    Written in the same transaction as the change itself (store.record_event),
+    Written in the same transaction as the change itself (thread_events.record_event),
     so there is never a change without its event, nor an event of a change that
     failed. The live sockets (live.py) and the API's ?after= (api.py) read them.
 
@@ -323,11 +352,14 @@ class LimitEntry(db.Model):
     expires_at: Mapped[float] = mapped_column(Float)
 
 
-# The columns store.py copies into the dictionaries it hands to views and templates.
-THREAD_FIELDS = (
-    "id", "board", "title", "created_at", "bumped_at", "reply_count", "post_count", "locked", "pinned",
-)  # fmt: skip
-IMAGE_FIELDS = (
-    "sha256", "path", "content_type", "size", "width", "height", "original_name", "md5",
-    "thumbnail_path", "thumbnail_width", "thumbnail_height",
-)  # fmt: skip
+@dataclass(frozen=True)
+class Board:
+    """A board, as the settings describe it (config.BOARDS): not a table.
+
+    thread_count is how many threads it has, where a page shows it
+    (reading.all_boards), else None."""
+
+    slug: str
+    name: str
+    description: str
+    thread_count: int | None = None

@@ -2,9 +2,10 @@
 
 from flask import Blueprint, render_template, request
 
+from chatsite import text_search
 from chatsite.params import last_page_or_404, requested_page
-from chatsite.store import RESULTS_PER_PAGE, get_store
 from chatsite.text_checks import clean_text
+from chatsite.text_search import RESULTS_PER_PAGE
 
 bp = Blueprint("search", __name__)
 
@@ -21,6 +22,6 @@ def search():
         message = f"Searches can be at most {MAX_QUERY_LENGTH} characters long."
         return render_template("search.html", query=query[:MAX_QUERY_LENGTH], error=message), 400
     page = requested_page()
-    results, total = get_store().search(query, page)
+    results, total = text_search.search(query, page)
     pages = last_page_or_404(page, RESULTS_PER_PAGE, total)
     return render_template("search.html", query=query, results=results, total=total, page=page, pages=pages)

@@ -1,132 +1,113 @@
-"""Staff accounts: who is logged in (Flask-Login), what staff may open, and making an account.
+"""The staff's accounts (models.User): made, found, changed, their sessions ended.
 
-Posting stays anonymous: accounts are for moderators and admins only.
-
-Flask-Login keeps the logged-in user's id in the session (a signed cookie) and,
-on each request that asks for `current_user`, hands that id to load_user() below,
-which reads the account from the database. So a new role, or a disabled account,
-counts from the user's very next request: an old session of a disabled
-moderator is worth nothing. The id comes with the account's session_version
-("7:3", models.User.get_id): logging out and disabling the account raise the
-version, so a copy of the cookie saved before is worth nothing either.
-
-Who may do what (the /mod/ pages, mod.py): a visitor who opens a staff page is
-sent to the login page, and comes back to it afterwards; a form sent to a staff
-address by someone who is not logged in is refused (403). Moderators may use
-every /mod/ page but the users page, which is for admins.
-
-The login and logout pages, and `flask create-user`, are the accounts blueprint's
-(accounts.py).
+Logging in and who may see what are logins.py's and accounts.py's; this is
+what they read and write. Every account comes back as a models.User, which is
+also what Flask-Login keeps as current_user. An admin's change writes its audit
+log entry in the same transaction (moderation.audit).
 """
 
-import re
-from functools import wraps
-
-from flask import g, redirect, request, url_for
-from flask_login import LoginManager, current_user, login_required
-from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import Forbidden
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
+from chatsite.db import db, write_transaction
 from chatsite.forms import UserForm, first_error
-from chatsite.store import UsernameTaken, get_store
-
-login_manager = LoginManager()
-# Flask-Login's "session protection" would note a change of IP address or browser
-# in the session ("basic": the login is no longer "fresh"). We never ask for a
-# fresh login, and a permanent session is never dropped by it anyway, so it
-# would only write to every visitor's session cookie for nothing.
-login_manager.session_protection = None
-
-# Ids in the session are what models.User.get_id() gave: "<id>:<session_version>",
-# both as decimal text.
-MAX_ID = 2**31 - 1
-SESSION_ID = re.compile(r"([0-9]{1,10}):([0-9]{1,10})")
-
-STAFF_ONLY = "This page is for staff only: moderators and admins."
-ADMINS_ONLY = "This page is for admins only."
+from chatsite.models import User, utc_now
+from chatsite.moderation import audit
 
 
-def init_app(app):
-    login_manager.init_app(app)
+class UsernameTaken(ValueError):
+    """Another account already has this name (whatever its case)."""
 
 
-@login_manager.user_loader
-def load_user(user_id):
-    """The logged-in user for the id the session holds, or None (a visitor).
-
-    The session is signed, so the id is ours, unless the secret key leaked: then
-    anything could be there ("abc", a huge number, a list). Anything but an id
-    we could have written is a visitor, never a 500. A disabled account is a
-    visitor too (Flask-Login itself only refuses inactive users at login), and
-    so is a session of an older version (a copy kept from before a logout)."""
-    found = SESSION_ID.fullmatch(user_id) if type(user_id) is str else None
-    if found is None:
-        return None
-    number, version = int(found[1]), int(found[2])
-    if not 1 <= number <= MAX_ID or version > MAX_ID:
-        return None
-    return get_store().login_user(number, version)
-
-
-@login_manager.unauthorized_handler
-def must_log_in():
-    """Flask-Login calls this when a page needs a logged-in user and there is none.
-
-    Opening a page (GET): go and log in, then come back (?next=). Sending a form:
-    403, nothing done (and no redirect that would lose the form anyway)."""
-    if request.method in ("GET", "HEAD"):
-        here = request.full_path if request.query_string else request.path
-        return redirect(url_for("accounts.login", next=here))
-    raise Forbidden(STAFF_ONLY)
-
-
-def user_or_visitor():
-    """Load the logged-in user for a page, as a visitor if that is impossible.
-
-    Every page's header asks who is logged in, which for staff is a query. An
-    error page may be showing that the database is down (503): then its header
-    shows it as to a visitor rather than fail again (a bare 500)."""
-    try:
-        current_user.is_authenticated  # noqa: B018 - loads the user (Flask-Login keeps it in g)
-    except SQLAlchemyError:
-        g._login_user = login_manager.anonymous_user()
-
-
-def admin_required(view):
-    """Like Flask-Login's login_required, and the user must be an admin (else 403)."""
-
-    @wraps(view)
-    @login_required
-    def admins_only(*args, **kwargs):
-        if not current_user.is_admin:
-            raise Forbidden(ADMINS_ONLY)
-        return view(*args, **kwargs)
-
-    return admins_only
-
-
-def add_user(username, password, role, by=None):
-    """Check and store a new account; return (the account, None) or (None, the
-    message of what is wrong). `by`: the admin who made it, None from the command line."""
+def create_account(username, password, role, by=None):
+    """Check a new account (forms.UserForm's rules), hash its password and store
+    it; return (the account, None) or (None, the message of what is wrong). The
+    users page and `flask create-user` both make accounts this way. `by`: the
+    admin who made it, None from the command line."""
     form = UserForm(data={"username": username, "password": password, "role": role})
     if not form.validate():
         return None, first_error(form)
     try:
-        user = get_store().add_user(username, generate_password_hash(password), role, by=by)
+        user = add_user(username, generate_password_hash(password), role, by=by)
     except UsernameTaken:
         return None, f"The username {username} is taken."
     return user, None
 
 
-def local_path(next_page):
-    """`next_page` if it is a path on this site ("/mod/reports"), else None.
+def add_user(username, password_hash, role, by=None):
+    """Create a staff account; return it. Raises UsernameTaken if the name (in
+    any case) is taken. `by`: the admin who did it, for the audit log (None from
+    the command line: whoever can run `flask` on the server owns the site)."""
+    with write_transaction() as session:
+        key = username.lower()
+        if session.scalar(select(User.id).where(User.username_key == key)) is not None:
+            raise UsernameTaken(username)
+        user = User(
+            username=username, username_key=key, password_hash=password_hash, role=role, created_at=utc_now()
+        )
+        session.add(user)
+        try:
+            session.flush()  # two admins creating "mia" at the same moment: one wins
+        except IntegrityError:
+            raise UsernameTaken(username) from None
+        if by is not None:
+            audit(session, by, "create user", f"user {username}", f"role {role}")
+        return user
 
-    Not "//evil.example" (a browser reads that as another site), nor "/\\evil"
-    (some browsers read "\\" as "/"), nor anything with a scheme (https:,
-    javascript:): a link to our login page must not send anyone elsewhere."""
-    if not next_page or not next_page.startswith("/") or next_page.startswith("//"):
+
+def all_users():
+    """Every staff account, A to Z."""
+    return list(db.session.scalars(select(User).order_by(User.username_key)))
+
+
+def user_by_name(username):
+    """The account with this name, in any case; or None."""
+    if "\x00" in username:
+        return None  # no name has one, and PostgreSQL's text cannot hold it (an error, not None)
+    return db.session.scalar(select(User).where(User.username_key == username.lower()))
+
+
+def user_for_session(user_id, session_version):
+    """For Flask-Login: the enabled account with this id, or None. Read on every
+    request, so a new role, a disabled account or a logout counts from the next
+    request on. None too when the session is of an older version (end_sessions)."""
+    user = db.session.get(User, user_id)
+    if user is None or user.disabled or user.session_version != session_version:
         return None
-    if "\\" in next_page or any(ord(character) < 32 for character in next_page):
-        return None
-    return next_page
+    return user
+
+
+def end_sessions(user_id):
+    """End every session of this account, every copy of its cookie included:
+    they hold the old session_version (models.User.get_id)."""
+    with write_transaction() as session:
+        session.execute(
+            update(User).where(User.id == user_id).values(session_version=User.session_version + 1)
+        )
+
+
+def set_role(user_id, role, by):
+    """Give an account a new role; return it, or None for an unknown id."""
+    with write_transaction() as session:
+        user = session.get(User, user_id, with_for_update=True)
+        if user is None:
+            return None
+        if user.role != role:
+            audit(session, by, "change role", f"user {user.username}", f"{user.role} → {role}")
+            user.role = role
+        return user
+
+
+def set_disabled(user_id, disabled, by):
+    """Disable (True) or enable (False) an account; return it, or None."""
+    with write_transaction() as session:
+        user = session.get(User, user_id, with_for_update=True)
+        if user is None:
+            return None
+        if user.disabled != disabled:
+            user.disabled = disabled
+            if disabled:  # its sessions end for good: enabled again, it logs in afresh
+                user.session_version += 1
+            audit(session, by, "disable user" if disabled else "enable user", f"user {user.username}")
+        return user

@@ -2,19 +2,17 @@
 board's budget, and served back.
 
 What is stored is named by the SHA-256 of the stored bytes (files.py), and
-shared by every post with the same file. The boards blueprint stores uploads
-(saved_image); the uploads blueprint and 4chan's API serve them (send_upload).
+shared by every post with the same file. The boards blueprint describes
+uploads (describe_upload) for posting.py, which writes their files in the
+post's transaction; the uploads blueprint and 4chan's API serve them (send_upload).
 """
 
 import hashlib
-from contextlib import contextmanager
 from pathlib import PurePosixPath
 
 from flask import abort, current_app, send_from_directory
-from sqlalchemy.exc import SQLAlchemyError
 
-from chatsite import files, images, videos
-from chatsite.store import get_store
+from chatsite import files, images, posting, videos
 from chatsite.text_checks import has_hidden_characters, has_visible_character
 
 # What each kind of file is, for describing and for serving it.
@@ -32,11 +30,14 @@ UPLOADED_FILE_POLICY = (
 
 def describe_upload(upload):
     """The description of a checked upload (upload_checks.check_upload) that its
-    post keeps: its files are <UPLOAD_FOLDER>/<sha[:2]>/<sha>.<ext> (and an image's
-    thumbnail beside it).
+    post keeps, or None for no upload: its files are
+    <UPLOAD_FOLDER>/<sha[:2]>/<sha>.<ext> (and an image's thumbnail beside it).
 
-    "contents" ({path: bytes}) goes to the store, which writes the files inside
-    the post's transaction, unless they are there already (store.keep_files)."""
+    Every key but "contents" is a column of models.Image. "contents" ({path:
+    bytes}) goes to posting.py, which writes the files inside the post's
+    transaction, unless they are there already (files.write_for_post)."""
+    if upload is None:
+        return None
     data = upload["data"]
     sha256 = hashlib.sha256(data).hexdigest()
     info = MEDIA_TYPES[upload["kind"]]
@@ -62,28 +63,6 @@ def describe_upload(upload):
     return image
 
 
-@contextmanager
-def saved_image(upload):
-    """Describe a checked upload (or nothing, for None) while the block stores its post.
-
-    Yields the image's description, or None. The store writes its files in the
-    post's transaction (store.keep_files). If the post then fails to be stored
-    after all, the files it wrote go again, unless another post uses them: no
-    file without a post. Should that fail too (the database is down), the files
-    stay, and `flask prune-uploads` removes them later.
-    """
-    image = describe_upload(upload) if upload else None
-    try:
-        yield image
-    except BaseException:
-        if image and image.get("wrote_files"):
-            try:
-                get_store().remove_unused_files([image])
-            except (SQLAlchemyError, OSError) as error:
-                current_app.logger.warning("Could not remove the unused file %s: %s", image["path"], error)
-        raise
-
-
 def display_name(filename, kind):
     """The sender's file name, shown as the image's alt text: no folders, no hidden
     characters, at most 100 characters. (Jinja still escapes it when shown.)"""
@@ -103,7 +82,7 @@ def keep_board_within_budget(board_slug):
     thread or image budget (BOARD_THREAD_LIMIT, BOARD_UPLOAD_BUDGET), and their
     files (those no other post uses)."""
     config = current_app.config
-    get_store().prune_board(board_slug, config["BOARD_THREAD_LIMIT"], config["BOARD_UPLOAD_BUDGET"])
+    posting.prune_board(board_slug, config["BOARD_THREAD_LIMIT"], config["BOARD_UPLOAD_BUDGET"])
 
 
 def media_type(filename):

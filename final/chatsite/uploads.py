@@ -15,7 +15,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from chatsite import files, videos
 from chatsite.db import db
-from chatsite.store import get_store
 from chatsite.upload_storage import send_upload
 
 # cli_group=None: its command is `flask prune-uploads`, not `flask uploads prune-uploads`.
@@ -35,10 +34,10 @@ def uploaded_file(filename):
 @bp.app_template_filter("file_info")
 def file_info(image):
     """What a post says of its file: "1.2 MiB, 1920×1080" or "3.4 MiB, WebM video"."""
-    if image["width"] is None:  # a video
+    if image.width is None:  # a video
         labels = {info["content_type"]: info["label"] for info in videos.VIDEO_TYPES.values()}
-        return f"{file_size(image['size'])}, {labels[image['content_type']]}"
-    return f"{file_size(image['size'])}, {image['width']}×{image['height']}"
+        return f"{file_size(image.size)}, {labels[image.content_type]}"
+    return f"{file_size(image.size)}, {image.width}×{image.height}"
 
 
 def file_size(size):
@@ -63,7 +62,7 @@ def prune_uploads_command():
     recorded at its first upload, and stops with an error if not."""
     folder = files.folder()
     check_database_owns(folder)
-    referred_to = get_store().image_paths()
+    referred_to = files.paths_in_use()
     removed = 0
     now = time.time()
     for path in sorted(folder.rglob("*")) if folder.exists() else []:
@@ -92,7 +91,7 @@ def check_database_owns(folder):
             "(the same CHATSITE_DATABASE_URL and CHATSITE_UPLOAD_FOLDER). Nothing was deleted."
         )
     try:
-        database_id = get_store().site_id()
+        database_id = files.database_site_id()
     except SQLAlchemyError as error:
         raise click.ClickException(
             f"Cannot read the site id of the database {where} ({type(error).__name__}): is it "

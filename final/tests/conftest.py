@@ -4,8 +4,10 @@
 - app: a new app on that database, uploads in a temporary folder;
 - client: a test client (it keeps cookies, so the session and its CSRF token);
 - runner: a test runner for the app's `flask` commands;
-- store: the app's data store, to set up data without going through forms
-  (each call runs in its own app context, like a request would);
+- posting, reading, moderation, staff, thread_events, text_search: the data
+  layer's modules, to set up and read data without going through forms (each
+  call runs in its own app context, like a request would); get(Model, id)
+  reads one row the same way;
 - submit: sends a form like a browser, with the csrf_token of the form's page;
 - pixels: what an image file shows (stored images are re-encoded: their bytes
   differ from the upload's, their pixels must not).
@@ -14,13 +16,20 @@
 import io
 
 import pytest
-from databases import dispose, fresh_postgres_url, fresh_sqlite_url
+from databases import InAppContext, dispose, fresh_postgres_url, fresh_sqlite_url
 from forum import post_form
 from pgserver import database_name, postgres_server  # noqa: F401 - a fixture, used below
 from PIL import Image
 from targets import FLOOD_LIMITS_OFF
 
+import chatsite.moderation
+import chatsite.posting
+import chatsite.reading
+import chatsite.staff
+import chatsite.text_search
+import chatsite.thread_events
 from chatsite import create_app
+from chatsite.db import db
 
 
 @pytest.fixture
@@ -68,27 +77,45 @@ def runner(app):
     return app.test_cli_runner()
 
 
-class InAppContext:
-    """Calls the wrapped object's methods each inside a new app context, the way
-    each request gets its own: the store's database session needs one."""
-
-    def __init__(self, app, wrapped):
-        self._app = app
-        self._wrapped = wrapped
-
-    def __getattr__(self, name):
-        method = getattr(self._wrapped, name)
-
-        def call(*args, **kwargs):
-            with self._app.app_context():
-                return method(*args, **kwargs)
-
-        return call
+@pytest.fixture
+def posting(app):
+    return InAppContext(app, chatsite.posting)
 
 
 @pytest.fixture
-def store(app):
-    return InAppContext(app, app.extensions["store"])
+def reading(app):
+    return InAppContext(app, chatsite.reading)
+
+
+@pytest.fixture
+def moderation(app):
+    return InAppContext(app, chatsite.moderation)
+
+
+@pytest.fixture
+def staff(app):
+    return InAppContext(app, chatsite.staff)
+
+
+@pytest.fixture
+def thread_events(app):
+    return InAppContext(app, chatsite.thread_events)
+
+
+@pytest.fixture
+def text_search(app):
+    return InAppContext(app, chatsite.text_search)
+
+
+@pytest.fixture
+def get(app):
+    """get(Model, id): the row with this primary key (a model), or None."""
+
+    def get(model, key):
+        with app.app_context():
+            return db.session.get(model, key)
+
+    return get
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from targets import FLOOD_LIMITS_OFF
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
-from chatsite import create_app
+from chatsite import create_app, staff
 
 pytestmark = pytest.mark.browser
 
@@ -93,7 +93,7 @@ def site(upload_folder):
     settings = {"UPLOAD_FOLDER": str(upload_folder), "SECRET_KEY": "e2e", "DATABASE_URL": database_url}
     app = create_app({**settings, **FLOOD_LIMITS_OFF})  # every test posts from 127.0.0.1
     with app.app_context():  # a moderator's account, as `flask create-user` makes one
-        app.extensions["store"].add_user(MODERATOR, generate_password_hash(MODERATOR_PASSWORD), "moderator")
+        staff.add_user(MODERATOR, generate_password_hash(MODERATOR_PASSWORD), "moderator")
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -194,23 +194,23 @@ def render(app, path, charts_context=None):
         return render_template_string(TEMPLATE, charts=context)
 
 
-def add_posts(store):
+def add_posts(posting):
     """A hostile thread on chess with 3 posts (one with an image) and a quiet one on film."""
     image = {"path": "chess/a.png", "content_type": "image/png", "size": 2048, "width": 1, "height": 1,
              "original_name": "a.png", "md5": None}
-    hostile = store.add_thread("chess", HOSTILE, "first")["id"]
-    store.add_reply(hostile, "second", image=image)
-    store.add_reply(hostile, "third")
-    quiet = store.add_thread("film", "Quiet", "only")["id"]
+    hostile = posting.add_thread("chess", HOSTILE, "first").id
+    posting.add_reply(hostile, "second", upload=image)
+    posting.add_reply(hostile, "third")
+    quiet = posting.add_thread("film", "Quiet", "only").id
     return hostile, quiet
 
 
-def test_dashboard_charts_data(app, store):
+def test_dashboard_charts_data(app, posting):
     with app.app_context():
         empty = charts.dashboard_charts()
     assert empty["busiest_threads"]["rows"] == []
     assert parse(empty["busiest_threads"]["svg"]).find(SVG + "desc").text == "No posts in the last 7 days."
-    hostile, quiet = add_posts(store)
+    hostile, quiet = add_posts(posting)
     today = datetime.now(timezone.utc).date()
     with app.app_context():
         everything = charts.dashboard_charts()
@@ -234,8 +234,8 @@ def test_dashboard_charts_data(app, store):
     assert posts_desc == f"4 posts in the last 30 days; busiest day {today.isoformat()} with 4."
 
 
-def test_the_partial_renders_three_charts_with_their_tables(app, store):
-    hostile, _ = add_posts(store)
+def test_the_partial_renders_three_charts_with_their_tables(app, posting):
+    hostile, _ = add_posts(posting)
     html = render(app, "/mod/dashboard?board=chess&page=2")
     starts = check_html(html)
     tags = [tag for tag, _ in starts]
@@ -258,8 +258,8 @@ def test_the_partial_renders_three_charts_with_their_tables(app, store):
 
 
 @pytest.mark.parametrize("board", ["nope", "", "<script>x</script>", "Chess"])
-def test_a_board_that_is_not_a_board_is_ignored(app, store, board):
-    add_posts(store)
+def test_a_board_that_is_not_a_board_is_ignored(app, board, posting):
+    add_posts(posting)
     with app.test_request_context("/mod/", query_string={"board": board}):
         context = charts.dashboard_charts(request.args.get("board"))
         html = render_template_string(TEMPLATE, charts=context)

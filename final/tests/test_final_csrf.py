@@ -13,6 +13,8 @@ import imagefactory
 from forum import csrf_token, post_ids, stored_files, thread_ids_on_board
 from itsdangerous import URLSafeTimedSerializer
 
+from chatsite.models import Thread
+
 # What Flask-WTF writes into a form: base64 of the token, a timestamp, a signature.
 SIGNED_TOKEN = r"[\w-]+\.[\w-]+\.[\w-]+"
 
@@ -28,9 +30,9 @@ def assert_refused(response):
     assert "This form has expired. Please reload the page and try again." in html
 
 
-def test_every_form_carries_the_token_as_a_hidden_field(client, store):
-    thread = store.add_thread("astronomy", "T", "")
-    for url in ("/boards/astronomy", f"/threads/{thread['id']}"):
+def test_every_form_carries_the_token_as_a_hidden_field(client, posting):
+    thread = posting.add_thread("astronomy", "T", "")
+    for url in ("/boards/astronomy", f"/threads/{thread.id}"):
         html = client.get(url).get_data(as_text=True)
         assert html.count('method="post"') == 1
         assert re.search(rf'<input type="hidden" name="csrf_token" value="{SIGNED_TOKEN}">', html)
@@ -47,11 +49,11 @@ def session_token(client):
         return session.get("csrf_token")
 
 
-def test_the_session_keeps_one_token_and_every_page_of_it_works(app, client, store):
+def test_the_session_keeps_one_token_and_every_page_of_it_works(app, client, posting):
     """One random token a session (another for another session); the signed copies
     on its pages differ with the time they were made, and every one of them works."""
-    thread = store.add_thread("astronomy", "T", "")
-    signed = [token_of(client), token_of(client, f"/threads/{thread['id']}")]
+    thread = posting.add_thread("astronomy", "T", "")
+    signed = [token_of(client), token_of(client, f"/threads/{thread.id}")]
     kept = session_token(client)
     assert re.fullmatch(r"[0-9a-f]{40}", kept)
     assert kept not in signed  # only its signed form is ever on a page
@@ -105,13 +107,13 @@ def test_missing_token_is_refused_and_nothing_is_stored(client, upload_folder):
     assert stored_files(upload_folder) == []
 
 
-def test_wrong_token_is_refused(client, store):
-    thread = store.add_thread("astronomy", "T", "opening")
+def test_wrong_token_is_refused(client, posting, reading):
+    thread = posting.add_thread("astronomy", "T", "opening")
     token_of(client)
-    url = f"/threads/{thread['id']}/replies"
+    url = f"/threads/{thread.id}/replies"
     assert_refused(client.post(url, data={"body": "forged", "csrf_token": "x" * 43}))
     assert_refused(client.post(url, data={"body": "forged", "csrf_token": "é" * 43}))
-    assert post_ids(client, thread["id"]) == [store.posts(thread["id"])[0]["id"]]
+    assert post_ids(client, thread.id) == [reading.thread_posts(thread.id)[0].id]
 
 
 def test_token_from_another_session_is_refused(app, client):
@@ -125,29 +127,29 @@ def test_a_token_without_a_session_is_refused(client):
     assert_refused(response)
 
 
-def test_an_image_without_the_token_is_refused_and_not_stored(client, store, upload_folder):
-    thread = store.add_thread("astronomy", "T", "opening")
+def test_an_image_without_the_token_is_refused_and_not_stored(client, posting, get, upload_folder):
+    thread = posting.add_thread("astronomy", "T", "opening")
     token_of(client)
     data = {"image": (io.BytesIO(imagefactory.png()), "a.png")}
-    assert_refused(client.post(f"/threads/{thread['id']}/replies", data=data))
+    assert_refused(client.post(f"/threads/{thread.id}/replies", data=data))
     assert stored_files(upload_folder) == []
-    assert store.thread(thread["id"])["reply_count"] == 0
+    assert get(Thread, thread.id).reply_count == 0
 
 
-def test_an_empty_form_is_refused_too(client, store):
+def test_an_empty_form_is_refused_too(client, posting, reading, get):
     """No fields at all (or a body too broken to read) still needs the token."""
-    thread = store.add_thread("astronomy", "T", "opening")
+    thread = posting.add_thread("astronomy", "T", "opening")
     token_of(client)
-    assert_refused(client.post(f"/threads/{thread['id']}/replies"))
+    assert_refused(client.post(f"/threads/{thread.id}/replies"))
     assert_refused(client.post("/boards/astronomy/threads"))
-    assert store.thread(thread["id"])["reply_count"] == 0
-    assert store.board("astronomy")["thread_count"] == 1
+    assert get(Thread, thread.id).reply_count == 0
+    assert reading.count_threads("astronomy") == 1
 
 
-def test_too_large_without_a_token_is_still_413(app, client, store):
+def test_too_large_without_a_token_is_still_413(app, client, posting):
     app.config["MAX_CONTENT_LENGTH"] = 1024
-    thread = store.add_thread("astronomy", "T", "opening")
-    response = client.post(f"/threads/{thread['id']}/replies", data={"body": "x" * 2000})
+    thread = posting.add_thread("astronomy", "T", "opening")
+    response = client.post(f"/threads/{thread.id}/replies", data={"body": "x" * 2000})
     assert response.status_code == 413
     assert "That request was larger than" in response.get_data(as_text=True)
 

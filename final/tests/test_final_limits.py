@@ -11,7 +11,7 @@ import pytest
 from forum import create_thread, post_form, post_ids, reply, stored_files, thread_ids_on_board
 
 from chatsite.api import POSTS_PER_PAGE
-from chatsite.store import THREADS_PER_PAGE
+from chatsite.reading import THREADS_PER_PAGE
 
 # --- bump limit and reply limit ------------------------------------------------------
 
@@ -51,8 +51,8 @@ def test_a_full_thread_is_closed_and_says_so(app, client, upload_folder):
 # --- the API answers a page at a time ---------------------------------------------------
 
 
-def test_the_board_api_is_paged(client, store):
-    ids = [store.add_thread("chess", f"T{n}", "")["id"] for n in range(THREADS_PER_PAGE + 1)]
+def test_the_board_api_is_paged(client, posting):
+    ids = [posting.add_thread("chess", f"T{n}", "").id for n in range(THREADS_PER_PAGE + 1)]
     first = client.get("/api/boards/chess/threads").get_json()
     second = client.get("/api/boards/chess/threads?page=2").get_json()
     assert [t["id"] for t in first["threads"]] == ids[::-1][:THREADS_PER_PAGE]
@@ -63,12 +63,12 @@ def test_the_board_api_is_paged(client, store):
     assert first["board"]["thread_count"] == THREADS_PER_PAGE + 1
 
 
-def test_the_thread_api_is_paged(client, store):
-    thread = store.add_thread("chess", "Long", "0")
+def test_the_thread_api_is_paged(client, posting):
+    thread = posting.add_thread("chess", "Long", "0")
     for n in range(POSTS_PER_PAGE):
-        store.add_reply(thread["id"], str(n + 1))
-    first = client.get(f"/api/threads/{thread['id']}/posts").get_json()
-    second = client.get(f"/api/threads/{thread['id']}/posts?page=2").get_json()
+        posting.add_reply(thread.id, str(n + 1))
+    first = client.get(f"/api/threads/{thread.id}/posts").get_json()
+    second = client.get(f"/api/threads/{thread.id}/posts?page=2").get_json()
     assert len(first["posts"]) == POSTS_PER_PAGE
     assert [post["body"] for post in second["posts"]] == [str(POSTS_PER_PAGE)]
     assert (second["total"], second["pages"]) == (POSTS_PER_PAGE + 1, 2)

@@ -7,26 +7,27 @@ import pytest
 from forum import create_thread, reply, stored_files, thread_ids_on_board
 
 import chatsite.files
-from chatsite.store import RESULTS_PER_PAGE, THREADS_PER_PAGE
+from chatsite.reading import THREADS_PER_PAGE
+from chatsite.text_search import RESULTS_PER_PAGE
 
 # --- board pages, 50 threads a page ----------------------------------------------
 
 
-def fill(store, count, board="astronomy"):
+def fill(posting, count, board="astronomy"):
     """Start `count` threads on a board; return their ids, oldest first."""
-    return [store.add_thread(board, f"Thread {n}", "")["id"] for n in range(count)]
+    return [posting.add_thread(board, f"Thread {n}", "").id for n in range(count)]
 
 
-def test_51_threads_make_two_pages(client, store):
-    ids = fill(store, THREADS_PER_PAGE + 1)
+def test_51_threads_make_two_pages(client, posting):
+    ids = fill(posting, THREADS_PER_PAGE + 1)
     first = thread_ids_on_board(client)
     assert first == ids[::-1][:THREADS_PER_PAGE]
     html = client.get("/boards/astronomy?page=2").get_data(as_text=True)
     assert re.findall(r'href="/threads/(\d+)"', html) == [str(ids[0])]
 
 
-def test_pages_link_to_each_other(client, store):
-    fill(store, 2 * THREADS_PER_PAGE + 1)
+def test_pages_link_to_each_other(client, posting):
+    fill(posting, 2 * THREADS_PER_PAGE + 1)
     first = client.get("/boards/astronomy").get_data(as_text=True)
     assert 'rel="next" href="/boards/astronomy?page=2"' in first
     assert 'rel="prev"' not in first
@@ -41,16 +42,16 @@ def test_pages_link_to_each_other(client, store):
     assert "Page 3 of 3" in last
 
 
-def test_one_page_shows_no_page_links(client, store):
-    fill(store, THREADS_PER_PAGE)
+def test_one_page_shows_no_page_links(client, posting):
+    fill(posting, THREADS_PER_PAGE)
     html = client.get("/boards/astronomy").get_data(as_text=True)
     assert 'class="pagination"' not in html
     assert client.get("/boards/astronomy?page=2").status_code == 404
 
 
 @pytest.mark.parametrize("page", ["3", "0", "-1", "abc", "", "1.5", "²", "99999999999999999999"])
-def test_pages_that_do_not_exist_are_404(client, store, page):
-    fill(store, THREADS_PER_PAGE + 1)
+def test_pages_that_do_not_exist_are_404(client, page, posting):
+    fill(posting, THREADS_PER_PAGE + 1)
     response = client.get(f"/boards/astronomy?page={page}")
     assert response.status_code == 404
     assert 'class="card error-page"' in response.get_data(as_text=True)
@@ -61,25 +62,25 @@ def test_an_empty_board_has_its_first_page(client):
     assert client.get("/boards/astronomy?page=2").status_code == 404
 
 
-def test_a_reply_brings_a_thread_back_to_page_one(client, store):
-    ids = fill(store, THREADS_PER_PAGE + 1)
+def test_a_reply_brings_a_thread_back_to_page_one(client, posting):
+    ids = fill(posting, THREADS_PER_PAGE + 1)
     assert ids[0] not in thread_ids_on_board(client)
     assert reply(client, ids[0], "bump").status_code == 303
     assert thread_ids_on_board(client)[0] == ids[0]
 
 
-def test_board_page_counts_posts(client, store):
-    empty = store.add_thread("astronomy", "Empty", "")
-    one = store.add_thread("astronomy", "One", "first")
-    store.add_reply(one["id"], "second")
+def test_board_page_counts_posts(client, posting):
+    empty = posting.add_thread("astronomy", "Empty", "")
+    one = posting.add_thread("astronomy", "One", "first")
+    posting.add_reply(one.id, "second")
     html = client.get("/boards/astronomy").get_data(as_text=True)
     assert "2 posts" in html
     assert "0 posts" in html
-    assert empty["post_count"] == 0
+    assert empty.post_count == 0
 
 
-def test_refused_thread_form_shows_the_first_page(submit, store):
-    fill(store, THREADS_PER_PAGE + 1)
+def test_refused_thread_form_shows_the_first_page(submit, posting):
+    fill(posting, THREADS_PER_PAGE + 1)
     response = submit("/boards/astronomy?page=2", "/boards/astronomy/threads", {"body": "no title"})
     assert response.status_code == 400
     assert "Page 1 of 2" in response.get_data(as_text=True)
@@ -173,8 +174,8 @@ def test_the_runner_runs_the_apps_commands(app, runner):
     assert result.output == "Hello from chatsite\n"
 
 
-def test_api_counts_agree_with_the_pages(client, store):
-    fill(store, 3, board="chess")
+def test_api_counts_agree_with_the_pages(client, posting):
+    fill(posting, 3, board="chess")
     boards = client.get("/api/boards").get_json()["boards"]
     assert next(b for b in boards if b["slug"] == "chess")["thread_count"] == 3
     data = client.get("/api/boards/chess/threads").get_json()
@@ -182,22 +183,22 @@ def test_api_counts_agree_with_the_pages(client, store):
     assert data["board"]["url"] == "http://localhost/api/boards/chess/threads"
 
 
-def test_api_times_are_utc_with_milliseconds(client, store):
-    thread = store.add_thread("astronomy", "T", "body")
-    data = client.get(f"/api/threads/{thread['id']}/posts").get_json()
+def test_api_times_are_utc_with_milliseconds(client, posting):
+    thread = posting.add_thread("astronomy", "T", "body")
+    data = client.get(f"/api/threads/{thread.id}/posts").get_json()
     created = data["thread"]["created_at"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", created)
     assert data["posts"][0]["created_at"] == created
-    assert data["thread"]["url"] == f"http://localhost/threads/{thread['id']}"
+    assert data["thread"]["url"] == f"http://localhost/threads/{thread.id}"
 
 
 def test_head_requests_need_no_token(client):
     assert client.head("/boards/astronomy").status_code == 200
 
 
-def test_search_results_come_a_page_at_a_time(client, store):
+def test_search_results_come_a_page_at_a_time(client, posting):
     for n in range(RESULTS_PER_PAGE + 1):
-        store.add_thread("astronomy", f"Comet {n}", "")
+        posting.add_thread("astronomy", f"Comet {n}", "")
     first = client.get("/search?q=comet").get_data(as_text=True)
     assert f"{RESULTS_PER_PAGE + 1} threads found" in first
     assert 'rel="next" href="/search?q=comet&amp;page=2"' in first
@@ -207,7 +208,7 @@ def test_search_results_come_a_page_at_a_time(client, store):
     assert client.get("/search?q=comet&page=3").status_code == 404
 
 
-def test_a_search_typed_with_combining_accents_finds_the_stored_text(client, store):
-    wanted = store.add_thread("astronomy", "Café au lait", "")["id"]
+def test_a_search_typed_with_combining_accents_finds_the_stored_text(client, posting):
+    wanted = posting.add_thread("astronomy", "Café au lait", "").id
     html = client.get("/search", query_string={"q": "cafe\u0301"}).get_data(as_text=True)
     assert f'href="/threads/{wanted}"' in html

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from chatsite import formatting, live_messages
 from chatsite.db import db
 from chatsite.formatting import MAX_QUOTES_PER_POST, render_body
+from chatsite.quoting import QuotedPost
 
 QUOTE_URLS = {1: "#post-1", 7: "/threads/3#post-7"}
 REL = 'rel="nofollow ugc noopener"'
@@ -106,61 +107,63 @@ def test_a_long_hostile_body_comes_out_as_typed_with_only_our_tags(piece):
     assert tags <= {"a", "span"}
 
 
-# --- the quotes table, through the store (SQLite and PostgreSQL) -----------------------------------
+# --- the quotes table, through the data layer (SQLite and PostgreSQL) -----------------------------------
 
 
-def test_a_post_quotes_only_posts_that_exist_and_never_itself(store):
-    thread = store.add_thread("astronomy", "Meteors", "opening")
-    [opening] = store.posts(thread["id"])
-    next_id = opening["id"] + 1
-    reply_ = store.add_reply(thread["id"], f">>{opening['id']} >>{next_id} >>{next_id + 1} >>{opening['id']}")
-    [_, shown] = store.posts(thread["id"])
-    assert shown["quotes"] == {opening["id"]: thread["id"]}  # itself (next_id) and a later post: no
-    assert store.posts(thread["id"])[0]["backlinks"] == [(reply_["id"], thread["id"])]
-    store.add_reply(thread["id"], "a later post")  # next_id + 1 exists now: still no quote
-    assert store.posts(thread["id"])[1]["quotes"] == {opening["id"]: thread["id"]}
+def test_a_post_quotes_only_posts_that_exist_and_never_itself(posting, reading):
+    thread = posting.add_thread("astronomy", "Meteors", "opening")
+    [opening] = reading.thread_posts(thread.id)
+    next_id = opening.id + 1
+    reply_ = posting.add_reply(thread.id, f">>{opening.id} >>{next_id} >>{next_id + 1} >>{opening.id}")
+    [_, shown] = reading.thread_posts(thread.id)
+    assert shown.quotes == {opening.id: thread.id}  # itself (next_id) and a later post: no
+    assert reading.thread_posts(thread.id)[0].backlinks == [(reply_.id, thread.id)]
+    posting.add_reply(thread.id, "a later post")  # next_id + 1 exists now: still no quote
+    assert reading.thread_posts(thread.id)[1].quotes == {opening.id: thread.id}
 
 
-def test_a_post_quotes_the_first_50_posts_it_names(store):
-    thread = store.add_thread("astronomy", "Many", "opening")
-    ids = [store.add_reply(thread["id"], f"post {n}")["id"] for n in range(MAX_QUOTES_PER_POST + 1)]
-    store.add_reply(thread["id"], " ".join(f">>{post_id}" for post_id in ids))
-    posts = store.posts(thread["id"])
-    assert list(posts[-1]["quotes"]) == ids[:MAX_QUOTES_PER_POST]
-    assert [bool(post["backlinks"]) for post in posts[1:-1]] == [True] * MAX_QUOTES_PER_POST + [False]
+def test_a_post_quotes_the_first_50_posts_it_names(posting, reading):
+    thread = posting.add_thread("astronomy", "Many", "opening")
+    ids = [posting.add_reply(thread.id, f"post {n}").id for n in range(MAX_QUOTES_PER_POST + 1)]
+    posting.add_reply(thread.id, " ".join(f">>{post_id}" for post_id in ids))
+    posts = reading.thread_posts(thread.id)
+    assert list(posts[-1].quotes) == ids[:MAX_QUOTES_PER_POST]
+    assert [bool(post.backlinks) for post in posts[1:-1]] == [True] * MAX_QUOTES_PER_POST + [False]
 
 
-def test_backlinks_are_oldest_first_across_threads_and_go_with_a_deleted_post(store):
-    thread = store.add_thread("astronomy", "Meteors", "A")
-    [a] = [post["id"] for post in store.posts(thread["id"])]
-    b = store.add_reply(thread["id"], f">>{a} I saw three")["id"]
-    c = store.add_reply(thread["id"], f"Same >>{a} >>{b}")["id"]
-    elsewhere = store.add_thread("chess", "Elsewhere", f"As in >>{a}")
-    [d] = [post["id"] for post in store.posts(elsewhere["id"])]
-    posts = {post["id"]: post for post in store.posts(thread["id"])}
-    assert posts[a]["backlinks"] == [(b, thread["id"]), (c, thread["id"]), (d, elsewhere["id"])]
-    assert posts[b]["backlinks"] == [(c, thread["id"])]
-    assert store.posts(elsewhere["id"])[0]["quotes"] == {a: thread["id"]}
+def test_backlinks_are_oldest_first_across_threads_and_go_with_a_deleted_post(posting, reading, moderation):
+    thread = posting.add_thread("astronomy", "Meteors", "A")
+    [a] = [post.id for post in reading.thread_posts(thread.id)]
+    b = posting.add_reply(thread.id, f">>{a} I saw three").id
+    c = posting.add_reply(thread.id, f"Same >>{a} >>{b}").id
+    elsewhere = posting.add_thread("chess", "Elsewhere", f"As in >>{a}")
+    [d] = [post.id for post in reading.thread_posts(elsewhere.id)]
+    posts = {post.id: post for post in reading.thread_posts(thread.id)}
+    assert posts[a].backlinks == [(b, thread.id), (c, thread.id), (d, elsewhere.id)]
+    assert posts[b].backlinks == [(c, thread.id)]
+    assert reading.thread_posts(elsewhere.id)[0].quotes == {a: thread.id}
 
-    store.delete_post(c, "milo")
-    posts = {post["id"]: post for post in store.posts(thread["id"])}
-    assert (posts[a]["backlinks"], posts[b]["backlinks"]) == ([(b, thread["id"]), (d, elsewhere["id"])], [])
-    store.delete_post(a, "milo")
-    assert store.posts(elsewhere["id"])[0]["quotes"] == {}  # its >>a is plain text again
+    moderation.delete_post(c, "milo")
+    posts = {post.id: post for post in reading.thread_posts(thread.id)}
+    assert (posts[a].backlinks, posts[b].backlinks) == ([(b, thread.id), (d, elsewhere.id)], [])
+    moderation.delete_post(a, "milo")
+    assert reading.thread_posts(elsewhere.id)[0].quotes == {}  # its >>a is plain text again
 
 
-def test_a_new_posts_event_carries_the_backlinks_of_the_posts_it_quotes_in_its_thread(store):
-    thread = store.add_thread("astronomy", "Live", "A")
-    [a] = [post["id"] for post in store.posts(thread["id"])]
-    b = store.add_reply(thread["id"], f">>{a}")["id"]
-    other = store.add_thread("chess", "Other", "X")
-    [x] = [post["id"] for post in store.posts(other["id"])]
-    c = store.add_reply(thread["id"], f">>{a} >>{b} >>{x}")["id"]
-    [event] = [event for event in store.events_after(thread["id"], 0) if event["post_id"] == c]
-    assert event["post"]["backlink_updates"] == {
-        a: [(b, thread["id"]), (c, thread["id"])],
-        b: [(c, thread["id"])],
-    }  # and not x: it is not on this thread's page
+def test_a_new_posts_event_carries_the_backlinks_of_the_posts_it_quotes_in_its_thread(
+    posting, reading, thread_events
+):
+    thread = posting.add_thread("astronomy", "Live", "A")
+    [a] = [post.id for post in reading.thread_posts(thread.id)]
+    b = posting.add_reply(thread.id, f">>{a}").id
+    other = posting.add_thread("chess", "Other", "X")
+    [x] = [post.id for post in reading.thread_posts(other.id)]
+    c = posting.add_reply(thread.id, f">>{a} >>{b} >>{x}").id
+    [event] = [event for event in thread_events.events_after(thread.id, 0) if event.post_id == c]
+    assert event.post.backlink_updates == [
+        QuotedPost(a, thread.id, [(b, thread.id), (c, thread.id)]),
+        QuotedPost(b, thread.id, [(c, thread.id)]),
+    ]  # and not x: it is not on this thread's page
 
 
 # --- the pages, the API and the socket -------------------------------------------------------------
@@ -215,12 +218,12 @@ def test_the_api_gives_body_html_and_the_polling_answer_the_backlinks(client):
     assert new[1]["backlinks"] == [{"post_id": a, "html": backlinks_line(b)}]
 
 
-def test_the_sockets_post_message_carries_the_new_backlinks(app, store):
-    thread = store.add_thread("astronomy", "Live", "A")
-    [a] = [post["id"] for post in store.posts(thread["id"])]
-    b = store.add_reply(thread["id"], f">>{a} yes")["id"]
+def test_the_sockets_post_message_carries_the_new_backlinks(app, posting, reading, thread_events):
+    thread = posting.add_thread("astronomy", "Live", "A")
+    [a] = [post.id for post in reading.thread_posts(thread.id)]
+    b = posting.add_reply(thread.id, f">>{a} yes").id
     with app.test_request_context():
-        [*_, event] = store.events_after(thread["id"], 0)
+        [*_, event] = thread_events.events_after(thread.id, 0)
         message, _text = live_messages.message_of(event)
     assert message["html"].startswith(f'<article class="post" id="post-{b}">')
     assert f'<a class="quote-link" href="#post-{a}">&gt;&gt;{a}</a> yes' in message["html"]
@@ -232,15 +235,13 @@ def test_live_js_puts_the_backlinks_in_place(client):
     assert script.count("updateBacklinks(") == 3  # defined, and called for the socket and for polling
 
 
-def test_0007_adds_the_quotes_table_and_a_downgrade_removes_it(app):
+def test_0007_adds_the_quotes_table_and_a_downgrade_removes_it(app, posting, reading):
+    thread = posting.add_thread("astronomy", "T", "A")
+    posting.add_reply(thread.id, f">>{reading.thread_posts(thread.id)[0].id}")
     with app.app_context():
-        store = app.extensions["store"]
-        thread = store.add_thread("astronomy", "T", "A")
-        store.add_reply(thread["id"], f">>{store.posts(thread['id'])[0]['id']}")
-        db.session.remove()
         downgrade(revision="0006")
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM posts")).scalar() == 2
         upgrade()
-        # The quotes table is new and empty: quotes are written with new posts only.
-        assert [post["quotes"] for post in store.posts(thread["id"])] == [{}, {}]
+    # The quotes table is new and empty: quotes are written with new posts only.
+    assert [post.quotes for post in reading.thread_posts(thread.id)] == [{}, {}]

@@ -22,7 +22,7 @@ from forum import create_thread, reply, serving, thread_ids_on_board
 from werkzeug.http import http_date, parse_date
 
 from chatsite.fourchan_json import TITLE_ONLY, semantic_url
-from chatsite.store import THREADS_PER_PAGE
+from chatsite.reading import THREADS_PER_PAGE
 
 # --- 4chan's published description, as field -> type --------------------------------------
 
@@ -242,16 +242,16 @@ def test_a_thread_posted_through_the_forms_reads_back_through_the_api(client, pi
     assert [int(n) for n in re.findall(r'id="post-(\d+)"', page)] == [post["no"] for post in posts]
 
 
-def test_threads_json_lists_every_thread_in_board_order_by_page(client, store):
+def test_threads_json_lists_every_thread_in_board_order_by_page(client, posting, reading):
     for n in range(THREADS_PER_PAGE + 1):
-        store.add_thread("astronomy", f"Thread {n}", f"post {n}")
+        posting.add_thread("astronomy", f"Thread {n}", f"post {n}")
     pages = get_json(client, "/astronomy/threads.json")
     check_pages(pages, lambda entry: check_fields(entry, THREAD_LIST_ENTRY))
     assert [len(page["threads"]) for page in pages] == [THREADS_PER_PAGE, 1]
     numbers = [entry["no"] for page in pages for entry in page["threads"]]
     # The board's order, each thread by its opening post's number.
     on_the_board = thread_ids_on_board(client) + thread_ids_on_board(client, page=2)
-    assert numbers == [store.posts(thread_id)[0]["id"] for thread_id in on_the_board]
+    assert numbers == [reading.thread_posts(thread_id)[0].id for thread_id in on_the_board]
     assert [entry["no"] for entry in catalog_threads(client)] == numbers
 
 
@@ -261,31 +261,31 @@ def test_an_empty_board_has_one_empty_page(client):
     assert get_json(client, "/chess/archive.json") == []
 
 
-def test_a_title_only_thread_gets_a_stand_in_opening_post(client, store):
-    thread = store.add_thread("astronomy", "Just a title", "")
+def test_a_title_only_thread_gets_a_stand_in_opening_post(client, posting):
+    thread = posting.add_thread("astronomy", "Just a title", "")
     pages = get_json(client, "/astronomy/threads.json")
-    assert pages[0]["threads"][0]["no"] == TITLE_ONLY + thread["id"]
+    assert pages[0]["threads"][0]["no"] == TITLE_ONLY + thread.id
     (entry,) = catalog_threads(client)
-    assert entry["no"] == TITLE_ONLY + thread["id"]
+    assert entry["no"] == TITLE_ONLY + thread.id
     assert entry["sub"] == "Just a title" and "com" not in entry and "tim" not in entry
     assert entry["replies"] == 0 and entry["last_replies"] == []
 
-    post = store.add_reply(thread["id"], "the first reply")
-    opening, first_reply = thread_posts(client, TITLE_ONLY + thread["id"])
-    assert opening["no"] == TITLE_ONLY + thread["id"] and opening["replies"] == 1
-    assert first_reply["no"] == post["id"] and first_reply["resto"] == TITLE_ONLY + thread["id"]
+    post = posting.add_reply(thread.id, "the first reply")
+    opening, first_reply = thread_posts(client, TITLE_ONLY + thread.id)
+    assert opening["no"] == TITLE_ONLY + thread.id and opening["replies"] == 1
+    assert first_reply["no"] == post.id and first_reply["resto"] == TITLE_ONLY + thread.id
     # The first reply is a reply, not the thread: its number does not open the thread.
-    get_json(client, f"/astronomy/thread/{post['id']}.json", status=404)
+    get_json(client, f"/astronomy/thread/{post.id}.json", status=404)
 
 
-def test_closed_threads_are_in_the_archive(app, client, store):
+def test_closed_threads_are_in_the_archive(app, client, posting):
     app.config["REPLY_LIMIT"] = 2
     app.config["BUMP_LIMIT"] = 1
-    open_thread = store.add_thread("astronomy", "Open", "first")
-    closed_thread = store.add_thread("astronomy", "Closed", "first")
-    store.add_reply(open_thread["id"], "one")
+    open_thread = posting.add_thread("astronomy", "Open", "first")
+    closed_thread = posting.add_thread("astronomy", "Closed", "first")
+    posting.add_reply(open_thread.id, "one")
     for body in ("one", "two"):
-        store.add_reply(closed_thread["id"], body)
+        posting.add_reply(closed_thread.id, body)
     numbers = {entry["sub"]: entry["no"] for entry in catalog_threads(client)}
     assert get_json(client, "/astronomy/archive.json") == [numbers["Closed"]]
     closed = thread_posts(client, numbers["Closed"])[0]
@@ -296,22 +296,22 @@ def test_closed_threads_are_in_the_archive(app, client, store):
     assert "archived" not in still_open
 
 
-def test_the_catalog_shows_the_last_five_replies(client, store):
-    thread = store.add_thread("astronomy", "Long", "opening")
-    replies = [store.add_reply(thread["id"], f"reply {n}")["id"] for n in range(7)]
+def test_the_catalog_shows_the_last_five_replies(client, posting):
+    thread = posting.add_thread("astronomy", "Long", "opening")
+    replies = [posting.add_reply(thread.id, f"reply {n}").id for n in range(7)]
     (entry,) = catalog_threads(client)
     assert [post["no"] for post in entry["last_replies"]] == replies[-5:]
     assert (entry["replies"], entry["omitted_posts"]) == (7, 2)
 
 
-def test_images_stored_before_md5_was_kept_get_it_from_flask_fill_md5(client, store, runner, upload_folder):
+def test_images_stored_before_md5_was_kept_get_it_from_flask_fill_md5(client, posting, runner, upload_folder):
     data = imagefactory.png()
     path = "astronomy/2026/01/" + "b" * 32 + ".png"
     (upload_folder / path).parent.mkdir(parents=True)
     (upload_folder / path).write_bytes(data)
     image = {"path": path, "content_type": "image/png", "size": len(data), "width": 4, "height": 3}
     image.update(original_name="old.png", md5=None)  # stored before migration 0003
-    store.add_thread("astronomy", "Old", "", image=image)
+    posting.add_thread("astronomy", "Old", "", upload=image)
     # The one way these answers differ from 4chan's description: no md5 until it is known.
     (entry,) = get_json(client, "/astronomy/catalog.json")[0]["threads"]
     assert "md5" not in entry
@@ -322,10 +322,10 @@ def test_images_stored_before_md5_was_kept_get_it_from_flask_fill_md5(client, st
     assert "Stored the MD5 of 0 images." in runner.invoke(args=["fill-md5"]).output
 
 
-def test_flask_fill_md5_says_which_files_are_missing(store, runner):
+def test_flask_fill_md5_says_which_files_are_missing(posting, runner):
     image = {"path": "astronomy/2026/01/" + "c" * 32 + ".png", "content_type": "image/png", "size": 9}
     image.update(width=1, height=1, original_name="gone.png", md5=None)
-    store.add_thread("astronomy", "Gone", "", image=image)
+    posting.add_thread("astronomy", "Gone", "", upload=image)
     output = runner.invoke(args=["fill-md5"]).output
     assert "Stored the MD5 of 0 images." in output
     assert "1 image file is missing" in output
@@ -371,21 +371,21 @@ def test_every_answer_is_dated_and_a_304_when_not_modified(client, thread_url):
         assert client.get(url, headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
 
 
-def test_the_etag_catches_a_change_within_the_same_second(client, thread_url, store):
+def test_the_etag_catches_a_change_within_the_same_second(client, thread_url, posting):
     response = client.get(thread_url)
-    store.add_reply(thread_ids_on_board(client)[0], "quick")
+    posting.add_reply(thread_ids_on_board(client)[0], "quick")
     both = {"If-Modified-Since": response.headers["Last-Modified"], "If-None-Match": response.headers["ETag"]}
     assert client.get(thread_url, headers=both).status_code == 200
 
 
-def test_a_new_reply_changes_the_threads_last_modified(client, thread_url, store):
+def test_a_new_reply_changes_the_threads_last_modified(client, thread_url, posting):
     before = get_json(client, "/astronomy/threads.json")[0]["threads"][0]["last_modified"]
     thread_id = thread_ids_on_board(client)[0]
-    post = store.add_reply(thread_id, "later")
+    post = posting.add_reply(thread_id, "later")
     after = get_json(client, "/astronomy/threads.json")[0]["threads"][0]["last_modified"]
-    assert after == int(post["created_at"].timestamp()) >= before
+    assert after == int(post.created_at.timestamp()) >= before
     response = client.get(thread_url)
-    assert parse_date(response.headers["Last-Modified"]) == post["created_at"].replace(microsecond=0)
+    assert parse_date(response.headers["Last-Modified"]) == post.created_at.replace(microsecond=0)
 
 
 def test_any_site_may_read_the_answers_and_ask_first(client, thread_url):
@@ -446,13 +446,13 @@ def test_unknown_or_impossible_addresses_are_json_404s(client, thread_url, url):
     assert answer["error"]["status"] == 404
 
 
-def test_a_thread_is_only_found_on_its_own_board_and_by_its_opening_post(client, thread_url, store):
+def test_a_thread_is_only_found_on_its_own_board_and_by_its_opening_post(client, thread_url, posting):
     number = int(thread_url.rsplit("/", 1)[1].removesuffix(".json"))
     get_json(client, f"/chess/thread/{number}.json", status=404)
-    reply_post = store.add_reply(thread_ids_on_board(client)[0], "a reply")
-    get_json(client, f"/astronomy/thread/{reply_post['id']}.json", status=404)
-    titled = store.add_thread("astronomy", "Title only", "")
-    get_json(client, f"/astronomy/thread/{titled['id']}.json", status=404)  # a thread id is not a number here
+    reply_post = posting.add_reply(thread_ids_on_board(client)[0], "a reply")
+    get_json(client, f"/astronomy/thread/{reply_post.id}.json", status=404)
+    titled = posting.add_thread("astronomy", "Title only", "")
+    get_json(client, f"/astronomy/thread/{titled.id}.json", status=404)  # a thread id is not a number here
 
 
 @pytest.mark.parametrize(
@@ -467,10 +467,10 @@ def test_a_thread_is_only_found_on_its_own_board_and_by_its_opening_post(client,
         "9" * 5000 + ".png",
     ],
 )
-def test_unknown_files_are_404s(client, thread_url, store, name):
+def test_unknown_files_are_404s(client, thread_url, posting, name):
     tim = get_json(client, thread_url)["posts"][0]["tim"]
-    reply_post = store.add_reply(thread_ids_on_board(client)[0], "no image")
-    url = "/astronomy/" + name.format(tim=tim, reply=reply_post["id"])
+    reply_post = posting.add_reply(thread_ids_on_board(client)[0], "no image")
+    url = "/astronomy/" + name.format(tim=tim, reply=reply_post.id)
     assert client.get(url).status_code == 404
     assert client.get(f"/chess/{tim}.png").status_code == 404  # the right file, the wrong board
 

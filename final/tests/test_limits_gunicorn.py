@@ -16,7 +16,7 @@ from forum import PASSWORD, LiveBrowser
 from liveserver import Gunicorn
 from werkzeug.security import generate_password_hash
 
-from chatsite import create_app
+from chatsite import create_app, staff
 
 pytestmark = pytest.mark.live
 
@@ -27,7 +27,7 @@ FAST = "pbkdf2:sha256:1"  # one round: for tests only, never for real passwords
 def add_moderator(database_url, upload_folder, name):
     app = create_app({"DATABASE_URL": database_url, "UPLOAD_FOLDER": str(upload_folder), "SECRET_KEY": "t"})
     with app.app_context():
-        app.extensions["store"].add_user(name, generate_password_hash(PASSWORD, method=FAST), "moderator")
+        staff.add_user(name, generate_password_hash(PASSWORD, method=FAST), "moderator")
         app.extensions["sqlalchemy"].engine.dispose()
 
 

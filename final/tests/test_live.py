@@ -2,8 +2,8 @@
 
 The sockets are real: the app is served by Werkzeug's threaded server on
 127.0.0.1 (forum.serving) and simple_websocket.Client connects to it, as the
-staged suite does. Changes are made through the store (each call in an app
-context of its own, like a request), which is where the events are written.
+staged suite does. Changes are made through the data layer (each call in an
+app context of its own, like a request), which is where the events are written.
 
 On PostgreSQL a post committed by *another* app object on the same database
 (a second create_app: another worker process, or another machine) must reach a
@@ -19,7 +19,7 @@ import urllib.parse
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from databases import dispose, fresh_postgres_url
+from databases import InAppContext, dispose, fresh_postgres_url
 from flask import request
 from forum import create_thread, reply, serving
 from pgserver import database_name
@@ -28,6 +28,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 from targets import FLOOD_LIMITS_OFF
 
+import chatsite.moderation
+import chatsite.posting
+import chatsite.thread_events
 from chatsite import create_app, live, live_listener, live_notifier, websocket
 from chatsite.config import live_sockets_per_worker
 from chatsite.db import db
@@ -67,17 +70,13 @@ def make_app(upload_folder, database_url):
 
 
 class In:
-    """The store of an app, each call in an app context of its own (like a request)."""
+    """An app's data layer, each call in an app context of its own (like a request):
+    In(app).posting.add_reply(...)."""
 
     def __init__(self, app):
-        self.app = app
-
-    def __getattr__(self, name):
-        def call(*args, **kwargs):
-            with self.app.app_context():
-                return getattr(self.app.extensions["store"], name)(*args, **kwargs)
-
-        return call
+        self.posting = InAppContext(app, chatsite.posting)
+        self.moderation = InAppContext(app, chatsite.moderation)
+        self.thread_events = InAppContext(app, chatsite.thread_events)
 
 
 class Sockets:
@@ -165,33 +164,33 @@ def article(html, post_id):
     return re.search(rf'<article\b[^>]*\sid="post-{post_id}"[^>]*>.*?</article>', html, re.S).group(0)
 
 
-def new_thread(store, body="Opening post"):
-    return store.add_thread("astronomy", "Live thread", body)["id"]
+def new_thread(data, body="Opening post"):
+    return data.posting.add_thread("astronomy", "Live thread", body).id
 
 
 # --- the events ----------------------------------------------------------------------------
 
 
 def test_every_change_writes_its_event_in_order_and_thread_delete_outlives_the_thread(make_app):
-    store = In(make_app())
-    thread_id = new_thread(store)
-    opening = store.events_after(thread_id, 0)[0]["post_id"]
-    other = new_thread(store)  # a thread of its own: none of its events mix in
-    first = store.add_reply(thread_id, "First")["id"]
-    second = store.add_reply(thread_id, "Second")["id"]
-    store.add_reply(other, "Elsewhere")
-    store.delete_post(first, "milo")
-    store.lock_thread(thread_id, True, "milo")
-    store.lock_thread(thread_id, True, "milo")  # already locked: nothing happens, no event
-    store.pin_thread(thread_id, True, "milo")  # a pin shows on the board page only: no event
-    store.lock_thread(thread_id, False, "milo")
-    store.move_thread(thread_id, "chess", "milo")
-    store.move_thread(thread_id, "chess", "milo")  # already there
-    before_delete = store.events_after(thread_id, 0)
-    store.delete_thread(thread_id, "milo")
-    events = store.events_after(thread_id, 0)
+    data = In(make_app())
+    thread_id = new_thread(data)
+    opening = data.thread_events.events_after(thread_id, 0)[0].post_id
+    other = new_thread(data)  # a thread of its own: none of its events mix in
+    first = data.posting.add_reply(thread_id, "First").id
+    second = data.posting.add_reply(thread_id, "Second").id
+    data.posting.add_reply(other, "Elsewhere")
+    data.moderation.delete_post(first, "milo")
+    data.moderation.lock_thread(thread_id, True, "milo")
+    data.moderation.lock_thread(thread_id, True, "milo")  # already locked: nothing happens, no event
+    data.moderation.pin_thread(thread_id, True, "milo")  # a pin shows on the board page only: no event
+    data.moderation.lock_thread(thread_id, False, "milo")
+    data.moderation.move_thread(thread_id, "chess", "milo")
+    data.moderation.move_thread(thread_id, "chess", "milo")  # already there
+    before_delete = data.thread_events.events_after(thread_id, 0)
+    data.moderation.delete_thread(thread_id, "milo")
+    events = data.thread_events.events_after(thread_id, 0)
 
-    assert [(event["kind"], event["post_id"]) for event in events] == [
+    assert [(event.kind, event.post_id) for event in events] == [
         ("post", opening),
         ("post", first),
         ("post", second),
@@ -201,13 +200,13 @@ def test_every_change_writes_its_event_in_order_and_thread_delete_outlives_the_t
         ("move", None),
         ("thread-delete", None),
     ]
-    ids = [event["id"] for event in events]
+    ids = [event.id for event in events]
     assert ids == sorted(set(ids))
-    assert store.last_event_id(thread_id) == ids[-1]
-    assert before_delete[-1]["board"] == "chess"
-    assert [event["board"] for event in events] == [None] * len(events)  # the thread is gone
-    assert [(event["kind"], event["post"]) for event in events[1:3]] == [("post", None), ("post", None)]
-    assert store.last_event_id(999) == 0
+    assert data.thread_events.last_event_id(thread_id) == ids[-1]
+    assert before_delete[-1].board == "chess"
+    assert [event.board for event in events] == [None] * len(events)  # the thread is gone
+    assert [(event.kind, event.post) for event in events[1:3]] == [("post", None), ("post", None)]
+    assert data.thread_events.last_event_id(999) == 0
 
 
 def test_events_can_be_read_inside_a_transaction_too(make_app):
@@ -216,46 +215,45 @@ def test_events_can_be_read_inside_a_transaction_too(make_app):
     app = make_app()
     thread_id = new_thread(In(app))
     with app.app_context():
-        store = app.extensions["store"]
-        last = store.last_event_id(thread_id)
+        last = chatsite.thread_events.last_event_id(thread_id)
         assert db.session().in_transaction()
-        assert [event["id"] for event in store.events_after(thread_id, 0)] == [last]
+        assert [event.id for event in chatsite.thread_events.events_after(thread_id, 0)] == [last]
 
 
 def test_a_failed_change_writes_no_event_and_wakes_nobody(make_app):
     app = make_app()
-    store = In(app)
-    thread_id = new_thread(store)
-    store.lock_thread(thread_id, True, "milo")
+    data = In(app)
+    thread_id = new_thread(data)
+    data.moderation.lock_thread(thread_id, True, "milo")
     woken = []
     notifier(app).notify = woken.append
     notifier(app).committed = woken.append
-    last = store.last_event_id(thread_id)
+    last = data.thread_events.last_event_id(thread_id)
     with pytest.raises(Exception, match="locked"):
-        store.add_reply(thread_id, "Too late")
-    assert (store.last_event_id(thread_id), woken) == (last, [])
+        data.posting.add_reply(thread_id, "Too late")
+    assert (data.thread_events.last_event_id(thread_id), woken) == (last, [])
 
 
 def test_a_board_that_prunes_a_thread_tells_its_pages(make_app):
-    store = In(make_app())
-    oldest = new_thread(store)
-    new_thread(store)
-    store.prune_board("astronomy", 1, 10**9)
-    assert [event["kind"] for event in store.events_after(oldest, 0)] == ["post", "thread-delete"]
+    data = In(make_app())
+    oldest = new_thread(data)
+    new_thread(data)
+    data.posting.prune_board("astronomy", 1, 10**9)
+    assert [event.kind for event in data.thread_events.events_after(oldest, 0)] == ["post", "thread-delete"]
 
 
 def test_events_older_than_a_day_are_pruned_now_and_then(make_app, monkeypatch):
     app = make_app()
-    store = In(app)
-    thread_id = new_thread(store)
+    data = In(app)
+    thread_id = new_thread(data)
     with app.app_context():
         long_ago = datetime.now(timezone.utc) - timedelta(days=1, minutes=1)
         db.session.add(ThreadEvent(thread_id=thread_id, kind="lock", created_at=long_ago))
         db.session.commit()
-    assert [e["kind"] for e in store.events_after(thread_id, 0)] == ["post", "lock"]
-    monkeypatch.setattr("chatsite.store.PRUNE_EVENTS_EVERY", 1)  # this time
-    store.add_reply(thread_id, "Now")
-    assert [e["kind"] for e in store.events_after(thread_id, 0)] == ["post", "post"]
+    assert [e.kind for e in data.thread_events.events_after(thread_id, 0)] == ["post", "lock"]
+    monkeypatch.setattr("chatsite.thread_events.PRUNE_EVENTS_EVERY", 1)  # this time
+    data.posting.add_reply(thread_id, "Now")
+    assert [e.kind for e in data.thread_events.events_after(thread_id, 0)] == ["post", "post"]
 
 
 # --- the sockets ---------------------------------------------------------------------------
@@ -265,11 +263,11 @@ def test_a_socket_gets_each_change_at_once_and_the_end_of_the_thread(make_app, s
     """post, delete, lock, unlock, move, thread-delete: each at once (QUICK) with a
     30 s poll (this process's notifier, or NOTIFY on PostgreSQL), then a 1000 close."""
     app = make_app(**SLOW_POLL)
-    store = In(app)
+    data = In(app)
     sockets = served(app)
-    thread_id = new_thread(store)
-    doomed = store.add_reply(thread_id, "Soon deleted")["id"]
-    ws = sockets.open(thread_id, after=store.last_event_id(thread_id))
+    thread_id = new_thread(data)
+    doomed = data.posting.add_reply(thread_id, "Soon deleted").id
+    ws = sockets.open(thread_id, after=data.thread_events.last_event_id(thread_id))
     client = app.test_client()
     got = {}
 
@@ -280,13 +278,13 @@ def test_a_socket_gets_each_change_at_once_and_the_end_of_the_thread(make_app, s
         got[name + " in time"] = time.monotonic() - started < QUICK
 
     change("reply over HTTP", lambda: reply(client, thread_id, "Over <HTTP>"))
-    change("delete", lambda: store.delete_post(doomed, "milo"))
-    change("lock", lambda: store.lock_thread(thread_id, True, "milo"))
-    change("unlock", lambda: store.lock_thread(thread_id, False, "milo"))
-    change("move", lambda: store.move_thread(thread_id, "chess", "milo"))
-    change("thread-delete", lambda: store.delete_thread(thread_id, "milo"))
+    change("delete", lambda: data.moderation.delete_post(doomed, "milo"))
+    change("lock", lambda: data.moderation.lock_thread(thread_id, True, "milo"))
+    change("unlock", lambda: data.moderation.lock_thread(thread_id, False, "milo"))
+    change("move", lambda: data.moderation.move_thread(thread_id, "chess", "milo"))
+    change("thread-delete", lambda: data.moderation.delete_thread(thread_id, "milo"))
     ending = closed(ws)
-    posted = [event["post_id"] for event in store.events_after(thread_id, 0)][2]
+    posted = [event.post_id for event in data.thread_events.events_after(thread_id, 0)][2]
     assert got == {
         "reply over HTTP": [{"type": "post", "id": posted}],
         "delete": [{"type": "delete", "id": doomed}],
@@ -304,11 +302,11 @@ def test_the_live_post_is_the_article_of_the_reloaded_page(make_app, served):
     """For a visitor, byte for byte; a moderator's page has its Delete button next
     to the article, outside it, so the article is the same."""
     app = make_app()
-    store = In(app)
+    data = In(app)
     sockets = served(app)
-    thread_id = new_thread(store)
-    ws = sockets.open(thread_id, after=store.last_event_id(thread_id))
-    post_id = store.add_reply(thread_id, "Rings & <moons>\nsecond line")["id"]
+    thread_id = new_thread(data)
+    ws = sockets.open(thread_id, after=data.thread_events.last_event_id(thread_id))
+    post_id = data.posting.add_reply(thread_id, "Rings & <moons>\nsecond line").id
     [message] = receive(ws)
     page = app.test_client().get(f"/threads/{thread_id}").get_data(as_text=True)
     assert message["html"] == article(page, post_id)
@@ -317,14 +315,14 @@ def test_the_live_post_is_the_article_of_the_reloaded_page(make_app, served):
 
 def test_after_replays_what_a_page_missed_in_order(make_app, served):
     app = make_app()
-    store = In(app)
+    data = In(app)
     sockets = served(app)
-    thread_id = new_thread(store)
-    page_made = store.last_event_id(thread_id)
-    first = store.add_reply(thread_id, "One")["id"]
-    gone = store.add_reply(thread_id, "Two")["id"]
-    store.delete_post(gone, "milo")  # its post event says nothing: the post is gone
-    store.lock_thread(thread_id, True, "milo")
+    thread_id = new_thread(data)
+    page_made = data.thread_events.last_event_id(thread_id)
+    first = data.posting.add_reply(thread_id, "One").id
+    gone = data.posting.add_reply(thread_id, "Two").id
+    data.moderation.delete_post(gone, "milo")  # its post event says nothing: the post is gone
+    data.moderation.lock_thread(thread_id, True, "milo")
 
     replayed = receive(sockets.open(thread_id, after=page_made), 3)
     from_now = receive(sockets.open(thread_id), 1, within=0.3)
@@ -364,13 +362,13 @@ def test_past_the_cap_a_socket_is_closed_with_1013_and_a_closed_one_frees_its_pl
 
 def test_what_a_page_sends_is_thrown_away_and_a_big_message_closes_the_socket(make_app, served):
     app = make_app()
-    store = In(app)
+    data = In(app)
     sockets = served(app)
-    thread_id = new_thread(store)
-    chatty = sockets.open(thread_id, after=store.last_event_id(thread_id))
+    thread_id = new_thread(data)
+    chatty = sockets.open(thread_id, after=data.thread_events.last_event_id(thread_id))
     chatty.send("hello?")
     time.sleep(0.2)
-    post_id = store.add_reply(thread_id, "Still works")["id"]
+    post_id = data.posting.add_reply(thread_id, "Still works").id
     flood = sockets.open(thread_id)
     flood.send("x" * (websocket.MAX_INCOMING_MESSAGE + 1))
     assert [m["id"] for m in receive(chatty)] == [post_id]
@@ -382,13 +380,13 @@ def test_too_much_at_once_is_a_catch_up(make_app):
     LIVE_BACKLOG_LIMIT + 1 (count_events_after); a message larger than
     LIVE_MAX_MESSAGE_BYTES is a "catch-up" in its place (new_messages)."""
     app = make_app(LIVE_MAX_MESSAGE_BYTES=2000)
-    store = In(app)
-    thread_id = new_thread(store)
-    start = store.last_event_id(thread_id)
+    data = In(app)
+    thread_id = new_thread(data)
+    start = data.thread_events.last_event_id(thread_id)
     for n in range(3):
-        store.add_reply(thread_id, f"Reply {n}")
-    store.add_reply(thread_id, "long " * 500)
-    counted = [store.count_events_after(thread_id, start, at_most) for at_most in (0, 2, 10)]
+        data.posting.add_reply(thread_id, f"Reply {n}")
+    data.posting.add_reply(thread_id, "long " * 500)
+    counted = [data.thread_events.count_events_after(thread_id, start, at_most) for at_most in (0, 2, 10)]
     with app.test_request_context(f"/threads/{thread_id}/live"):
         looked = live.new_messages(thread_id, start)
     assert (counted, [message["type"] for _, message, _ in looked]) == (
@@ -400,18 +398,19 @@ def test_a_replay_says_nothing_of_what_is_gone_since(make_app):
     """A post deleted since its event, a move of a thread deleted since: the page
     hears only of the deletions (new_messages, as the socket calls it)."""
     app = make_app()
-    store = In(app)
-    thread_id = new_thread(store)
-    start = store.last_event_id(thread_id)
-    store.add_reply(thread_id, "Gone")
-    store.move_thread(thread_id, "chess", "milo")
-    store.delete_thread(thread_id, "milo")
+    data = In(app)
+    thread_id = new_thread(data)
+    start = data.thread_events.last_event_id(thread_id)
+    data.posting.add_reply(thread_id, "Gone")
+    data.moderation.move_thread(thread_id, "chess", "milo")
+    data.moderation.delete_thread(thread_id, "milo")
     with app.test_request_context(f"/threads/{thread_id}/live"):
         looked = live.new_messages(thread_id, start)
     assert [(kind and kind["type"], text and json.loads(text)["type"]) for _, kind, text in looked] == [
         (None, None), (None, None), ("thread-delete", "thread-delete")
     ]  # fmt: skip
-    assert [event_id for event_id, _, _ in looked] == [e["id"] for e in store.events_after(thread_id, start)]
+    events = data.thread_events.events_after(thread_id, start)
+    assert [event_id for event_id, _, _ in looked] == [event.id for event in events]
 
 
 @pytest.mark.parametrize(
@@ -434,7 +433,7 @@ def test_a_socket_that_fails_is_closed_and_logged(
     def fail(*args, **kwargs):
         raise trouble
 
-    monkeypatch.setattr(app.extensions["store"], "events_after", fail)
+    monkeypatch.setattr("chatsite.live.events_after", fail)
     ws = sockets.open(thread_id)
     assert closed(ws) == closing
     wait_until(lambda: notifier(app).sockets == 0, within=2, what="the socket to end")
@@ -522,15 +521,15 @@ def test_the_socket_cap_follows_the_worker_connections(make_app):
 
 def test_after_answers_what_is_new_with_an_etag_and_304_when_nothing_is(make_app):
     app = make_app()
-    store = In(app)
+    data = In(app)
     client = app.test_client()
     thread_id = create_thread(client, body="Opening post")
-    opening = store.events_after(thread_id, 0)[0]["post_id"]
+    opening = data.thread_events.events_after(thread_id, 0)[0].post_id
     url = f"/api/threads/{thread_id}/posts?after={opening}"
     empty = client.get(url)
     etag = empty.headers["ETag"]
     same = client.get(url, headers={"If-None-Match": etag})
-    new = store.add_reply(thread_id, "New")["id"]
+    new = data.posting.add_reply(thread_id, "New").id
     changed = client.get(url, headers={"If-None-Match": etag})
     answer = changed.get_json()
     assert (empty.status_code, empty.get_json()["posts"]) == (200, [])
@@ -541,7 +540,7 @@ def test_after_answers_what_is_new_with_an_etag_and_304_when_nothing_is(make_app
     page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
     assert answer["posts"][0]["html"] == article(page, new)
     assert (answer["post_ids"], answer["locked"], answer["last_event"]) == (
-        [opening, new], False, store.last_event_id(thread_id)
+        [opening, new], False, data.thread_events.last_event_id(thread_id)
     )  # fmt: skip
 
 
@@ -561,14 +560,15 @@ def test_after_on_an_unknown_thread_is_a_json_404(make_app):
 
 def test_the_thread_page_carries_what_live_js_needs(make_app):
     app = make_app()
-    store = In(app)
+    data = In(app)
     client = app.test_client()
-    thread_id = new_thread(store)
-    post_id = store.add_reply(thread_id, "Hi")["id"]
+    thread_id = new_thread(data)
+    post_id = data.posting.add_reply(thread_id, "Hi").id
     html = client.get(f"/threads/{thread_id}").get_data(as_text=True)
-    assert f'data-last-event="{store.last_event_id(thread_id)}" data-last-post="{post_id}"' in html
+    last_event = data.thread_events.last_event_id(thread_id)
+    assert f'data-last-event="{last_event}" data-last-post="{post_id}"' in html
     assert '<script src="/static/live.js" defer></script>' in html
-    empty = client.get(f"/threads/{store.add_thread('astronomy', 'Title only', '')['id']}")
+    empty = client.get(f"/threads/{data.posting.add_thread('astronomy', 'Title only', '').id}")
     assert 'data-last-event="0" data-last-post="0"' in empty.get_data(as_text=True)
 
 
@@ -623,7 +623,7 @@ def test_a_post_made_by_another_app_reaches_the_socket_at_once(pg_apps, pg_url, 
     took = []
     for body in ("One", "Two", "Three"):
         started = time.monotonic()
-        post_id = In(second).add_reply(thread_id, body)["id"]
+        post_id = In(second).posting.add_reply(thread_id, body).id
         took.append((receive(ws, 1, within=5)[0]["id"] == post_id, time.monotonic() - started))
     assert [arrived for arrived, _ in took] == [True, True, True]
     assert max(seconds for _, seconds in took) < QUICK, took
@@ -647,7 +647,7 @@ def test_the_listener_connects_again_when_its_connection_is_killed(pg_apps, pg_u
         wait_until(lambda: [row.pid for row in listeners(pg_url)] not in ([], [pid]), 10, "a new listener")
         wait_until(lambda: notifier(first).listener.listening, within=5, what="the LISTEN")
         started = time.monotonic()
-        post_id = In(second).add_reply(thread_id, "After the reconnection")["id"]
+        post_id = In(second).posting.add_reply(thread_id, "After the reconnection").id
         arrived = receive(ws, 1, within=5)
         took = time.monotonic() - started
     assert ([m["id"] for m in arrived], took < QUICK) == ([post_id], True), took
@@ -666,7 +666,7 @@ def test_a_notification_that_names_no_thread_is_ignored(pg_apps, pg_url, served)
     with engine.begin() as connection:
         connection.execute(text("SELECT pg_notify('chatsite_events', 'not a thread')"))
     engine.dispose()
-    post_id = In(app).add_reply(thread_id, "Still listening")["id"]
+    post_id = In(app).posting.add_reply(thread_id, "Still listening").id
     assert [m["id"] for m in receive(ws, 1, within=QUICK)] == [post_id]
 
 

@@ -25,8 +25,11 @@ from PIL import ExifTags, Image
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+import chatsite.files
+import chatsite.reading
 from chatsite import image_child, images, upload_checks, upload_storage, uploads, videos
 from chatsite.db import db
+from chatsite.models import Image as ImageRow
 
 LIMITS = images.Limits(max_pixels=40_000_000, max_side=10_000, max_animation_pixels=200_000_000,
                        thumbnail_size=250)  # fmt: skip
@@ -637,30 +640,32 @@ def test_file_sizes_for_people():
 
 
 def described(app, data=None, name="x.png"):
-    """A checked upload's description, as boards.py hands it to the store."""
+    """A checked upload's description, as boards.py hands it to posting.py."""
     with app.test_request_context():
         checked = upload_checks.check_image(data or imagefactory.png(7, 5), "png", name)
         return upload_storage.describe_upload(checked)
 
 
-def test_files_are_written_in_the_posts_transaction_and_again_if_they_went_missing(app, store, upload_folder):
+def test_files_are_written_in_the_posts_transaction_and_again_if_they_went_missing(
+    app, posting, upload_folder
+):
     """The uploader's half of the rule: the post's transaction writes the files,
     unless they are there (another post has them). A deleter may have removed
     them a moment before (when no post used them): they are written again."""
-    thread = store.add_thread("astronomy", "T", "x")
+    thread = posting.add_thread("astronomy", "T", "x")
     image = described(app)
     assert stored_files(upload_folder) == []  # nothing written before the post's transaction
-    store.add_reply(thread["id"], "pic", image=image)
+    posting.add_reply(thread.id, "pic", upload=image)
     files = stored_files(upload_folder)
     assert len(files) == 2
     for path in files:
         path.unlink()  # as a deleter would have, had the post not been stored yet
-    store.add_reply(thread["id"], "same pic", image=described(app))
+    posting.add_reply(thread.id, "same pic", upload=described(app))
     assert stored_files(upload_folder) == files
     assert upload_folder.joinpath(image["path"]).read_bytes() == image["contents"][image["path"]]
 
 
-def test_a_failed_post_keeps_a_file_another_post_uses(app, client, store, upload_folder, monkeypatch):
+def test_a_failed_post_keeps_a_file_another_post_uses(app, client, upload_folder, monkeypatch):
     data = imagefactory.png(9, 9)
     post_with_file(client, "kept.png", data)
     files = stored_files(upload_folder)
@@ -668,7 +673,7 @@ def test_a_failed_post_keeps_a_file_another_post_uses(app, client, store, upload
     def broken(*args, **kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(app.extensions["store"], "add_reply", broken)
+    monkeypatch.setattr("chatsite.posting.add_reply", broken)
     thread_id = create_thread(client)
     assert reply(client, thread_id, image=("again.png", data)).status_code == 500
     assert stored_files(upload_folder) == files
@@ -676,40 +681,43 @@ def test_a_failed_post_keeps_a_file_another_post_uses(app, client, store, upload
     assert stored_files(upload_folder) == files  # a file no post uses goes again
 
 
-def test_remove_unused_files_keeps_used_files_and_removes_files_from_before_0006(app, store, upload_folder):
-    thread = store.add_thread("astronomy", "T", "x")
-    used = described(app, imagefactory.png(3, 3))
-    unused = described(app, imagefactory.png(4, 3))
-    store.add_reply(thread["id"], "pic", image=used)
-    gone = store.add_reply(thread["id"], "gone", image=unused)
+def remove_unused(app, images):
+    """chatsite.files.remove_unused, in an app context of its own."""
     with app.app_context():
-        db.session.execute(text("DELETE FROM images WHERE post_id = :id"), {"id": gone["id"]})  # files stay
+        chatsite.files.remove_unused(images)
+
+
+def test_remove_unused_files_keeps_used_files_and_removes_files_from_before_0006(app, posting, upload_folder):
+    thread = posting.add_thread("astronomy", "T", "x")
+    used = posting.add_reply(thread.id, "pic", upload=described(app, imagefactory.png(3, 3))).image
+    gone = posting.add_reply(thread.id, "gone", upload=described(app, imagefactory.png(4, 3)))
+    with app.app_context():
+        db.session.execute(text("DELETE FROM images WHERE post_id = :id"), {"id": gone.id})  # files stay
         db.session.commit()
-    old = {"sha256": None, "path": "astronomy/2026/01/old.png", "thumbnail_path": None}
+    old = ImageRow(sha256=None, path="astronomy/2026/01/old.png", thumbnail_path=None)
     upload_folder.joinpath("astronomy/2026/01").mkdir(parents=True)
-    upload_folder.joinpath(old["path"]).write_bytes(b"old")
-    store.remove_unused_files([used, unused, old])
+    upload_folder.joinpath(old.path).write_bytes(b"old")
+    remove_unused(app, [used, gone.image, old])
     assert {path.relative_to(upload_folder).as_posix() for path in stored_files(upload_folder)} == {
-        used["path"],
-        used["thumbnail_path"],
+        used.path,
+        used.thumbnail_path,
     }
 
 
 # PostgreSQL only: SQLite's write transactions take turns by themselves.
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_on_postgresql_removal_waits_for_the_files_lock(app, store, upload_folder, database_url):
+def test_on_postgresql_removal_waits_for_the_files_lock(app, posting, upload_folder, database_url):
     """The deleter's transaction takes pg_advisory_xact_lock on the SHA-256, as
     the uploader's does: while another transaction holds it, nothing is removed."""
-    thread = store.add_thread("astronomy", "T", "x")
-    image = described(app)
-    store.add_reply(thread["id"], "pic", image=image)
+    thread = posting.add_thread("astronomy", "T", "x")
+    image = posting.add_reply(thread.id, "pic", upload=described(app)).image
     with app.app_context():
         db.session.execute(text("DELETE FROM images"))  # the post's row goes, its files stay
         db.session.commit()
-    key = int.from_bytes(bytes.fromhex(image["sha256"][:16]), "big", signed=True)
+    key = int.from_bytes(bytes.fromhex(image.sha256[:16]), "big", signed=True)
     with app.app_context(), db.engine.connect() as holder:
         holder.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-        remover = threading.Thread(target=store.remove_unused_files, args=([image],))
+        remover = threading.Thread(target=remove_unused, args=(app, [image]))
         remover.start()
         remover.join(timeout=0.5)
         assert remover.is_alive() and len(stored_files(upload_folder)) == 2
@@ -721,19 +729,19 @@ def test_on_postgresql_removal_waits_for_the_files_lock(app, store, upload_folde
 # --- pages, APIs and commands with the new files ------------------------------------------------------
 
 
-def test_an_image_stored_before_0006_is_shown_whole(client, store):
+def test_an_image_stored_before_0006_is_shown_whole(client, posting):
     """No sha256, no thumbnail: the page shows the image itself, as before."""
     old = {"path": "astronomy/2026/01/old.png", "content_type": "image/png", "size": 2048, "width": 640,
            "height": 480, "original_name": "old.png", "md5": None}  # fmt: skip
-    thread = store.add_thread("astronomy", "Old", "", image=old)
-    html = client.get(f"/threads/{thread['id']}").get_data(as_text=True)
+    thread = posting.add_thread("astronomy", "Old", "", upload=old)
+    html = client.get(f"/threads/{thread.id}").get_data(as_text=True)
     assert (
         '<a class="post-image" href="/uploads/astronomy/2026/01/old.png">'
         '<img src="/uploads/astronomy/2026/01/old.png"\n'
         '       width="640" height="480" alt="old.png" loading="lazy"></a>'
     ) in html
     assert "(2 KiB, 640×480)" in html
-    image = api_image(client, thread["id"])
+    image = api_image(client, thread.id)
     assert (image["thumbnail_url"], image["sha256"]) == (None, None)
     entry = client.get("/astronomy/catalog.json").json[0]["threads"][0]
     assert (entry["tn_w"], entry["tn_h"]) == (250, 188)  # scaled down, as before
@@ -779,7 +787,6 @@ def test_prune_uploads_knows_thumbnails(client, runner, upload_folder):
 def test_0006_keeps_the_images_stored_before_it(app):
     """0005 -> 0006 on a database with an image: it keeps its path, gets no
     sha256 or thumbnail; 0006 -> 0005 gives the table back as it was."""
-    store = app.extensions["store"]
 
     def sql(statement):
         with db.engine.begin() as connection:
@@ -794,9 +801,9 @@ def test_0006_keeps_the_images_stored_before_it(app):
         sql("INSERT INTO images (post_id, path, content_type, size, width, height, original_name) "
             "VALUES (1, 'astronomy/2026/01/a.png', 'image/png', 10, 4, 3, 'a.png')")  # fmt: skip
         upgrade()
-        image = store.posts(1)[0]["image"]
-        assert image["path"] == "astronomy/2026/01/a.png"
-        assert (image["sha256"], image["thumbnail_path"]) == (None, None)
+        image = chatsite.reading.thread_posts(1)[0].image
+        assert image.path == "astronomy/2026/01/a.png"
+        assert (image.sha256, image.thumbnail_path) == (None, None)
         db.session.remove()
         downgrade(revision="0005")
         assert sql("SELECT path, width FROM images") == [("astronomy/2026/01/a.png", 4)]
@@ -820,14 +827,14 @@ def test_a_failed_post_removes_the_files_it_wrote(app, client, upload_folder, mo
     def broken(*args, **kwargs):
         raise RuntimeError("something after the files")
 
-    monkeypatch.setattr("chatsite.store.record_event", broken)
+    monkeypatch.setattr("chatsite.posting.record_event", broken)
     assert reply(client, thread_id, image=("a.png", imagefactory.png(5, 5))).status_code == 500
     assert stored_files(upload_folder) == []
 
     def unreachable(images):
         raise OperationalError("SELECT", {}, Exception("the database went away"))
 
-    monkeypatch.setattr(app.extensions["store"], "remove_unused_files", unreachable)
+    monkeypatch.setattr("chatsite.files.remove_unused", unreachable)
     assert reply(client, thread_id, image=("a.png", imagefactory.png(5, 5))).status_code == 500
     assert len(stored_files(upload_folder)) == 2
     assert "Could not remove the unused file" in caplog.text

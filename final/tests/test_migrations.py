@@ -13,8 +13,9 @@ from databases import dispose
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
-from chatsite import create_app
+from chatsite import create_app, moderation, posting, staff, text_search, thread_events
 from chatsite.db import db, not_a_search_index
+from chatsite.models import Thread
 
 
 @pytest.fixture
@@ -55,7 +56,6 @@ def test_0004_keeps_the_posts_and_a_downgrade_gives_them_back(migrated_app):
     locked nor pinned. 0004 -> 0003 drops the moderation tables and columns and
     keeps every post (SQLite drops the columns in place: copying the threads table
     would delete its posts with it, ON DELETE CASCADE) and the search's triggers."""
-    store = migrated_app.extensions["store"]
 
     def sql(statement, **values):
         with db.engine.begin() as connection:
@@ -74,12 +74,12 @@ def test_0004_keeps_the_posts_and_a_downgrade_gives_them_back(migrated_app):
         add_post(1, "perihelion soon")
 
         upgrade()
-        thread = store.thread(1)
-        assert (thread["title"], thread["locked"], thread["pinned"]) == ("Comet watch", False, False)
-        assert [r["thread"]["id"] for r in store.search("perihelion")[0]] == [1]
-        store.lock_thread(1, True, "milo")
-        store.add_report(2, "spam", "")
-        store.add_user("milo", "x", "moderator")
+        thread = db.session.get(Thread, 1)
+        assert (thread.title, thread.locked, thread.pinned) == ("Comet watch", False, False)
+        assert [r.thread.id for r in text_search.search("perihelion")[0]] == [1]
+        moderation.lock_thread(1, True, "milo")
+        moderation.add_report(2, "spam", "")
+        staff.add_user("milo", "x", "moderator")
 
         downgrade(revision="0003")
         assert {"users", "reports", "audit_log"} & set(inspect(db.engine).get_table_names()) == set()
@@ -89,15 +89,14 @@ def test_0004_keeps_the_posts_and_a_downgrade_gives_them_back(migrated_app):
         add_post(1, "aphelion later")  # the search's triggers still work at 0003
 
         upgrade()
-        assert [r["thread"]["id"] for r in store.search("aphelion")[0]] == [1]
-        assert store.users() == []
+        assert [r.thread.id for r in text_search.search("aphelion")[0]] == [1]
+        assert staff.all_users() == []
 
 
 def test_0005_adds_the_events_to_a_database_with_posts_and_a_downgrade_removes_them(migrated_app):
     """0004 -> 0005 on a database with a thread in it: the thread has no events yet
     (its page says data-last-event="0"), and its next change writes the first one.
     0005 -> 0004 drops thread_events and nothing else."""
-    store = migrated_app.extensions["store"]
     with migrated_app.app_context():
         downgrade(revision="0004")
         assert "thread_events" not in inspect(db.engine).get_table_names()
@@ -111,10 +110,10 @@ def test_0005_adds_the_events_to_a_database_with_posts_and_a_downgrade_removes_t
             ))  # fmt: skip
 
         upgrade()
-        assert store.last_event_id(1) == 0
-        reply = store.add_reply(1, "perihelion soon")
-        events = store.events_after(1, 0)
-        assert [(event["kind"], event["post_id"]) for event in events] == [("post", reply["id"])]
+        assert thread_events.last_event_id(1) == 0
+        reply = posting.add_reply(1, "perihelion soon")
+        events = thread_events.events_after(1, 0)
+        assert [(event.kind, event.post_id) for event in events] == [("post", reply.id)]
 
         db.session.remove()  # its read transaction would still see the table
         downgrade(revision="0004")
@@ -124,7 +123,7 @@ def test_0005_adds_the_events_to_a_database_with_posts_and_a_downgrade_removes_t
         assert bodies == ["Halley returns", "perihelion soon"]
         db.session.remove()
         upgrade()
-        assert store.last_event_id(1) == 0
+        assert thread_events.last_event_id(1) == 0
 
 
 # --- started without `flask db upgrade` ----------------------------------------------------

@@ -1,7 +1,7 @@
 """Moderation in the final app: what Flask-Login, Flask-WTF and Flask-Limiter do
 for it, and what the staged suite (tests/test_11_accounts.py to
 test_14_flood_control.py, run on SQLite) does not see: the same behaviour on
-PostgreSQL, the store's counters and search, forged sessions, the limiter's
+PostgreSQL, the data layer's counters and search, forged sessions, the limiter's
 keys and storage, the 4chan API, the dashboard.
 
 Accounts made here get a password hash that costs nothing to check (FAST): the
@@ -38,34 +38,35 @@ from werkzeug.security import generate_password_hash
 
 from chatsite import create_app, flood, flood_store
 from chatsite.db import db
-from chatsite.models import LimitEntry
-from chatsite.staff import local_path
-from chatsite.store import ThreadLocked, UsernameTaken
+from chatsite.logins import local_path
+from chatsite.models import LimitEntry, Thread
+from chatsite.posting import ThreadLocked
+from chatsite.staff import UsernameTaken
 
 FAST = "pbkdf2:sha256:1"  # one round: for tests only, never for real passwords
 BOARD = "astronomy"
 
 
-def add_staff(store, name, role="moderator"):
-    return store.add_user(name, generate_password_hash(PASSWORD, method=FAST), role)
+def add_staff(staff, name, role="moderator"):
+    return staff.add_user(name, generate_password_hash(PASSWORD, method=FAST), role)
 
 
-def staff(app, store, name, role="moderator"):
+def logged_in(app, staff, name, role="moderator"):
     """A new browser, logged in as a new account `name`."""
-    add_staff(store, name, role)
+    add_staff(staff, name, role)
     client = app.test_client()
     assert log_in(client, name).status_code == 303
     return client
 
 
 @pytest.fixture
-def moderator(app, store):
-    return staff(app, store, "milo")
+def moderator(app, staff):
+    return logged_in(app, staff, "milo")
 
 
 @pytest.fixture
-def admin(app, store):
-    return staff(app, store, "ann", "admin")
+def admin(app, staff):
+    return logged_in(app, staff, "ann", "admin")
 
 
 def act(client, action, fields=None):
@@ -83,10 +84,10 @@ def search_ids(client, words):
     return thread_ids(page(client.get(f"/search?q={words}")).links_after(r"\b\d+ threads? found\b"))
 
 
-def logged(store):
+def logged(moderation):
     """The audit log, oldest first, as (username, action, target, details)."""
-    entries, _ = store.audit_log()
-    return [(e["username"], e["action"], e["target"], e["details"]) for e in reversed(entries)]
+    entries, _ = moderation.audit_log()
+    return [(e.username, e.action, e.target, e.details) for e in reversed(entries)]
 
 
 # --- Flask-Login: who is logged in --------------------------------------------------------
@@ -101,21 +102,21 @@ def logged(store):
          "no version", "empty version", "another version", "negative version", "two versions",
          "a spaced version", "an Arabic digit version", "a huge version", "past INTEGER with a version"],
 )
-def test_a_forged_user_id_is_a_visitor_never_a_500(app, client, store, user_id):
-    add_staff(store, "milo")  # id 1 exists
+def test_a_forged_user_id_is_a_visitor_never_a_500(app, client, user_id, staff):
+    add_staff(staff, "milo")  # id 1 exists
     forge_session(app, client, {"_user_id": user_id, "_fresh": True})
     response = client.get("/mod/")
     assert (response.status_code, where(response)) == (302, "/login?next=/mod/")
     assert "Staff login" in page(client.get("/")).text()
 
 
-def test_a_disabled_or_deleted_account_is_a_visitor(app, client, store):
-    milo = add_staff(store, "milo")
-    forge_session(app, client, {"_user_id": f"{milo['id']}:0"})
+def test_a_disabled_or_deleted_account_is_a_visitor(app, client, staff):
+    milo = add_staff(staff, "milo")
+    forge_session(app, client, {"_user_id": f"{milo.id}:0"})
     assert client.get("/mod/").status_code == 200  # a real session of milo's
-    store.set_disabled(milo["id"], True, by="ann")
+    staff.set_disabled(milo.id, True, by="ann")
     assert client.get("/mod/").status_code == 302
-    store.set_disabled(milo["id"], False, by="ann")
+    staff.set_disabled(milo.id, False, by="ann")
     assert client.get("/mod/").status_code == 302  # enabled again: a new login is needed
     forge_session(app, client, {"_user_id": "999"})
     assert client.get("/mod/").status_code == 302
@@ -129,10 +130,10 @@ def test_visitors_are_sent_to_log_in_and_their_forms_refused(client):
     assert "staff only" in page(refused).text()
 
 
-def test_logging_in_starts_a_new_session(app, client, store):
+def test_logging_in_starts_a_new_session(app, client, staff):
     """session.clear() first: nothing from before the login survives (a planted value,
     the old CSRF token); then Flask-Login's user id, a new token, a permanent session."""
-    add_staff(store, "milo")
+    add_staff(staff, "milo")
     forge_session(app, client, {"planted": "by someone else", "csrf_token": "0" * 40})
     response = log_in(client, "milo", next="/mod/log")
     assert (response.status_code, where(response)) == (303, "/mod/log")
@@ -163,7 +164,7 @@ def test_the_error_page_still_shows_when_the_database_cannot_say_who_is_logged_i
     def database_down(*args, **kwargs):
         raise OperationalError("SELECT", {}, Exception("connection refused"))
 
-    monkeypatch.setattr(app.extensions["store"], "login_user", database_down)
+    monkeypatch.setattr("chatsite.staff.user_for_session", database_down)
     response = moderator.get("/")
     assert response.status_code == 503
     assert "Staff login" in page(response).text()
@@ -172,27 +173,27 @@ def test_the_error_page_still_shows_when_the_database_cannot_say_who_is_logged_i
 # --- flask create-user ----------------------------------------------------------------------
 
 
-def test_create_user_on_the_command_line(app, runner, store):
+def test_create_user_on_the_command_line(app, runner, staff, moderation):
     made = runner.invoke(args=["create-user", "Alice", "--role", "admin"], input=f"{PASSWORD}\n{PASSWORD}\n")
     assert (made.exit_code, made.output.strip().splitlines()[-1]) == (0, "Created admin Alice.")
-    [alice] = store.users()
-    assert (alice["username"], alice["role"], alice["disabled"]) == ("Alice", "admin", False)
-    assert store.user_by_name("ALICE").password_hash.startswith("scrypt:")  # werkzeug's default
-    assert logged(store) == []  # the command line is the site's owner, not a staff member
+    [alice] = staff.all_users()
+    assert (alice.username, alice.role, alice.disabled) == ("Alice", "admin", False)
+    assert staff.user_by_name("ALICE").password_hash.startswith("scrypt:")  # werkzeug's default
+    assert logged(moderation) == []  # the command line is the site's owner, not a staff member
 
     taken = runner.invoke(args=["create-user", "alice"], input=f"{PASSWORD}\n{PASSWORD}\n")
     assert taken.exit_code == 1
     assert "The username alice is taken." in taken.output
     bad = runner.invoke(args=["create-user", "a b"])  # refused before the password is asked for
     assert bad.exit_code == 1 and "Password" not in bad.output
-    assert len(store.users()) == 1
+    assert len(staff.all_users()) == 1
 
 
-def test_usernames_are_unique_in_any_case(store):
-    add_staff(store, "Mia")
+def test_usernames_are_unique_in_any_case(staff):
+    add_staff(staff, "Mia")
     with pytest.raises(UsernameTaken):
-        add_staff(store, "mIA")
-    assert [user["username"] for user in store.users()] == ["Mia"]
+        add_staff(staff, "mIA")
+    assert [user.username for user in staff.all_users()] == ["Mia"]
 
 
 # --- Flask-WTF: the forms ------------------------------------------------------------------------
@@ -239,7 +240,7 @@ def client_at(app, address):
     return client
 
 
-def test_a_reply_too_soon_is_429_and_stores_nothing(app, client, store, upload_folder):
+def test_a_reply_too_soon_is_429_and_stores_nothing(app, client, get, upload_folder):
     thread_id = create_thread(client)
     app.config["REPLY_INTERVAL"] = 10  # read on every request
     assert reply(client, thread_id, "first").status_code == 303
@@ -249,10 +250,10 @@ def test_a_reply_too_soon_is_429_and_stores_nothing(app, client, store, upload_f
     wait = response.headers["Retry-After"]
     assert wait.isdigit() and 1 <= int(wait) <= 10
     assert f"You can post another reply in {wait} seconds." in page(response).text()
-    assert (store.thread(thread_id)["post_count"], stored_files(upload_folder)) == (2, files)
+    assert (get(Thread, thread_id).post_count, stored_files(upload_folder)) == (2, files)
 
 
-def test_a_refused_reply_gives_its_count_back(app, client, store, moderator):
+def test_a_refused_reply_gives_its_count_back(app, client, moderator):
     """Counted before the form is read, given back when nothing was stored: here a
     reply to a locked thread (403), then the same client replies elsewhere at once."""
     locked, other = create_thread(client, title="Locked"), create_thread(client, title="Open")
@@ -263,10 +264,10 @@ def test_a_refused_reply_gives_its_count_back(app, client, store, moderator):
     assert reply(client, other, "too soon").status_code == 429
 
 
-def test_two_replies_sent_at_the_same_moment_cannot_both_pass(app, store):
+def test_two_replies_sent_at_the_same_moment_cannot_both_pass(app, posting, get):
     """The check and the count are one step (the storage's own lock), not a check
     before the view and a count after it: one reply of eight gets through."""
-    thread_id = store.add_thread(BOARD, "Race", "opening")["id"]
+    thread_id = posting.add_thread(BOARD, "Race", "opening").id
     app.config["REPLY_INTERVAL"] = 60
     clients = [client_at(app, "10.1.2.3") for _ in range(8)]
     tokens = [csrf_token(c.get(f"/threads/{thread_id}").get_data(as_text=True)) for c in clients]
@@ -284,7 +285,7 @@ def test_two_replies_sent_at_the_same_moment_cannot_both_pass(app, store):
     for thread in threads:
         thread.join()
     assert sorted(statuses) == [303] + [429] * 7
-    assert store.thread(thread_id)["reply_count"] == 1
+    assert get(Thread, thread_id).reply_count == 1
 
 
 def test_behind_a_proxy_each_visitor_is_counted_by_their_own_address(database_url, upload_folder):
@@ -302,8 +303,8 @@ def test_behind_a_proxy_each_visitor_is_counted_by_their_own_address(database_ur
     assert statuses == [303, 303, 429]
 
 
-def test_failed_logins_are_limited_per_client_and_per_name(app, store):
-    add_staff(store, "milo")
+def test_failed_logins_are_limited_per_client_and_per_name(app, staff):
+    add_staff(staff, "milo")
     app.config["LOGIN_ATTEMPTS_PER_MINUTE"] = 2
     guesser = client_at(app, "10.0.0.1")
     statuses = [log_in(guesser, "MILO", "guess").status_code for _ in range(3)]
@@ -338,18 +339,18 @@ def test_the_counts_are_kept_where_ratelimit_storage_uri_says(database_url, uplo
     assert type(flood.limiter.storage) is MemoryStorage
 
 
-# --- the store: counters, search, files --------------------------------------------------------------
+# --- the data layer: counters, search, files ---------------------------------------------------------
 
 
-def test_deleting_posts_keeps_the_counters_right(client, moderator, store):
+def test_deleting_posts_keeps_the_counters_right(client, moderator, get, moderation):
     thread_id = create_thread(client, body="Opening")
     for body in ("one", "two"):
         reply(client, thread_id, body)
     opening, one, two = post_ids(client, thread_id)
 
     def counts():
-        thread = store.thread(thread_id)
-        return thread["post_count"], thread["reply_count"]
+        thread = get(Thread, thread_id)
+        return thread.post_count, thread.reply_count
 
     assert counts() == (3, 2)
     act(moderator, f"/mod/posts/{one}/delete")
@@ -359,7 +360,7 @@ def test_deleting_posts_keeps_the_counters_right(client, moderator, store):
     # The first post left is a reply: deleting it is one reply less, not a second opening post.
     act(moderator, f"/mod/posts/{two}/delete")
     assert counts() == (0, 0)
-    assert [entry[1:3] for entry in logged(store)] == [
+    assert [entry[1:3] for entry in logged(moderation)] == [
         ("delete post", f"post {one} in thread {thread_id}"),
         ("delete post", f"post {opening} in thread {thread_id}"),
         ("delete post", f"post {two} in thread {thread_id}"),
@@ -393,7 +394,7 @@ def test_deleted_posts_and_threads_leave_search_and_moved_ones_stay(client, mode
     assert (search_ids(client, "quasar"), search_ids(client, "hunting")) == ([other], [])
 
 
-def test_deleting_a_thread_deletes_every_file_and_report(client, moderator, store, upload_folder):
+def test_deleting_a_thread_deletes_every_file_and_report(client, moderator, moderation, upload_folder):
     thread_id = create_thread(client, title="Pictures", image=("a.png", imagefactory.png(4, 3)))
     reply(client, thread_id, "another", image=("b.png", imagefactory.png(5, 3)))
     kept = create_thread(client, title="Kept", image=("c.png", imagefactory.png(6, 3)))
@@ -405,36 +406,36 @@ def test_deleting_a_thread_deletes_every_file_and_report(client, moderator, stor
     assert act(moderator, f"/mod/threads/{thread_id}/delete").status_code == 303
     assert [client.get(url).status_code for url in images] == [404, 404]  # the thumbnails
     assert len(stored_files(upload_folder)) == 2  # Kept's image and its thumbnail, nothing else
-    reports, total = store.open_reports()
-    assert total == 1 and reports[0]["post"]["thread_id"] == kept
-    assert logged(store) == [("milo", "delete thread", f"thread {thread_id}", "Pictures")]
+    reports, total = moderation.open_reports()
+    assert total == 1 and reports[0].post.thread_id == kept
+    assert logged(moderation) == [("milo", "delete thread", f"thread {thread_id}", "Pictures")]
 
 
-def test_a_reply_to_a_thread_locked_while_it_was_typed_is_refused(store):
-    """The view checks the lock before it reads the upload; the store checks it again
+def test_a_reply_to_a_thread_locked_while_it_was_typed_is_refused(posting, moderation, get):
+    """The view checks the lock before it reads the upload; add_reply checks it again
     in its transaction, for a lock that came in between."""
-    thread = store.add_thread(BOARD, "T", "opening")
-    store.lock_thread(thread["id"], True, "milo")
+    thread = posting.add_thread(BOARD, "T", "opening")
+    moderation.lock_thread(thread.id, True, "milo")
     with pytest.raises(ThreadLocked):
-        store.add_reply(thread["id"], "too late")
-    assert store.thread(thread["id"])["reply_count"] == 0
+        posting.add_reply(thread.id, "too late")
+    assert get(Thread, thread.id).reply_count == 0
 
 
-def test_a_full_board_prunes_pinned_threads_last(app, client, moderator, store):
+def test_a_full_board_prunes_pinned_threads_last(app, client, moderator, get):
     app.config["BOARD_THREAD_LIMIT"] = 2
     rules = create_thread(client, title="Rules")  # the oldest
     act(moderator, f"/mod/threads/{rules}/pin")
     second = create_thread(client, title="Second")
     third = create_thread(client, title="Third")
     assert thread_ids_on_board(client) == [rules, third]
-    assert store.thread(second) is None
+    assert get(Thread, second) is None
 
 
-def test_the_board_page_reads_its_index_in_order(app, store, database_url):
+def test_the_board_page_reads_its_index_in_order(app, posting, database_url):
     """Pinned first, then the most recently active: the index (board, pinned,
     bump_order) read backwards gives that order, with no sort of the board's threads."""
     for number in range(3):
-        store.add_thread(BOARD, f"T{number}", "")
+        posting.add_thread(BOARD, f"T{number}", "")
     query = (
         "SELECT id FROM threads WHERE board = 'astronomy' "
         "ORDER BY pinned DESC, bump_order DESC LIMIT 50"
@@ -502,11 +503,11 @@ def test_the_dashboard_shows_open_reports_recent_actions_and_the_charts(client, 
     assert "Posts per day on Chess" in narrowed
 
 
-def test_long_lists_of_reports_and_log_entries_come_in_pages(client, moderator, store):
+def test_long_lists_of_reports_and_log_entries_come_in_pages(client, moderator, moderation):
     thread_id = create_thread(client)
     [post_id] = post_ids(client, thread_id)
     for _ in range(51):
-        store.add_report(post_id, "spam", "")
+        moderation.add_report(post_id, "spam", "")
     first = page(moderator.get("/mod/reports"))
     assert "51 open reports" in first.text() and "Page 1 of 2" in first.text()
     assert moderator.get("/mod/reports?page=2").status_code == 200
@@ -515,25 +516,25 @@ def test_long_lists_of_reports_and_log_entries_come_in_pages(client, moderator, 
     assert "Nothing yet" in page(moderator.get("/mod/log")).text()
 
 
-def test_changing_nothing_logs_nothing(client, admin, store):
+def test_changing_nothing_logs_nothing(client, admin, moderation, staff):
     thread_id = create_thread(client)
-    milo = add_staff(store, "milo")
+    milo = add_staff(staff, "milo")
     for action, fields in ((f"/mod/threads/{thread_id}/unlock", {}), (f"/mod/threads/{thread_id}/unpin", {}),
-                           (f"/mod/users/{milo['id']}/role", {"role": "moderator"}),
-                           (f"/mod/users/{milo['id']}/enable", {})):
+                           (f"/mod/users/{milo.id}/role", {"role": "moderator"}),
+                           (f"/mod/users/{milo.id}/enable", {})):
         assert act(admin, action, fields).status_code == 303
-    assert logged(store) == []
-    assert act(admin, f"/mod/users/{milo['id']}/role", {"role": "admin"}).status_code == 303
-    assert logged(store) == [("ann", "change role", "user milo", "moderator → admin")]
+    assert logged(moderation) == []
+    assert act(admin, f"/mod/users/{milo.id}/role", {"role": "admin"}).status_code == 303
+    assert logged(moderation) == [("ann", "change role", "user milo", "moderator → admin")]
 
 
 # --- the pages, on both databases ----------------------------------------------------------------
 
 
-def test_admins_manage_accounts(app, admin, store):
+def test_admins_manage_accounts(app, admin, staff, moderation):
     created = act(admin, "/mod/users", {"username": "Zoe", "password": PASSWORD, "role": "moderator"})
     assert created.status_code == 303
-    zoe = store.user_by_name("zoe")
+    zoe = staff.user_by_name("zoe")
     taken = act(admin, "/mod/users", {"username": "ZOE", "password": PASSWORD, "role": "admin"})
     assert (taken.status_code, "The username ZOE is taken." in page(taken).text()) == (400, True)
     zoe_browser = app.test_client()
@@ -541,7 +542,7 @@ def test_admins_manage_accounts(app, admin, store):
     assert zoe_browser.get("/mod/users").status_code == 403
     assert "admins only" in page(zoe_browser.get("/mod/users")).text()
 
-    ann = store.user_by_name("ann").id
+    ann = staff.user_by_name("ann").id
     statuses = {
         "promote": act(admin, f"/mod/users/{zoe.id}/role", {"role": "admin"}).status_code,
         "unknown role": act(admin, f"/mod/users/{zoe.id}/role", {"role": "owner"}).status_code,
@@ -553,7 +554,7 @@ def test_admins_manage_accounts(app, admin, store):
     }
     assert statuses == {"promote": 303, "unknown role": 400, "demote myself": 400, "disable myself": 400,
                         "disable": 303, "enable": 303, "unknown user": 404}
-    assert [entry[1:] for entry in logged(store)] == [
+    assert [entry[1:] for entry in logged(moderation)] == [
         ("create user", "user Zoe", "role moderator"),
         ("change role", "user Zoe", "moderator → admin"),
         ("disable user", "user Zoe", ""),
@@ -565,8 +566,8 @@ def test_admins_manage_accounts(app, admin, store):
     assert zoe_browser.get("/mod/users").status_code == 200
 
 
-def test_logging_in_with_an_unknown_name_and_logging_out(app, store):
-    add_staff(store, "milo")
+def test_logging_in_with_an_unknown_name_and_logging_out(app, staff):
+    add_staff(staff, "milo")
     client = app.test_client()
     refused = log_in(client, "nobody")
     assert (refused.status_code, "Wrong username or password." in page(refused).text()) == (400, True)
@@ -597,8 +598,8 @@ def test_a_post_deleted_while_its_report_was_typed(app, client, monkeypatch):
     [post_id] = post_ids(client, thread_id)
     url = f"/posts/{post_id}/report"
     form_page = client.get(url)  # the form is open...
-    store = app.extensions["store"]
-    monkeypatch.setattr(store, "add_report", lambda *args: None)  # ...and the post goes meanwhile
+    # ...and the post goes meanwhile:
+    monkeypatch.setattr("chatsite.moderation.add_report", lambda *args: None)
     token = csrf_token(form_page.get_data(as_text=True))
     assert client.post(url, data={"reason": "spam", "csrf_token": token}).status_code == 404
 
@@ -645,7 +646,7 @@ def test_the_counts_are_kept_in_the_database_every_worker_shares(app, database_u
         assert db.session.scalar(select(func.count()).select_from(LimitEntry)) == 1
 
 
-def test_any_username_is_a_key_the_database_can_keep(app, client, store):
+def test_any_username_is_a_key_the_database_can_keep(app, client):
     """NUL (PostgreSQL's text cannot hold it) or a long name: a 400, never a 500."""
     app.config["LOGIN_ATTEMPTS_PER_MINUTE"] = 2
     statuses = [log_in(client_at(app, f"10.0.0.{n}"), name, "guess").status_code
@@ -667,7 +668,7 @@ def test_when_the_database_cannot_count_a_post_is_503_not_counted_in_memory(app,
     assert not flood.limiter._storage_dead  # no fallback to each worker's memory
 
 
-def test_reports_sent_at_the_same_moment_store_one(app, client, store):
+def test_reports_sent_at_the_same_moment_store_one(app, client, moderation):
     """Six reports of one post from one address at once: the post's lock makes them
     take turns (PostgreSQL runs writers side by side), so one is stored."""
     thread_id = create_thread(client)
@@ -680,10 +681,10 @@ def test_reports_sent_at_the_same_moment_store_one(app, client, store):
         for c, token in zip(clients, tokens, strict=True)
     ])
     assert sorted(statuses) == [303] + [409] * 5
-    assert store.open_report_count() == 1
+    assert moderation.open_report_count() == 1
 
 
-def test_a_report_too_soon_is_429_and_a_refused_one_gives_its_count_back(app, client, store):
+def test_a_report_too_soon_is_429_and_a_refused_one_gives_its_count_back(app, client, moderation):
     thread_id = create_thread(client)
     reply(client, thread_id, "spam")
     first, second = post_ids(client, thread_id)
@@ -693,20 +694,20 @@ def test_a_report_too_soon_is_429_and_a_refused_one_gives_its_count_back(app, cl
     for post in (first, second):
         statuses.append(act(visitor, f"/posts/{post}/report", {"reason": "spam"}).status_code)
     assert statuses == [400, 303, 429]
-    assert store.open_report_count() == 1
+    assert moderation.open_report_count() == 1
 
 
-def test_the_store_changes_nothing_that_is_not_there(store):
-    thread = store.add_thread(BOARD, "Here", "opening")
-    assert store.move_thread(999, "chess", "milo") is None
+def test_moderation_changes_nothing_that_is_not_there(posting, moderation, staff):
+    thread = posting.add_thread(BOARD, "Here", "opening")
+    assert moderation.move_thread(999, "chess", "milo") is None
     with pytest.raises(KeyError):
-        store.move_thread(thread["id"], "nowhere", "milo")
-    assert store.move_thread(thread["id"], BOARD, "milo")["board"] == BOARD  # already there
-    assert store.add_report(999, "spam", "") is None
-    assert store.set_role(999, "admin", "ann") is None
-    assert store.set_disabled(999, True, "ann") is None
-    assert store.dismiss_report(999, "milo") is False
-    assert logged(store) == []
+        moderation.move_thread(thread.id, "nowhere", "milo")
+    assert moderation.move_thread(thread.id, BOARD, "milo").board == BOARD  # already there
+    assert moderation.add_report(999, "spam", "") is None
+    assert staff.set_role(999, "admin", "ann") is None
+    assert staff.set_disabled(999, True, "ann") is None
+    assert moderation.dismiss_report(999, "milo") is False
+    assert logged(moderation) == []
 
 
 def at_once(calls):
@@ -726,26 +727,28 @@ def at_once(calls):
     return results
 
 
-def test_two_moderators_deleting_one_post_at_once_count_it_once(store):
-    thread = store.add_thread(BOARD, "Busy", "opening")
-    replies = [store.add_reply(thread["id"], f"reply {n}")["id"] for n in range(2)]
+def test_two_moderators_deleting_one_post_at_once_count_it_once(posting, moderation, get):
+    thread = posting.add_thread(BOARD, "Busy", "opening")
+    replies = [posting.add_reply(thread.id, f"reply {n}").id for n in range(2)]
     post_id = replies[0]
-    results = at_once([lambda: store.delete_post(post_id, "milo"), lambda: store.delete_post(post_id, "ann")])
+    results = at_once(
+        [lambda: moderation.delete_post(post_id, "milo"), lambda: moderation.delete_post(post_id, "ann")]
+    )
     assert sorted(result is None for result in results) == [False, True]
-    counts = store.thread(thread["id"])
-    assert (counts["post_count"], counts["reply_count"]) == (2, 1)
-    assert [entry[1] for entry in logged(store)] == ["delete post"]
+    counts = get(Thread, thread.id)
+    assert (counts.post_count, counts.reply_count) == (2, 1)
+    assert [entry[1] for entry in logged(moderation)] == ["delete post"]
 
 
-def test_two_admins_making_one_name_at_once_make_one_account(store):
+def test_two_admins_making_one_name_at_once_make_one_account(staff):
     password_hash = generate_password_hash(PASSWORD, method=FAST)
 
     def make(name):
         try:
-            return store.add_user(name, password_hash, "moderator")
+            return staff.add_user(name, password_hash, "moderator")
         except UsernameTaken:
             return None
 
     results = at_once([lambda: make("Zoe"), lambda: make("zoe")])
     assert sorted(result is None for result in results) == [False, True]
-    assert len(store.users()) == 1
+    assert len(staff.all_users()) == 1

@@ -9,7 +9,7 @@ questions: the answers must be identical, and what we expect.
 import pytest
 from databases import dispose, fresh_postgres_url, fresh_sqlite_url
 
-from chatsite import create_app
+from chatsite import create_app, posting, text_search
 
 THREADS = [
     ("astronomy", "Saturn rings", ["Seen through a TELESCOPE last night", "Lovely! Which eyepiece?"]),
@@ -52,11 +52,10 @@ def apps(tmp_path, postgres_server):
     for database_url in (fresh_sqlite_url(tmp_path), fresh_postgres_url(postgres_server)):
         app = create_app({"DATABASE_URL": database_url, "TESTING": True})
         with app.app_context():
-            store = app.extensions["store"]
             for board, title, posts in THREADS:
-                thread = store.add_thread(board, title, posts[0] if posts else "")
+                thread = posting.add_thread(board, title, posts[0] if posts else "")
                 for body in posts[1:]:
-                    store.add_reply(thread["id"], body)
+                    posting.add_reply(thread.id, body)
         made.append(app)
     yield made
     for app in made:
@@ -65,9 +64,9 @@ def apps(tmp_path, postgres_server):
 
 def titles_found(app, query):
     with app.app_context():
-        results, total = app.extensions["store"].search(query)
+        results, total = text_search.search(query)
     assert total == len(results)
-    return [result["thread"]["title"] for result in results]
+    return [result.thread.title for result in results]
 
 
 def test_sqlite_and_postgresql_find_the_same_threads(apps):

@@ -4,7 +4,7 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-18
 
-One row per (post, quoted post), written with the post (store.py). Both
+One row per (post, quoted post), written with the post (quoting.py). Both
 columns go with their post (ON DELETE CASCADE). The index on quoted_id finds
 a post's backlinks, the primary key a post's quotes.
 

@@ -6,7 +6,7 @@ Create Date: 2026-12-07
 
 The session cookie holds "<user id>:<session_version>" (models.User.get_id).
 Logging out and disabling the account add 1, so a cookie copied before is
-refused on its next request (accounts.load_user).
+refused on its next request (logins.load_user).
 
 Existing accounts start at 0. Sessions made before this migration hold the id
 alone: they are refused, and their users log in once more.
