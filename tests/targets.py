@@ -129,6 +129,7 @@ def load_app(target, upload_folder):
                 # database); a step that keeps everything in memory ignores it.
                 "DATABASE": str(upload_folder.parent / "chatsite.sqlite3"),
                 **FLOOD_LIMITS_OFF,
+                **CHEAP_PASSWORD_HASHES,
             }
         )
     app = _load_module(target.path).app
@@ -142,6 +143,11 @@ def load_app(target, upload_folder):
 FLOOD_LIMITS_OFF = {
     "THREAD_INTERVAL": 0, "REPLY_INTERVAL": 0, "REPORT_INTERVAL": 0, "LOGIN_ATTEMPTS_PER_MINUTE": 0
 }
+
+# Staff accounts (step 11 on) hash their passwords with scrypt, a tenth of a
+# second each, on purpose; a test makes and logs in accounts by the dozen, and
+# its passwords guard nothing. One round of PBKDF2 takes a microsecond.
+CHEAP_PASSWORD_HASHES = {"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1"}
 
 # The settings that say where an app keeps its data (and the final app's secret key).
 _DATA_SETTINGS = ("UPLOAD_FOLDER", "DATABASE", "DATABASE_URL", "SECRET_KEY")
@@ -157,7 +163,7 @@ def reload_app(app, **settings):
     """
     create_app = importlib.import_module(app.import_name).create_app
     same_data = {name: app.config[name] for name in _DATA_SETTINGS if name in app.config}
-    return create_app({**same_data, **FLOOD_LIMITS_OFF, **settings})
+    return create_app({**same_data, **FLOOD_LIMITS_OFF, **CHEAP_PASSWORD_HASHES, **settings})
 
 
 def _load_module(app_file):
@@ -228,5 +234,6 @@ def _load_final(upload_folder):
         "SECRET_KEY": "staged-tests",
         "DATABASE_URL": fresh_sqlite_url(upload_folder.parent),
         **FLOOD_LIMITS_OFF,
+        **CHEAP_PASSWORD_HASHES,
     }
     return create_app(settings)

@@ -8,7 +8,6 @@ their role, disable and enable them (/mod/users).
 from datetime import datetime
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
-from werkzeug.security import generate_password_hash
 
 from . import accounts
 from .accounts import admin_required, staff_required
@@ -67,7 +66,7 @@ def create_user():
     password = request.form.get("password", "")
     role = request.form.get("role", "")
     accounts.check_new_account(username, password, role)
-    password_hash = generate_password_hash(password)  # slow on purpose: before the transaction
+    password_hash = accounts.hash_password(password)  # slow on purpose: before the transaction
     db = get_db()
     with write_transaction(db):
         accounts.insert_user(db, username, password_hash, role)

@@ -21,7 +21,7 @@ import re
 from datetime import datetime, timezone
 
 import click
-from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import get_db, write_transaction
@@ -121,7 +121,7 @@ def create_user_command(username, role):
     password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         check_new_account(username, password, role)
-        password_hash = generate_password_hash(password)
+        password_hash = hash_password(password)
         db = get_db()
         with write_transaction(db):
             insert_user(db, username, password_hash, role)
@@ -290,15 +290,21 @@ def password_is_right(user, password):
     time, and the time of the answer does not tell which names have accounts.
     """
     if user is None or len(password) > MAX_PASSWORD_LENGTH:
-        check_password_hash(hash_to_waste_time(), password[:MAX_PASSWORD_LENGTH])
+        method = current_app.config["PASSWORD_HASH_METHOD"]
+        check_password_hash(hash_to_waste_time(method), password[:MAX_PASSWORD_LENGTH])
         return False
     return check_password_hash(user["password_hash"], password)
 
 
+def hash_password(password):
+    """The hash to store for ``password``, made the way PASSWORD_HASH_METHOD says."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
 @functools.cache
-def hash_to_waste_time():
-    """A hash of no one's password, made once (see password_is_right)."""
-    return generate_password_hash("no account has this password")
+def hash_to_waste_time(method):
+    """A hash of no one's password, made once for each method (see password_is_right)."""
+    return generate_password_hash("no account has this password", method=method)
 
 
 @bp.post("/logout")

@@ -77,4 +77,9 @@ def defaults(instance_path):
         # addresses start with https (PREFERRED_URL_SCHEME), False otherwise
         # (http://127.0.0.1 on your computer would never get its cookie back).
         "SESSION_COOKIE_SECURE": None,
+        # How a password becomes the hash that is stored (werkzeug's
+        # generate_password_hash): scrypt, slow on purpose, so that a stolen
+        # database gives up its passwords only at a great cost. A test suite may
+        # choose a one-round "pbkdf2:sha256:1": its accounts guard nothing.
+        "PASSWORD_HASH_METHOD": "scrypt",
     }
