@@ -67,14 +67,15 @@ def password_is_right(user, password):
     """Check the password against the user's hash; without a user, against a hash
     of nothing, so that an unknown name takes as long to refuse as a known one."""
     if user is None:
-        check_password_hash(unknown_user_hash(), password)
+        check_password_hash(unknown_user_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         return False
     return check_password_hash(user.password_hash, password)
 
 
 @cache
-def unknown_user_hash():
-    return generate_password_hash("no user has this password")
+def unknown_user_hash(method):
+    """A hash of no one's password, made once for each method."""
+    return generate_password_hash("no user has this password", method=method)
 
 
 @bp.post("/logout")

@@ -151,6 +151,11 @@ def defaults(instance_path):
         # renews a permanent session's cookie with every answer). Visitors' sessions
         # (only their CSRF token) end when the browser closes.
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        # How a password becomes the hash that is stored (werkzeug's
+        # generate_password_hash): scrypt, slow on purpose, so that a stolen
+        # database gives up its passwords only at a great cost. A test suite may
+        # choose a one-round "pbkdf2:sha256:1": its accounts guard nothing.
+        "PASSWORD_HASH_METHOD": "scrypt",
         # The CSRF token (Flask-WTF) lives as long as the session it belongs to,
         # not one hour (Flask-WTF's default): a reply typed slowly in a tab left
         # open all afternoon must not be refused as "expired". A token is only

@@ -6,6 +6,7 @@ also what Flask-Login keeps as current_user. An admin's change writes its audit
 log entry in the same transaction (moderation.audit).
 """
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
@@ -29,10 +30,15 @@ def create_account(username, password, role, by=None):
     if not form.validate():
         return None, first_error(form)
     try:
-        user = add_user(username, generate_password_hash(password), role, by=by)
+        user = add_user(username, hash_password(password), role, by=by)
     except UsernameTaken:
         return None, f"The username {username} is taken."
     return user, None
+
+
+def hash_password(password):
+    """The hash to store for ``password``, made the way PASSWORD_HASH_METHOD says."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def add_user(username, password_hash, role, by=None):
