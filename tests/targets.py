@@ -18,6 +18,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import jinja2
+
 ROOT = Path(__file__).resolve().parent.parent
 STEPS_DIR = ROOT / "steps"
 FINAL_DIR = ROOT / "final"
@@ -117,12 +119,12 @@ def load_app(target, upload_folder):
     under a new name, and a package step or the final app gets a new create_app().
     """
     if target.is_final:
-        return _load_final(upload_folder)
+        return with_shared_templates(_load_final(upload_folder))
     if target.is_package:
         package = _load_package(target.path)
         # The folder of the database file must exist (SQLite makes the file, not its folder).
         upload_folder.parent.mkdir(parents=True, exist_ok=True)
-        return package.create_app(
+        app = package.create_app(
             {
                 "UPLOAD_FOLDER": str(upload_folder),
                 # A path for a step that keeps its data in a file (step 10's SQLite
@@ -132,8 +134,39 @@ def load_app(target, upload_folder):
                 **CHEAP_PASSWORD_HASHES,
             }
         )
+        return with_shared_templates(app)
     app = _load_module(target.path).app
     app.config["UPLOAD_FOLDER"] = str(upload_folder)
+    return with_shared_templates(app)
+
+
+class SharedTemplateCache(jinja2.BytecodeCache):
+    """Compiled templates, kept in memory for every app of this test process.
+
+    Each test gets a new app, and each new app a new Jinja environment, which
+    would compile every template it renders from scratch: about half the time
+    of a test that loads two pages. Jinja keeps a compiled template with the
+    checksum of its source and compiles again when the source differs, so apps
+    of different steps never get each other's templates.
+    """
+
+    def __init__(self):
+        self.compiled = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+SHARED_TEMPLATE_CACHE = SharedTemplateCache()
+
+
+def with_shared_templates(app):
+    """``app``, its templates compiled once per test process (SharedTemplateCache)."""
+    app.jinja_env.bytecode_cache = SHARED_TEMPLATE_CACHE
     return app
 
 
@@ -163,7 +196,8 @@ def reload_app(app, **settings):
     """
     create_app = importlib.import_module(app.import_name).create_app
     same_data = {name: app.config[name] for name in _DATA_SETTINGS if name in app.config}
-    return create_app({**same_data, **FLOOD_LIMITS_OFF, **CHEAP_PASSWORD_HASHES, **settings})
+    app = create_app({**same_data, **FLOOD_LIMITS_OFF, **CHEAP_PASSWORD_HASHES, **settings})
+    return with_shared_templates(app)
 
 
 def _load_module(app_file):

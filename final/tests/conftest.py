@@ -20,7 +20,7 @@ from databases import InAppContext, dispose, fresh_postgres_url, fresh_sqlite_ur
 from forum import post_form
 from pgserver import database_name, postgres_server  # noqa: F401 - a fixture, used below
 from PIL import Image
-from targets import FLOOD_LIMITS_OFF
+from targets import FLOOD_LIMITS_OFF, with_shared_templates
 
 import chatsite.moderation
 import chatsite.posting
@@ -62,7 +62,7 @@ def app(upload_folder, database_url):
         # times a second from one address. The tests of the limits turn them on.
         **FLOOD_LIMITS_OFF,
     }
-    app = create_app(settings)
+    app = with_shared_templates(create_app(settings))  # (compiled once: see targets.py)
     yield app
     dispose(app)
 
