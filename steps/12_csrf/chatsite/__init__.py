@@ -55,9 +55,9 @@ SECURITY_HEADERS = {
     # not from which page (a thread's address can say more than its readers think).
     "Referrer-Policy": "same-origin",
     # The older way of saying frame-ancestors 'none', for older browsers: never
-    # show our pages inside another site's frame. Otherwise a site could lay our
-    # "Delete thread" button under a harmless-looking one of its own, and make a
-    # moderator click it ("clickjacking").
+    # show our pages inside another site's frame. Otherwise a site could lay the
+    # users page's "Disable" button under a harmless-looking one of its own, and
+    # make an admin click it ("clickjacking").
     "X-Frame-Options": "DENY",
     # The site uses no camera, microphone, location...: nothing on our pages may ask.
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
