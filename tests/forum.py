@@ -71,6 +71,18 @@ def reply(client, thread_id, body="A reply", image=None):
     return post_form(client, url, f"{url}/replies", {"body": body}, image)
 
 
+def alert_text(response):
+    """The text of a page's error message (role="alert"), or "" if it shows none."""
+    return " ".join(element.text() for element in page(response).elements if element.get("role") == "alert")
+
+
+def reply_with_file(client, thread_id, filename, data, body="Look!"):
+    """Reply with a file through the thread's form; return the new post's id."""
+    response = reply(client, thread_id, body, image=(filename, data))
+    assert response.status_code == 303, (response.status_code, alert_text(response))
+    return int(re.search(r"#post-(\d+)$", response.headers["Location"]).group(1))
+
+
 def post_ids(client, thread_id):
     """The ids of the posts shown on a thread page, in page order."""
     return post_ids_in(client.get(f"/threads/{thread_id}").get_data(as_text=True))

@@ -17,7 +17,16 @@ import re
 
 import imagefactory
 import pytest
-from forum import create_thread, page, post_ids, reply, stored_files, stored_uploads
+from forum import (
+    alert_text,
+    create_thread,
+    page,
+    post_ids,
+    reply,
+    reply_with_file,
+    stored_files,
+    stored_uploads,
+)
 from PIL import Image, ImageSequence
 from targets import reload_app
 
@@ -28,18 +37,6 @@ NOT_AN_IMAGE = "This file is not a complete PNG, JPEG, GIF or WebP image."
 
 
 # --- helpers -------------------------------------------------------------------
-
-
-def alert(response):
-    """The text of the page's role="alert" elements: why a form was refused."""
-    return " ".join(element.text() for element in page(response).elements if element.get("role") == "alert")
-
-
-def post_with_file(client, thread_id, filename, data, body="Look!"):
-    """Reply with a file through the thread's form; return the new post's id."""
-    response = reply(client, thread_id, body, image=(filename, data))
-    assert response.status_code == 303, (response.status_code, alert(response))
-    return int(re.search(r"#post-(\d+)$", response.headers["Location"]).group(1))
 
 
 def shown_file(client, thread_id, post_id):
@@ -91,7 +88,7 @@ def test_an_image_that_does_not_decode_to_the_end_is_refused(client, upload_fold
     response = reply(client, thread_id, "my words", image=(filename, make()))
     assert {
         "status": response.status_code,
-        "says": alert(response),
+        "says": alert_text(response),
         "text kept": "my words" in response.get_data(as_text=True),
         "posts": post_ids(client, thread_id),
         "files": stored_files(upload_folder),
@@ -117,7 +114,7 @@ def test_an_image_over_the_pixel_caps_is_refused_with_its_size(client, upload_fo
     be refused as incomplete instead.)"""
     thread_id = create_thread(client)
     response = reply(client, thread_id, "my words", image=(filename, data))
-    message = alert(response)
+    message = alert_text(response)
     width, height = size
     assert {
         "status": response.status_code,
@@ -175,7 +172,7 @@ def test_the_frame_and_jpeg_scan_caps_are_settings(app):
     seen = {}
     for case, (name, data, _, says) in cases.items():
         response = reply(client, thread_id, image=(name, data))
-        seen[case] = (response.status_code, says in alert(response))
+        seen[case] = (response.status_code, says in alert_text(response))
     assert seen == {case: (status, True) for case, (_, _, status, _) in cases.items()}
 
 
@@ -191,11 +188,11 @@ def test_an_image_that_takes_too_long_to_decode_is_refused(app, upload_folder):
     response = reply(client, thread_id, "my words", image=("slow.jpg", slow))
     assert {
         "status": response.status_code,
-        "says": "took too long to decode" in alert(response),
+        "says": "took too long to decode" in alert_text(response),
         "text kept": "my words" in response.get_data(as_text=True),
         "posts": post_ids(client, thread_id),
         "files": stored_files(upload_folder),
-    } == {"status": 400, "says": True, "text kept": True, "posts": before, "files": []}, alert(response)
+    } == {"status": 400, "says": True, "text kept": True, "posts": before, "files": []}, alert_text(response)
 
 
 def test_a_post_refused_for_its_file_counts_toward_flood_control(app):
@@ -233,7 +230,7 @@ def test_a_photo_is_stored_upright_without_its_exif(client, upload_folder):
     first, so the 60 x 40 photo tagged "turn 90° clockwise" is stored 40 x 60 with
     its red half on top, as the photographer saw it."""
     thread_id = create_thread(client)
-    post_id = post_with_file(client, thread_id, "holiday.jpg", imagefactory.jpeg_with_exif())
+    post_id = reply_with_file(client, thread_id, "holiday.jpg", imagefactory.jpeg_with_exif())
     [stored] = stored_uploads(upload_folder)
     data = stored.read_bytes()
     photo = opened(data).convert("RGB")
@@ -282,7 +279,7 @@ def test_only_the_pixels_are_stored(client, upload_folder, filename, data, left_
     """Whatever rides along with the pixels (a script, a page, text chunks, EXIF) is
     not in the stored file, which is still an image of the same type and size."""
     thread_id = create_thread(client)
-    post_with_file(client, thread_id, filename, data)
+    reply_with_file(client, thread_id, filename, data)
     [stored] = stored_uploads(upload_folder)
     kept = stored.read_bytes()
     original = opened(data)
@@ -294,7 +291,7 @@ def test_an_animated_gif_keeps_its_frames_and_its_thumbnail_is_the_first(client,
     """The full file is still an animation (the same frames, durations and loop);
     the thumbnail is one still picture, the first frame (red)."""
     thread_id = create_thread(client)
-    post_id = post_with_file(client, thread_id, "anim.gif", imagefactory.animated_gif())
+    post_id = reply_with_file(client, thread_id, "anim.gif", imagefactory.animated_gif())
     shown = shown_file(client, thread_id, post_id)
     full = opened(client.get(shown["link"]).data)
     thumbnail = opened(client.get(shown["img"]["src"]).data)
@@ -334,7 +331,7 @@ def test_a_post_shows_a_thumbnail_that_links_to_the_full_image(
     size (the browser keeps its room before it loads: no layout shift); the link
     around it leads to the full image, whose dimensions the post states."""
     thread_id = create_thread(client)
-    post_id = post_with_file(client, thread_id, filename, make())
+    post_id = reply_with_file(client, thread_id, filename, make())
     shown = shown_file(client, thread_id, post_id)
     thumbnail = client.get(shown["img"]["src"])
     full = client.get(shown["link"] or "")
@@ -358,7 +355,7 @@ def test_the_post_names_the_file_escaped_with_its_size_and_dimensions(client, up
     "(size, width×height)". The name is the sender's, so it is escaped."""
     name = "<b onmouseover=alert(1)>Orion & me.png"
     thread_id = create_thread(client)
-    post_id = post_with_file(client, thread_id, name, imagefactory.png(1000, 400))
+    post_id = reply_with_file(client, thread_id, name, imagefactory.png(1000, 400))
     [stored] = stored_uploads(upload_folder)
     html = client.get(f"/threads/{thread_id}").get_data(as_text=True)
     shown = shown_file(client, thread_id, post_id)
@@ -382,7 +379,7 @@ def test_an_uploaded_file_opened_on_its_own_has_a_sandboxed_policy_of_its_own(cl
     policy: nothing loads but the file itself, and "sandbox" runs no script at all.
     (Step 17 adds media-src 'self' to it, for the browser's video player.)"""
     thread_id = create_thread(client)
-    post_id = post_with_file(client, thread_id, "moon.png", imagefactory.png())
+    post_id = reply_with_file(client, thread_id, "moon.png", imagefactory.png())
     shown = shown_file(client, thread_id, post_id)
     files = (shown["link"], shown["img"]["src"])  # the full image and its thumbnail
     policies = {url: client.get(url).headers.get("Content-Security-Policy", "") for url in files}
@@ -398,7 +395,7 @@ def test_the_api_gives_each_image_its_thumbnail(client):
     """The image object gains "thumbnail_url", an absolute address, which serves the
     thumbnail; "url" is the full image, as the page's link, and "size" its stored size."""
     thread_id = create_thread(client)
-    post_id = post_with_file(client, thread_id, "wide.png", imagefactory.png(1000, 400))
+    post_id = reply_with_file(client, thread_id, "wide.png", imagefactory.png(1000, 400))
     shown = shown_file(client, thread_id, post_id)
     [post] = [post for post in client.get(f"/api/threads/{thread_id}/posts").get_json()["posts"]
               if post["id"] == post_id]
@@ -440,7 +437,7 @@ def test_a_small_malformed_file_is_refused_never_a_500(client, upload_folder, fi
     thread_id = create_thread(client)
     before = post_ids(client, thread_id)
     response = reply(client, thread_id, "my words", image=(filename, data))
-    reason = any(message in alert(response) for message in says) or alert(response)
+    reason = any(message in alert_text(response) for message in says) or alert_text(response)
     assert (response.status_code, reason, post_ids(client, thread_id), stored_files(upload_folder)) == (
         400,
         True,
@@ -458,7 +455,7 @@ def test_a_colour_profile_is_not_stored(client, upload_folder, filename, format)
     image, its colours converted to sRGB, carries no profile at all."""
     thread_id = create_thread(client)
     data = imagefactory.with_profile(format, imagefactory.profile_with_html())
-    post_with_file(client, thread_id, filename, data)
+    reply_with_file(client, thread_id, filename, data)
     [stored] = stored_uploads(upload_folder)
     kept = stored.read_bytes()
     profile = opened(kept).info.get("icc_profile")
@@ -468,7 +465,7 @@ def test_a_colour_profile_is_not_stored(client, upload_folder, filename, format)
 def stored_colour(client, upload_folder, filename, data):
     """Upload ``data``; the colour of the top left pixel of the file stored for it."""
     before = stored_uploads(upload_folder)
-    post_with_file(client, create_thread(client), filename, data)
+    reply_with_file(client, create_thread(client), filename, data)
     [stored] = [path for path in stored_uploads(upload_folder) if path not in before]
     return opened(stored.read_bytes()).convert("RGB").getpixel((0, 0))
 

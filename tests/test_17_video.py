@@ -18,11 +18,13 @@ import imagefactory
 import pytest
 from forum import (
     BOARD,
+    alert_text,
     create_thread,
     page,
     post_form,
     post_ids,
     reply,
+    reply_with_file,
     staff_client,
     stored_files,
     stored_uploads,
@@ -39,18 +41,6 @@ EMPTY = "The file is empty."
 
 
 # --- helpers -------------------------------------------------------------------
-
-
-def alert(response):
-    """The text of the page's role="alert" elements: why a form was refused."""
-    return " ".join(element.text() for element in page(response).elements if element.get("role") == "alert")
-
-
-def post_with_file(client, thread_id, filename, data, body="Look!"):
-    """Reply with a file through the thread's form; return the new post's id."""
-    response = reply(client, thread_id, body, image=(filename, data))
-    assert response.status_code == 303, (response.status_code, alert(response))
-    return int(re.search(r"#post-(\d+)$", response.headers["Location"]).group(1))
 
 
 def shown_file(client, thread_id, post_id):
@@ -133,7 +123,7 @@ def test_file_sizes_are_shown_in_bytes_kib_and_mib(client):
     thread_id = create_thread(client)
     shown = {}
     for size, _ in FILE_SIZES:
-        post_id = post_with_file(client, thread_id, "clip.webm", imagefactory.webm(total_bytes=size))
+        post_id = reply_with_file(client, thread_id, "clip.webm", imagefactory.webm(total_bytes=size))
         text = shown_file(client, thread_id, post_id)["text"]
         found = re.search(r"clip\.webm \(([^)]*)\)", text)
         shown[size] = found.group(1) if found else text
@@ -147,7 +137,7 @@ def test_files_are_stored_under_the_sha256_of_what_is_stored(client, upload_fold
     """uploads/<first 2 hex digits>/<sha256>.png and .thumb.jpg beside it: the name
     comes from the stored bytes, never from the sender, and the page links to both."""
     thread_id = create_thread(client)
-    post_id = post_with_file(client, thread_id, "../../my holiday.png", imagefactory.png(600, 300))
+    post_id = reply_with_file(client, thread_id, "../../my holiday.png", imagefactory.png(600, 300))
     [stored] = stored_uploads(upload_folder)
     digest = sha256(stored.read_bytes())
     shown = shown_file(client, thread_id, post_id)
@@ -169,7 +159,7 @@ def test_the_same_image_twice_is_one_file_removed_with_its_last_post(app, client
     picture = imagefactory.png(600, 300)
     first_thread = create_thread(client, title="First", body="", image=("a.png", picture))
     second_thread = create_thread(client, title="Second")
-    second = post_with_file(client, second_thread, "b.png", picture)
+    second = reply_with_file(client, second_thread, "b.png", picture)
     [first] = post_ids(client, first_thread)
     files = stored_files(upload_folder)
     shown = (shown_file(client, first_thread, first), shown_file(client, second_thread, second))
@@ -221,7 +211,7 @@ def test_a_video_is_shown_with_controls_and_served_for_seeking(
     so a reader can seek. Opened on its own, the browser's player may play it: the
     files' policy of step 16 gains media-src 'self'."""
     thread_id = create_thread(client)
-    post_id = post_with_file(client, thread_id, filename, make())
+    post_id = reply_with_file(client, thread_id, filename, make())
     shown = shown_file(client, thread_id, post_id)
     video = shown["video"] or {}
     served = client.get(video.get("src", "/uploads/none"))
@@ -260,7 +250,7 @@ def test_an_mp4_is_stored_without_its_location_and_other_metadata(client, upload
     every offset the player needs, is unchanged."""
     thread_id = create_thread(client)
     uploaded = imagefactory.mp4()
-    post_with_file(client, thread_id, "beach.mp4", uploaded)
+    reply_with_file(client, thread_id, "beach.mp4", uploaded)
     [stored] = stored_uploads(upload_folder)
     kept = stored.read_bytes()
     assert {
@@ -297,7 +287,8 @@ def test_a_file_that_is_not_a_real_video_is_refused(client, upload_folder):
     for case, (filename, data, message) in cases.items():
         response = reply(client, thread_id, "my words", image=(filename, data))
         says = message if isinstance(message, tuple) else (message,)
-        seen[case] = (response.status_code, any(m in alert(response) for m in says) or alert(response))
+        said = alert_text(response)
+        seen[case] = (response.status_code, any(m in said for m in says) or said)
     assert {**seen, "posts": post_ids(client, thread_id), "files": stored_files(upload_folder)} == {
         **{case: (400, True) for case in cases},
         "posts": before,
@@ -325,7 +316,7 @@ def test_videos_may_be_up_to_max_video_size_and_images_stay_at_max_image_size(ap
     seen, messages = {}, {}
     for case, (browser, filename, data, _, says) in cases.items():
         response = reply(browser, thread_id, image=(filename, data))
-        messages[case] = alert(response)
+        messages[case] = alert_text(response)
         seen[case] = (response.status_code, says in messages[case])
     seen["stored"] = len(stored_uploads(upload_folder))
     expected = {case: (status, True) for case, (*_, status, _) in cases.items()}
@@ -349,8 +340,8 @@ def test_the_api_gives_each_file_its_sha256_and_thumbnail(client, upload_folder)
     """The image object gains "sha256" and "thumbnail_url" (absolute); a video has no
     thumbnail and no width or height (null). Nothing else changes."""
     thread_id = create_thread(client)
-    image_post = post_with_file(client, thread_id, "wide.png", imagefactory.png(1000, 400))
-    video_post = post_with_file(client, thread_id, "clip.webm", imagefactory.webm())
+    image_post = reply_with_file(client, thread_id, "wide.png", imagefactory.png(1000, 400))
+    video_post = reply_with_file(client, thread_id, "clip.webm", imagefactory.webm())
     [image_file] = [path for path in stored_uploads(upload_folder) if path.suffix == ".png"]
     [video_file] = [path for path in stored_uploads(upload_folder) if path.suffix == ".webm"]
     posts = {post["id"]: post for post in client.get(f"/api/threads/{thread_id}/posts").get_json()["posts"]}
@@ -389,7 +380,7 @@ def test_an_mp4_of_deeply_nested_boxes_is_refused_never_a_500(client, upload_fol
     thread_id = create_thread(client)
     before = post_ids(client, thread_id)
     response = reply(client, thread_id, "my words", image=("nested.mp4", imagefactory.mp4_of_nested_traks()))
-    assert (response.status_code, NOT_A_VIDEO in alert(response), post_ids(client, thread_id),
+    assert (response.status_code, NOT_A_VIDEO in alert_text(response), post_ids(client, thread_id),
             stored_files(upload_folder)) == (400, True, before, [])
 
 
@@ -414,7 +405,7 @@ def test_a_video_with_bytes_that_are_no_box_or_element_is_refused(client, upload
     elements of the kinds a Segment and a Cluster hold, to the last byte."""
     thread_id = create_thread(client)
     response = reply(client, thread_id, "my words", image=(filename, data))
-    refused = (response.status_code, NOT_A_VIDEO in alert(response))
+    refused = (response.status_code, NOT_A_VIDEO in alert_text(response))
     assert (refused, stored_files(upload_folder)) == ((400, True), [])
 
 
@@ -422,6 +413,6 @@ def test_a_webm_recorded_by_a_browser_is_stored_as_it_is(client, upload_folder):
     """MediaRecorder writes a Segment and Clusters of unknown size: each Cluster ends
     where the next one starts, and the Segment at the end of the file."""
     thread_id = create_thread(client)
-    post_with_file(client, thread_id, "recording.webm", imagefactory.webm_recording())
+    reply_with_file(client, thread_id, "recording.webm", imagefactory.webm_recording())
     [stored] = stored_uploads(upload_folder)
     assert stored.read_bytes() == imagefactory.webm_recording()

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from forum import BOARD, markup, page, post_body, reply
+from forum import BOARD, alert_text, markup, page, post_body, reply  # noqa: F401 (alert_text: for the checks)
 from targets import STEPS_DIR
 
 # What a running app leaves in its folder: never copied.
@@ -30,10 +30,6 @@ def typed_text(field):
     """What a <textarea> holds, line breaks and all (Element.text() joins the lines)."""
     return "".join(field._text)
 
-
-def alert_text(response):
-    """The text of a page's error message (role="alert"), or "" if it shows none."""
-    return " ".join(element.text() for element in page(response).elements if element.get("role") == "alert")
 
 
 @contextlib.contextmanager
