@@ -17,7 +17,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from chatsite import (
+from . import (
     accounts,
     api,
     boards,
@@ -36,7 +36,7 @@ from chatsite import (
     search,
     uploads,
 )
-from chatsite.config import load_config
+from .config import load_config
 
 # Sent with every response. They tell the browser to be strict with our pages:
 SECURITY_HEADERS = {

@@ -11,9 +11,9 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from flask_login import current_user, login_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from chatsite import flood, staff
-from chatsite.forms import MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, LoginForm, UserForm
-from chatsite.logins import local_path
+from . import flood, staff
+from .forms import MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, LoginForm, UserForm
+from .logins import local_path
 
 # cli_group=None: its command is `flask create-user`.
 bp = Blueprint("accounts", __name__, cli_group=None)

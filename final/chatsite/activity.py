@@ -24,8 +24,8 @@ from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import Date, cast, func, literal_column, select
 
-from chatsite.db import db, on_postgresql
-from chatsite.models import Image, Post, Thread
+from .db import db, on_postgresql
+from .models import Image, Post, Thread
 
 # One day of a series. They are tuples: DayCount(day, 3) == (day, 3).
 DayCount = namedtuple("DayCount", "day count")

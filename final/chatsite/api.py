@@ -19,14 +19,14 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from chatsite import reading, thread_events
-from chatsite.db import db
-from chatsite.error_answers import answer_in_json
-from chatsite.formatting import body_html
-from chatsite.live_messages import live_html
-from chatsite.models import Thread
-from chatsite.params import last_page_or_404, requested_after, requested_api_page
-from chatsite.reading import THREADS_PER_PAGE
+from . import reading, thread_events
+from .db import db
+from .error_answers import answer_in_json
+from .formatting import body_html
+from .live_messages import live_html
+from .models import Thread
+from .params import last_page_or_404, requested_after, requested_api_page
+from .reading import THREADS_PER_PAGE
 
 # How many posts one answer of /api/threads/<id>/posts holds.
 POSTS_PER_PAGE = 100

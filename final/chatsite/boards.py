@@ -5,9 +5,9 @@ import string
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from chatsite import flood, moderation, posting, reading, thread_events
-from chatsite.db import db
-from chatsite.forms import (
+from . import flood, moderation, posting, reading, thread_events
+from .db import db
+from .forms import (
     MAX_REPORT_DETAILS,
     MoveForm,
     ReplyForm,
@@ -16,13 +16,13 @@ from chatsite.forms import (
     ThreadForm,
     first_error,
 )
-from chatsite.models import Post, Thread
-from chatsite.params import last_page_or_404, requested_page
-from chatsite.posting import ThreadClosed, ThreadLocked
-from chatsite.reading import THREADS_PER_PAGE
-from chatsite.text_checks import MAX_BODY_LENGTH, MAX_TITLE_LENGTH
-from chatsite.upload_checks import max_upload_mib, max_video_mib
-from chatsite.upload_storage import describe_upload, keep_board_within_budget
+from .models import Post, Thread
+from .params import last_page_or_404, requested_page
+from .posting import ThreadClosed, ThreadLocked
+from .reading import THREADS_PER_PAGE
+from .text_checks import MAX_BODY_LENGTH, MAX_TITLE_LENGTH
+from .upload_checks import max_upload_mib, max_video_mib
+from .upload_storage import describe_upload, keep_board_within_budget
 
 bp = Blueprint("boards", __name__)
 

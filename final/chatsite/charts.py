@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from flask import current_app
 from markupsafe import Markup
 
-from chatsite import activity
+from . import activity
 
 # The drawing area of a chart, in viewBox units (the chart is scaled to fit its box).
 WIDTH = 640

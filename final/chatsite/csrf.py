@@ -16,7 +16,7 @@ from flask import request, session
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import BadRequest
 
-from chatsite.bodies import FORMS_WITH_FILES
+from .bodies import FORMS_WITH_FILES
 
 csrf = CSRFProtect()
 

@@ -16,13 +16,13 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge, ServiceUnavailable
 
-from chatsite import flood
-from chatsite.bodies import IncompleteBody
-from chatsite.csrf import NoFilesHere
-from chatsite.db import DatabaseNotUpgraded
-from chatsite.forms import FormError
-from chatsite.params import BadParameter
-from chatsite.upload_checks import mib
+from . import flood
+from .bodies import IncompleteBody
+from .csrf import NoFilesHere
+from .db import DatabaseNotUpgraded
+from .forms import FormError
+from .params import BadParameter
+from .upload_checks import mib
 
 # How SQLite says that another writer held the database for too long.
 SQLITE_BUSY = ("database is locked", "database is busy")

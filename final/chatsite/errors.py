@@ -10,8 +10,8 @@ registered for the whole app (app_errorhandler) and for every kind of error
 
 from flask import Blueprint, render_template, request
 
-from chatsite.error_answers import answer_headers, explain, send_json_error
-from chatsite.logins import user_or_visitor
+from .error_answers import answer_headers, explain, send_json_error
+from .logins import user_or_visitor
 
 bp = Blueprint("errors", __name__)
 

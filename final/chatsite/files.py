@@ -27,8 +27,8 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from chatsite.db import after_rollback, db, on_postgresql, write_transaction
-from chatsite.models import Image, Post, SiteIdentity
+from .db import after_rollback, db, on_postgresql, write_transaction
+from .models import Image, Post, SiteIdentity
 
 # The id of the database these files belong to (models.SiteIdentity), written at
 # the first upload. `flask prune-uploads` compares the two before it deletes anything.

@@ -55,8 +55,8 @@ from flask import current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from chatsite import flood_store
-from chatsite.models import MAX_CLIENT_LENGTH
+from . import flood_store
+from .models import MAX_CLIENT_LENGTH
 
 # The extension, set up for the app by init_app(). It keeps one storage, that of
 # the last app set up: a server has one app per process. (The tests make a new

@@ -40,8 +40,8 @@ from limits.storage import MovingWindowSupport, Storage
 from sqlalchemy import create_engine, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from chatsite.db import configure_sqlite_engine, db
-from chatsite.models import LimitEntry
+from .db import configure_sqlite_engine, db
+from .models import LimitEntry
 
 # Where the app keeps this storage's engine (init_app).
 ENGINE = "chatsite_flood_engine"

@@ -24,7 +24,7 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, DataRequired, Length, Regexp, StopValidation, ValidationError
 
-from chatsite.text_checks import (
+from .text_checks import (
     MAX_BODY_LENGTH,
     MAX_TITLE_LENGTH,
     clean_text,
@@ -32,7 +32,7 @@ from chatsite.text_checks import (
     has_too_many_marks,
     has_visible_character,
 )
-from chatsite.upload_checks import UploadRefused, check_upload
+from .upload_checks import UploadRefused, check_upload
 
 try:
     from wtforms import SelectChoice  # a choice of a select or radio field, WTForms 3.3 on

@@ -29,10 +29,10 @@ from flask import Blueprint, abort, current_app, request
 from markupsafe import escape
 from werkzeug.routing import BaseConverter
 
-from chatsite import reading
-from chatsite.error_answers import answer_in_json
-from chatsite.fourchan_data import ThreadSummary, fill_missing_md5, image_of_post, thread_summaries
-from chatsite.fourchan_json import (
+from . import reading
+from .error_answers import answer_in_json
+from .fourchan_data import ThreadSummary, fill_missing_md5, image_of_post, thread_summaries
+from .fourchan_json import (
     MAX_ID,
     REPLY_THUMBNAIL,
     by_page,
@@ -43,9 +43,9 @@ from chatsite.fourchan_json import (
     thread_number,
     unix_time,
 )
-from chatsite.reading import THREADS_PER_PAGE
-from chatsite.text_checks import MAX_BODY_LENGTH
-from chatsite.upload_storage import send_upload
+from .reading import THREADS_PER_PAGE
+from .text_checks import MAX_BODY_LENGTH
+from .upload_storage import send_upload
 
 # cli_group=None: its command is `flask fill-md5`.
 bp = Blueprint("fourchan", __name__, cli_group=None)

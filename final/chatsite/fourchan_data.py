@@ -19,9 +19,9 @@ from pathlib import Path
 from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import selectinload
 
-from chatsite.db import db, write_transaction
-from chatsite.images import md5_base64
-from chatsite.models import Image, Post, Thread
+from .db import db, write_transaction
+from .images import md5_base64
+from .models import Image, Post, Thread
 
 
 @dataclass

@@ -21,8 +21,8 @@ from pathlib import PurePosixPath
 from flask import current_app
 from markupsafe import escape
 
-from chatsite.fourchan_data import thread_of_post, thread_with_first_post
-from chatsite.reading import THREADS_PER_PAGE
+from .fourchan_data import thread_of_post, thread_with_first_post
+from .reading import THREADS_PER_PAGE
 
 # Post and thread ids go up to 2**31 - 1 (PostgreSQL's INTEGER, see IdConverter).
 # A title-only thread's number is above every post id: TITLE_ONLY + its thread id.

@@ -22,7 +22,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from chatsite.images import NOT_AN_IMAGE, ImageRefused, Limits, ProcessedImage, process_image
+from .images import NOT_AN_IMAGE, ImageRefused, Limits, ProcessedImage, process_image
 
 log = logging.getLogger(__name__)
 

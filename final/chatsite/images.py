@@ -47,7 +47,7 @@ from PIL import (
     WebPImagePlugin,
 )
 
-from chatsite.image_frames import count_gif_frames, count_jpeg_scans, count_png_frames, count_webp_frames
+from .image_frames import count_gif_frames, count_jpeg_scans, count_png_frames, count_webp_frames
 
 IMAGE_TYPES = {
     "png": {"content_type": "image/png", "extensions": (".png",), "format": "PNG"},

@@ -84,14 +84,14 @@ from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 from sqlalchemy.exc import SQLAlchemyError
 
-from chatsite.db import db
-from chatsite.live_listener import Listener
-from chatsite.live_messages import CATCH_UP, message_of
-from chatsite.live_notifier import Notifier
-from chatsite.models import Thread
-from chatsite.params import id_or_zero
-from chatsite.thread_events import count_events_after, event_recorded, events_after, last_event_id
-from chatsite.websocket import (
+from .db import db
+from .live_listener import Listener
+from .live_messages import CATCH_UP, message_of
+from .live_notifier import Notifier
+from .models import Thread
+from .params import id_or_zero
+from .thread_events import count_events_after, event_recorded, events_after, last_event_id
+from .websocket import (
     INTERNAL_ERROR,
     MAX_INCOMING_MESSAGE,
     NORMAL_CLOSURE,

@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 
-from chatsite.thread_events import EVENTS_CHANNEL
+from .thread_events import EVENTS_CHANNEL
 
 # The PostgreSQL listener (Listener below): how often it looks up from its
 # connection to see whether any socket is still open, and how long it waits

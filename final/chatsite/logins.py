@@ -28,7 +28,7 @@ from flask_login import LoginManager, current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import Forbidden
 
-from chatsite import staff
+from . import staff
 
 login_manager = LoginManager()
 # Flask-Login's "session protection" would note a change of IP address or browser

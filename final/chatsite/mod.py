@@ -16,13 +16,13 @@ and answers 303 too: two moderators clicking at once is not an error.
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from chatsite import moderation, reading, staff
-from chatsite.charts import dashboard_charts
-from chatsite.db import db
-from chatsite.forms import ROLES, FormError, MoveForm, RoleForm, UserForm, first_error
-from chatsite.logins import admin_required, local_path
-from chatsite.models import Thread, User
-from chatsite.params import last_page_or_404, requested_page
+from . import moderation, reading, staff
+from .charts import dashboard_charts
+from .db import db
+from .forms import ROLES, FormError, MoveForm, RoleForm, UserForm, first_error
+from .logins import admin_required, local_path
+from .models import Thread, User
+from .params import last_page_or_404, requested_page
 
 bp = Blueprint("mod", __name__, url_prefix="/mod")
 

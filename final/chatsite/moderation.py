@@ -13,11 +13,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import Conflict
 
-from chatsite import files
-from chatsite.db import after_commit, db, write_transaction
-from chatsite.models import AuditEntry, Post, Report, Thread, utc_now
-from chatsite.reading import find_board
-from chatsite.thread_events import record_event
+from . import files
+from .db import after_commit, db, write_transaction
+from .models import AuditEntry, Post, Report, Thread, utc_now
+from .reading import find_board
+from .thread_events import record_event
 
 
 class AlreadyReported(Conflict):

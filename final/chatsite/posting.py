@@ -10,12 +10,12 @@ quotes (quoting.record_quotes), its event for the live pages
 from sqlalchemy import Sequence, delete, func, select
 from werkzeug.exceptions import Forbidden
 
-from chatsite import files
-from chatsite.db import after_commit, db, on_postgresql, write_transaction
-from chatsite.models import Image, Post, Thread, utc_now
-from chatsite.quoting import record_quotes
-from chatsite.reading import find_board
-from chatsite.thread_events import record_event
+from . import files
+from .db import after_commit, db, on_postgresql, write_transaction
+from .models import Image, Post, Thread, utc_now
+from .quoting import record_quotes
+from .reading import find_board
+from .thread_events import record_event
 
 # PostgreSQL hands out bump numbers from a sequence (see next_bump_order).
 BUMP_ORDER_SEQUENCE = Sequence("thread_bump_order_seq")

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from chatsite.db import db
-from chatsite.formatting import quoted_ids
-from chatsite.models import Post, Quote
+from .db import db
+from .formatting import quoted_ids
+from .models import Post, Quote
 
 
 @dataclass

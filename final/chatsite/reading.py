@@ -14,9 +14,9 @@ from flask import abort, current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from chatsite.db import db
-from chatsite.models import Board, Post, Thread
-from chatsite.quoting import with_quotes
+from .db import db
+from .models import Board, Post, Thread
+from .quoting import with_quotes
 
 # How many threads one board page shows.
 THREADS_PER_PAGE = 50

@@ -2,10 +2,10 @@
 
 from flask import Blueprint, render_template, request
 
-from chatsite import text_search
-from chatsite.params import last_page_or_404, requested_page
-from chatsite.text_checks import clean_text
-from chatsite.text_search import RESULTS_PER_PAGE
+from . import text_search
+from .params import last_page_or_404, requested_page
+from .text_checks import clean_text
+from .text_search import RESULTS_PER_PAGE
 
 bp = Blueprint("search", __name__)
 

@@ -11,10 +11,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
-from chatsite.db import db, write_transaction
-from chatsite.forms import UserForm, first_error
-from chatsite.models import User, utc_now
-from chatsite.moderation import audit
+from .db import db, write_transaction
+from .forms import UserForm, first_error
+from .models import User, utc_now
+from .moderation import audit
 
 
 class UsernameTaken(ValueError):

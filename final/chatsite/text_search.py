@@ -14,9 +14,9 @@ from functools import cache
 from sqlalchemy import bindparam, func, intersect, literal_column, select, union_all
 from sqlalchemy.sql import column, table
 
-from chatsite.db import db
-from chatsite.models import Board, Post, Thread
-from chatsite.reading import find_board
+from .db import db
+from .models import Board, Post, Thread
+from .reading import find_board
 
 # How many results one search page shows.
 RESULTS_PER_PAGE = 50

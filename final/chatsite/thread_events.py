@@ -19,9 +19,9 @@ from flask import current_app
 from sqlalchemy import and_, bindparam, delete, func, select
 from sqlalchemy.orm import joinedload
 
-from chatsite.db import after_commit, db, on_postgresql
-from chatsite.models import Post, Thread, ThreadEvent, utc_now
-from chatsite.quoting import with_quotes
+from .db import after_commit, db, on_postgresql
+from .models import Post, Thread, ThreadEvent, utc_now
+from .quoting import with_quotes
 
 # The PostgreSQL channel that tells every worker process, on every machine,
 # "thread N has a new event" (live_listener.py listens to it).

@@ -12,7 +12,7 @@ import threading
 from flask import current_app, g
 from werkzeug.exceptions import ServiceUnavailable
 
-from chatsite import image_child, images, videos
+from . import image_child, images, videos
 
 UNKNOWN_EXTENSION = "Only PNG, JPEG, GIF and WebP images and WebM and MP4 videos can be uploaded."
 

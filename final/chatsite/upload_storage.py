@@ -12,8 +12,8 @@ from pathlib import PurePosixPath
 
 from flask import abort, current_app, send_from_directory
 
-from chatsite import files, images, posting, videos
-from chatsite.text_checks import has_hidden_characters, has_visible_character
+from . import files, images, posting, videos
+from .text_checks import has_hidden_characters, has_visible_character
 
 # What each kind of file is, for describing and for serving it.
 MEDIA_TYPES = {**images.IMAGE_TYPES, **videos.VIDEO_TYPES}

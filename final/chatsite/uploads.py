@@ -13,9 +13,9 @@ import click
 from flask import Blueprint
 from sqlalchemy.exc import SQLAlchemyError
 
-from chatsite import files, videos
-from chatsite.db import db
-from chatsite.upload_storage import send_upload
+from . import files, videos
+from .db import db
+from .upload_storage import send_upload
 
 # cli_group=None: its command is `flask prune-uploads`, not `flask uploads prune-uploads`.
 bp = Blueprint("uploads", __name__, url_prefix="/uploads", cli_group=None)

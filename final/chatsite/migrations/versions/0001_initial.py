@@ -20,7 +20,9 @@ stemming, accents kept), so a search finds the same threads on both.
 import sqlalchemy as sa
 from alembic import op
 
-from chatsite.models import UTCDateTime
+# Times are DateTime(timezone=True), the column type of models.UTCDateTime: a migration
+# never imports the app's models, which change after it is written while it must not.
+
 
 revision = "0001"
 down_revision = None
@@ -64,8 +66,8 @@ def upgrade():
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("board", sa.String(40), nullable=False),
         sa.Column("title", sa.String(200), nullable=False),
-        sa.Column("created_at", UTCDateTime(), nullable=False),
-        sa.Column("bumped_at", UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("bumped_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("bump_order", sa.BigInteger(), nullable=False),
         sa.Column("reply_count", sa.Integer(), nullable=False),
         sa.Column("post_count", sa.Integer(), nullable=False),
@@ -78,7 +80,7 @@ def upgrade():
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("thread_id", sa.Integer(), sa.ForeignKey("threads.id", ondelete="CASCADE"), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sqlite_autoincrement=True,
     )
     op.create_index("ix_posts_thread_id_id", "posts", ["thread_id", "id"])

@@ -22,7 +22,9 @@ search keys (thread id << 32 | post id).
 import sqlalchemy as sa
 from alembic import op
 
-from chatsite.models import UTCDateTime
+# Times are DateTime(timezone=True), the column type of models.UTCDateTime: a migration
+# never imports the app's models, which change after it is written while it must not.
+
 
 revision = "0004"
 down_revision = "0003"
@@ -43,7 +45,7 @@ def upgrade():
         sa.Column("username_key", sa.String(32), nullable=False, unique=True),
         sa.Column("password_hash", sa.String(255), nullable=False),
         sa.Column("role", sa.String(20), nullable=False),
-        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("disabled", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
 
@@ -53,8 +55,8 @@ def upgrade():
         sa.Column("post_id", sa.Integer(), sa.ForeignKey("posts.id", ondelete="CASCADE"), nullable=False),
         sa.Column("reason", sa.String(20), nullable=False),
         sa.Column("details", sa.Text(), nullable=False),
-        sa.Column("created_at", UTCDateTime(), nullable=False),
-        sa.Column("dismissed_at", UTCDateTime(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("dismissed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("dismissed_by", sa.String(32), nullable=True),
     )
     op.create_index("ix_reports_dismissed_at_id", "reports", ["dismissed_at", "id"])
@@ -63,7 +65,7 @@ def upgrade():
     op.create_table(
         "audit_log",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("username", sa.String(32), nullable=False),
         sa.Column("action", sa.String(40), nullable=False),
         sa.Column("target", sa.String(100), nullable=False),

@@ -19,7 +19,9 @@ writes the first one.
 import sqlalchemy as sa
 from alembic import op
 
-from chatsite.models import UTCDateTime
+# Times are DateTime(timezone=True), the column type of models.UTCDateTime: a migration
+# never imports the app's models, which change after it is written while it must not.
+
 
 revision = "0005"
 down_revision = "0004"
@@ -34,7 +36,7 @@ def upgrade():
         sa.Column("thread_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("post_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "kind IN ('post', 'delete', 'lock', 'unlock', 'move', 'thread-delete')",
             name="ck_thread_events_kind",
