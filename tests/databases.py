@@ -20,29 +20,31 @@ from flask_migrate import upgrade
 
 from chatsite import create_app
 
-_sqlite_template = None
+_sqlite_templates = {}  # create_app's package -> its migrated template file
 _postgres_templates = {}  # server -> the name of its migrated template database
 _copies = itertools.count(1)
 
 
-def migrate(database_url):
-    """Bring the database at `database_url` to the newest schema."""
+def migrate(database_url, create_app=create_app):
+    """Bring the database at `database_url` to the newest schema of `create_app`'s
+    package (the final app's, or a step's from step 19 on)."""
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "migrate", "TESTING": True})
     with app.app_context():
         upgrade()
     _dispose(app)
 
 
-def fresh_sqlite_url(folder):
-    """The URL of a new SQLite file in `folder`, already migrated and empty."""
-    global _sqlite_template
-    if _sqlite_template is None:
+def fresh_sqlite_url(folder, create_app=create_app):
+    """The URL of a new SQLite file in `folder`, already migrated by `create_app`'s
+    package and empty. Each package (each step from 19 on) has its own template."""
+    package = create_app.__module__
+    if package not in _sqlite_templates:
         template = Path(tempfile.mkdtemp(prefix="chatsite-template-")) / "template.sqlite3"
-        migrate(f"sqlite:///{template}")
-        _sqlite_template = template
+        migrate(f"sqlite:///{template}", create_app)
+        _sqlite_templates[package] = template
     Path(folder).mkdir(parents=True, exist_ok=True)
     copy = Path(folder) / f"chatsite-{next(_copies)}.sqlite3"
-    shutil.copyfile(_sqlite_template, copy)
+    shutil.copyfile(_sqlite_templates[package], copy)
     return f"sqlite:///{copy}"
 
 

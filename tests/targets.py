@@ -45,6 +45,11 @@ class Target:
         """True for a package step (09 on): path is its chatsite/ folder."""
         return not self.is_final and (self.path / "__init__.py").is_file()
 
+    @property
+    def is_migrated(self):
+        """True for a package step whose schema its migrations build (19 on, as final/)."""
+        return self.is_package and (self.path / "migrations").is_dir()
+
 
 def step_targets():
     """Every step folder that holds an app.py or a chatsite/ package, in order."""
@@ -119,7 +124,12 @@ def load_app(target, upload_folder):
     under a new name, and a package step or the final app gets a new create_app().
     """
     if target.is_final:
-        return with_shared_templates(_load_final(upload_folder))
+        from chatsite import create_app
+
+        return with_shared_templates(_load_migrated(create_app, upload_folder))
+    if target.is_migrated:
+        create_app = _load_package(target.path).create_app
+        return with_shared_templates(_load_migrated(create_app, upload_folder))
     if target.is_package:
         package = _load_package(target.path)
         # The folder of the database file must exist (SQLite makes the file, not its folder).
@@ -257,16 +267,15 @@ def _load_package(package_folder):
     return module
 
 
-def _load_final(upload_folder):
-    """The installed final app (`pip install -e .`), on a fresh, migrated SQLite file."""
+def _load_migrated(create_app, upload_folder):
+    """An app of the final app's package (`pip install -e .`) or of a step with
+    migrations (19 on), on a fresh SQLite file that its own migrations built."""
     from databases import fresh_sqlite_url
-
-    from chatsite import create_app
 
     settings = {
         "UPLOAD_FOLDER": str(upload_folder),
         "SECRET_KEY": "staged-tests",
-        "DATABASE_URL": fresh_sqlite_url(upload_folder.parent),
+        "DATABASE_URL": fresh_sqlite_url(upload_folder.parent, create_app),
         **FLOOD_LIMITS_OFF,
         **CHEAP_PASSWORD_HASHES,
     }
