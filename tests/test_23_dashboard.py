@@ -14,21 +14,19 @@ day (on PostgreSQL too) in final/tests/test_activity.py.
 """
 
 import re
-import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 
 import imagefactory
 import pytest
 import staff
 from forum import create_thread, full_image_urls_in, page, post_ids, reply, submit, where
-from staff import act, inline_code, report
+from staff import act, charts_in, inline_code, report, tables
 
 pytestmark = pytest.mark.since("23")
 
 # The shared browser logged in as "milo" (staff.py), as a fixture of this module.
 moderator = staff.moderator
 
-SVG = "{http://www.w3.org/2000/svg}"
 # A thread title typed by a visitor, that would end the chart and start a script if it were not escaped.
 HOSTILE = '</svg><script>alert("x")</script><b a=\'1\'>&amp;'
 
@@ -42,33 +40,6 @@ def busy_week(client):
     create_thread(client, board="film", title="Quiet", body="only")
     [image_url] = full_image_urls_in(client.get(f"/threads/{hostile}").get_data(as_text=True))
     return hostile, len(client.get(image_url).data)
-
-
-def tables(response):
-    """The tables of a page by caption: {caption: [[cell text, ...] for each row of its <tbody>]}."""
-    found = {}
-    for table in page(response).find_all("table"):
-        parts = list(table.descendants())
-        caption = next((e.text() for e in parts if e.tag == "caption"), "")
-        rows = [e for e in parts if e.tag == "tr" and e.inside("tbody")]
-        found[caption] = [[cell.text() for cell in row.children if cell.tag in ("td", "th")] for row in rows]
-    return found
-
-
-def charts_in(html):
-    """Each <svg> of the page, cut out and parsed as XML (so each must be well-formed on its own):
-    [(its accessible name, its description), ...], after checking that it is an image
-    named and described by its own <title> and <desc>."""
-    found = []
-    for piece in html.split("<svg")[1:]:
-        # Our own page, not a stranger's XML: the standard library's parser is fine here.
-        root = ET.fromstring("<svg" + piece.split("</svg>")[0] + "</svg>")  # noqa: S314
-        assert root.get("role") == "img"
-        title_id, desc_id = root.get("aria-labelledby").split()
-        title, desc = root.find(SVG + "title"), root.find(SVG + "desc")
-        assert (title.get("id"), desc.get("id")) == (title_id, desc_id)
-        found.append((title.text, desc.text))
-    return found
 
 
 def selected_board(response):
@@ -172,7 +143,7 @@ def test_a_board_that_is_not_a_board_is_ignored(client, moderator, board):
     busy_week(client)
     dashboard = moderator.get("/mod/", query_string={"board": board})
     assert dashboard.status_code == 200
-    titles = [title for title, _ in charts_in(dashboard.get_data(as_text=True))]
+    titles = [title for title, _ in charts_in(dashboard)]
     assert titles[:1] == ["Posts per day, all boards"]
     assert tables(dashboard)["Posts per day, all boards, the last 30 days (UTC)"][-1][1] == "4"
     assert selected_board(dashboard) == [""]
