@@ -24,8 +24,10 @@ def two_reports_today(app):
 
 
 def test_the_dashboard_draws_a_chart_of_reports_per_day(app, note):
-    """/mod/ has a fourth chart, "Reports per day", after the other three; it says
-    "2 reports in the last 30 days; busiest day <today> with 2." (a dismissed report counts: it was sent).
+    """/mod/ has a fourth chart, "Reports per day", after the other three, that counts today's 2 reports.
+
+    Its description says "2 reports in the last 30 days; busiest day <today>
+    with 2.": the dismissed report counts too, it was sent today.
 
     Hint: in activity.py, write reports_per_day(days=30, today=None) like
     posts_per_day(), counting Report rows by utc_day(Report.created_at). In
@@ -42,8 +44,9 @@ def test_the_dashboard_draws_a_chart_of_reports_per_day(app, note):
 
 
 def test_its_numbers_are_in_a_table_under_it(app, note):
-    """Under the chart, a table captioned "Reports per day, the last 30 days (UTC)": one row per
-    day, oldest first, 0 on days without reports, 2 today.
+    """Under the chart, a table "Reports per day, the last 30 days (UTC)", one row a day, 2 today.
+
+    The rows are the 30 days ending today, oldest first, with 0 on the days without reports.
 
     Hint: in templates/mod/_charts.html, copy the uploads' <section> and make it
     show charts.reports_per_day: its title, its svg, and a table of (day, count) rows.
