@@ -12,7 +12,8 @@ build time:
 
 No network and no JavaScript: the page is plain HTML, like the rest of the
 site, and it shows exactly what the document says. The document itself is
-held to the truth by final/tests/test_openapi.py, so this page is too.
+held to the truth by final/tests/test_openapi.py and tests/test_22_fourchan_api.py,
+so this page is too.
 A marker naming a file that does not exist, or a "$ref" that points nowhere,
 fails the build.
 """
