@@ -14,21 +14,18 @@ Flask finds create_app() below and calls it to build the app.
 import os
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import (
     accounts,
     api,
     boards,
-    bodies,
     csrf,
     db,
     errors,
     flood,
     formatting,
     fourchan,
-    hosts,
     live,
     logins,
     mod,
@@ -71,8 +68,6 @@ def create_app(test_config=None):
     app.url_map.converters["id"] = IdConverter
     db.init_app(app)
     reading.init_app(app)  # the boards, from the settings
-    bodies.init_app(app)  # first: a broken body is refused before the CSRF check reads it
-    hosts.init_app(app)  # around bodies.py: an unknown Host is refused before its body is read
     csrf.init_app(app)  # Flask-WTF's CSRFProtect: every POST needs the session's token
     logins.init_app(app)  # Flask-Login: current_user, staff pages
     flood.init_app(app)  # Flask-Limiter: how often one client may post or try to log in
@@ -84,11 +79,6 @@ def create_app(test_config=None):
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.after_request(add_security_headers)
-    if app.config["PROXIES"]:
-        # Believe X-Forwarded-For/-Proto/-Host from that many proxies, no more:
-        # request.remote_addr and url_for(_external=True) then say what the visitor used.
-        hops = app.config["PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
 
 

@@ -1,5 +1,5 @@
-"""What every form's POST goes through before any view runs: its CSRF token, and
-no file where no form takes one.
+"""What every form's POST goes through before any view runs: a size that fits
+the form, its CSRF token, and no file where no form takes one.
 
 The danger: another website can hold a form that posts to this site. Your
 browser would send it along with your cookies, so it would look like you wrote it.
@@ -12,13 +12,14 @@ has expired..." (nothing has changed: no view ran).
 
 import re
 
-from flask import request, session
+from flask import abort, current_app, request, session
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import BadRequest
 
-from .bodies import FORMS_WITH_FILES
-
 csrf = CSRFProtect()
+
+# The two forms that may carry a file (their endpoints): the only large requests.
+FORMS_WITH_FILES = ("boards.create_thread", "boards.create_reply")
 
 # What Flask-WTF keeps in the session: the SHA-1 of random bytes, 40 hex digits.
 SESSION_TOKEN_PATTERN = re.compile(r"[0-9a-f]{40}")
@@ -37,9 +38,41 @@ def init_app(app):
     site (WTF_CSRF_SSL_STRICT, on by default): the Referrer-Policy we send
     (same-origin, see SECURITY_HEADERS) lets browsers send it with our own forms."""
     # First, before CSRFProtect registers its own check: the order they run in.
+    app.before_request(limit_plain_forms)
     app.before_request(drop_forged_session_token)
     app.before_request(refuse_files_where_none_belong)
     csrf.init_app(app)
+
+
+def limit_plain_forms():
+    """Hold a plain (URL-encoded) form, and every body but an upload, to
+    MAX_FORM_MEMORY_SIZE bytes in all.
+
+    Werkzeug applies MAX_FORM_MEMORY_SIZE and MAX_FORM_PARTS only to multipart
+    forms, one part at a time. A plain form, title=...&body=..., is read and split
+    in one go, so 5 MiB of "&a=&a=&a=..." would make almost two million fields and
+    keep the server busy for seconds. A plain form can only hold text, so the text
+    limit fits it. request.max_content_length changes the limit for this request
+    only (too long: 413); the smaller of the two limits still holds.
+
+    Only a multipart form sent to FORMS_WITH_FILES may be as large as
+    MAX_CONTENT_LENGTH: every other request is text at most, whatever its type.
+    A body that says it is longer is refused at once, before anything reads it.
+    Registered first: the CSRF check reads the form of every POST.
+    """
+    if request.endpoint in FORMS_WITH_FILES and request.mimetype == "multipart/form-data":
+        return  # MAX_CONTENT_LENGTH, Flask's own limit, holds
+    config = current_app.config
+    request.max_content_length = min(config["MAX_CONTENT_LENGTH"], config["MAX_FORM_MEMORY_SIZE"])
+    if request.content_length is not None:
+        if request.content_length > request.max_content_length:
+            abort(413)
+    elif "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        # No length said (a chunked body). Werkzeug would cut a plain form at the
+        # limit without a word, so read the body now, up to the limit (request.form
+        # reads this copy), and ask for one byte more: past the limit, that is 413.
+        request.get_data()
+        request.stream.read(1)
 
 
 def drop_forged_session_token():
@@ -61,11 +94,11 @@ def drop_forged_session_token():
 
 
 def refuse_files_where_none_belong():
-    """400 for a file sent to any form but bodies.FORMS_WITH_FILES (a new thread, a reply).
+    """400 for a file sent to any form but FORMS_WITH_FILES (a new thread, a reply).
 
     Only those two forms have a file field. Anywhere else, a file is a text field
     sent as a file part (username=<a file>): it is not in request.form, so the
     form would be checked as if that field had been left empty. The body is
-    small here (bodies.py holds it to MAX_FORM_MEMORY_SIZE)."""
+    small here (limit_plain_forms holds it to MAX_FORM_MEMORY_SIZE)."""
     if request.endpoint not in FORMS_WITH_FILES and request.files:
         raise NoFilesHere()

@@ -19,8 +19,7 @@ The limits (settings in config.py, read on every request; 0 turns one off):
 
 - a new thread: 1 per THREAD_INTERVAL seconds; a reply: 1 per REPLY_INTERVAL
   seconds; a report: 1 per REPORT_INTERVAL seconds (counted like a post), from
-  one client ("a client" is request.remote_addr: its IP address, or behind a
-  proxy the one ProxyFix found, see the PROXIES setting);
+  one client ("a client" is request.remote_addr: its IP address);
 - a login: LOGIN_ATTEMPTS_PER_MINUTE failed attempts per 60 seconds from one
   client, and as many for one username (from anywhere: a botnet guessing one
   admin's password has many addresses).
