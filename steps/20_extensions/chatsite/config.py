@@ -147,11 +147,12 @@ def defaults(instance_path):
         # visitor) or 12 hours after the last request (staff, see above).
         "WTF_CSRF_TIME_LIMIT": None,
         # Live updates (live.py): each open thread page keeps a WebSocket.
-        # A socket is woken at once when its own server process stores a change
-        # of its thread; and it looks at the database every LIVE_POLL_INTERVAL
-        # seconds anyway, which is how changes made by another process (a
-        # `flask` command, a second server) reach it. Each look is one indexed
-        # query (~0.1 ms): 1,000 open pages cost ~1,000 small queries a second.
+        # A socket is woken at once when its own process (the server that
+        # `flask run` started) stores a change of its thread;
+        # and it looks at the database every LIVE_POLL_INTERVAL seconds anyway,
+        # which is how changes stored by another process (a second server) reach it.
+        # Each look is one indexed query (~0.1 ms): 1,000 open pages cost ~1,000
+        # small queries a second.
         "LIVE_POLL_INTERVAL": 1.0,
         # Seconds between two pings of an idle socket. A browser answers them by
         # itself; a socket whose page has gone without a word (a laptop closed,
@@ -159,7 +160,7 @@ def defaults(instance_path):
         # proxies, which close connections that are silent for a minute, from
         # cutting the socket.
         "LIVE_PING_INTERVAL": 25,
-        # How many sockets one server process keeps open at most. Past it, a new
+        # How many sockets one worker process keeps open at most. Past it, a new
         # one is closed at once (1013) and its page checks the API every few
         # seconds instead. Under `flask run` every open socket keeps one of the
         # server's threads busy for as long as its page is open; it borrows a
@@ -196,11 +197,9 @@ def load_config(app, test_config=None):
     # Flask-SQLAlchemy reads its own setting name; ours is the shorter one above.
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config["DATABASE_URL"])
     if not app.config["SECRET_KEY"]:
-        # No key given by any layer: a random one, for as long as this server
-        # runs. Sessions it signed (staff logins, the forms' CSRF tokens) end
-        # with each restart. Safe, and good enough on your own computer: a key
-        # written in the code would let anyone who read the code forge sessions.
-        # To keep one: CHATSITE_SECRET_KEY, or SECRET_KEY in instance/config.py.
+        # None given by any layer: a random key until this server stops. Every
+        # session (staff logins, CSRF tokens) ends with each restart; to keep one:
+        # CHATSITE_SECRET_KEY, or SECRET_KEY in instance/config.py.
         app.config["SECRET_KEY"] = secrets.token_hex(32)
 
 

@@ -45,21 +45,13 @@ def init_app(app):
 
 
 def limit_plain_forms():
-    """Hold a plain (URL-encoded) form, and every body but an upload, to
-    MAX_FORM_MEMORY_SIZE bytes in all.
+    """Hold every body but an upload to MAX_FORM_MEMORY_SIZE bytes in all.
 
-    Werkzeug applies MAX_FORM_MEMORY_SIZE and MAX_FORM_PARTS only to multipart
-    forms, one part at a time. A plain form, title=...&body=..., is read and split
-    in one go, so 5 MiB of "&a=&a=&a=..." would make almost two million fields and
-    keep the server busy for seconds. A plain form can only hold text, so the text
-    limit fits it. request.max_content_length changes the limit for this request
-    only (too long: 413); the smaller of the two limits still holds.
-
-    Only a multipart form sent to FORMS_WITH_FILES may be as large as
-    MAX_CONTENT_LENGTH: every other request is text at most, whatever its type.
-    A body that says it is longer is refused at once, before anything reads it.
-    Registered first: the CSRF check reads the form of every POST.
-    """
+    Werkzeug applies that limit to multipart forms only, one part at a time: 5 MiB
+    of "&a=&a=..." in a plain form would be split into millions of fields. Only a
+    multipart form sent to FORMS_WITH_FILES may be as large as MAX_CONTENT_LENGTH.
+    request.max_content_length sets the limit of this request only (past it: 413).
+    Registered first: the CSRF check reads the form of every POST."""
     if request.endpoint in FORMS_WITH_FILES and request.mimetype == "multipart/form-data":
         return  # MAX_CONTENT_LENGTH, Flask's own limit, holds
     config = current_app.config
@@ -68,9 +60,8 @@ def limit_plain_forms():
         if request.content_length > request.max_content_length:
             abort(413)
     elif "chunked" in request.headers.get("Transfer-Encoding", "").lower():
-        # No length said (a chunked body). Werkzeug would cut a plain form at the
-        # limit without a word, so read the body now, up to the limit (request.form
-        # reads this copy), and ask for one byte more: past the limit, that is 413.
+        # A chunked body says no length: read it now (request.form reads this copy),
+        # and one byte more. Werkzeug would cut it at the limit without a word: 413.
         request.get_data()
         request.stream.read(1)
 
