@@ -13,6 +13,7 @@ APP ?=
 # `flask --app` takes either path. A step with migrations (19 on) brings its
 # database up to date first, as the final app does.
 step_app = $(firstword $(wildcard steps/$(1)_*/app.py) $(wildcard steps/$(1)_*/chatsite))
+step_folder = $(firstword $(wildcard steps/$(1)_*))
 COVERAGE := --cov --cov-report=term --cov-fail-under=95
 FLASK_FINAL := $(BIN)/flask --app chatsite
 
@@ -36,10 +37,19 @@ else
 	$(FLASK_FINAL) run --port $(PORT)
 endif
 
-## serve: the final app under gunicorn, several worker processes (see final/gunicorn.conf.py)
+## serve: the final app (or STEP=NN, 21 on) under gunicorn, several worker processes (see final/gunicorn.conf.py)
+# A step is served from its folder: PYTHONPATH makes `chatsite` its package, with
+# the gunicorn.conf.py beside it (steps before 21 have none: `make run STEP=NN`).
 serve: $(STAMP)
+ifneq ($(STEP),)
+	@test -f "$(call step_folder,$(STEP))/gunicorn.conf.py" || { echo "No steps/$(STEP)_*/gunicorn.conf.py: steps are served by gunicorn from step 21 on"; exit 2; }
+	$(BIN)/flask --app $(call step_folder,$(STEP))/chatsite db upgrade
+	CHATSITE_BIND=127.0.0.1:$(PORT) PYTHONPATH=$(call step_folder,$(STEP)) \
+	$(BIN)/gunicorn -c $(call step_folder,$(STEP))/gunicorn.conf.py "chatsite:create_app()"
+else
 	$(FLASK_FINAL) db upgrade
 	CHATSITE_BIND=127.0.0.1:$(PORT) $(BIN)/gunicorn -c final/gunicorn.conf.py "chatsite:create_app()"
+endif
 
 ## test: lint, the staged suite, the final app's suite and a strict docs build
 ## test STEP=04: only step 04's tests (its staged runs, and the "before" runs of what it adds)

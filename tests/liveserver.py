@@ -1,4 +1,4 @@
-"""The final app under gunicorn, started the way `make serve` starts it, for tests.
+"""The final app (or a step from 21 on) under gunicorn, started the way `make serve` starts it, for tests.
 
     with Gunicorn(tmp_path, database_url, workers=4) as server:
         urllib.request.urlopen(server.url + "/")
@@ -7,6 +7,10 @@ It uses final/gunicorn.conf.py (the file `make serve` uses), on a free port of
 127.0.0.1, with its own upload folder and database, and without gunicorn's
 control socket. It always stops the server, and `kill()` stops it the hard way
 (SIGKILL), the way a crash or a power cut would.
+
+A step that is served for real (21 on) has a gunicorn.conf.py of its own, beside
+its chatsite/ package: Gunicorn(..., app_folder=served_folder(target)) runs that
+package with that file, the way the step's page says.
 """
 
 import contextlib
@@ -30,7 +34,9 @@ from forum import LiveBrowser, csrf_token
 from simple_websocket import Client, ConnectionClosed
 
 ROOT = Path(__file__).resolve().parent.parent
-CONFIG = ROOT / "final" / "gunicorn.conf.py"
+FINAL = ROOT / "final"
+# The settings gunicorn reads: a file beside the chatsite/ package it serves.
+CONFIG_NAME = "gunicorn.conf.py"
 
 
 def free_port():
@@ -39,15 +45,25 @@ def free_port():
         return probe.getsockname()[1]
 
 
+def served_folder(target):
+    """The folder that holds a staged test's target's chatsite/ package (and,
+    from step 21 on, its gunicorn.conf.py): final/, or the step's folder."""
+    return FINAL if target.is_final else target.path.parent
+
+
 class Gunicorn:
-    def __init__(self, folder, database_url, workers=4, port=None, **settings):
+    def __init__(self, folder, database_url, workers=4, port=None, app_folder=FINAL, **settings):
         self.folder = Path(folder)
+        # The chatsite/ package to serve, and gunicorn.conf.py beside it.
+        self.app_folder = Path(app_folder)
         self.upload_folder = self.folder / "uploads"
         self.log_file = self.folder / f"gunicorn-{time.monotonic_ns()}.log"
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
+            # `import chatsite` finds the package of app_folder first.
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(self.app_folder), os.environ.get("PYTHONPATH")])),
             "CHATSITE_DATABASE_URL": database_url,
             "CHATSITE_UPLOAD_FOLDER": str(self.upload_folder),
             "CHATSITE_SECRET_KEY": "test",
@@ -67,7 +83,10 @@ class Gunicorn:
         gunicorn = Path(sys.executable).parent / "gunicorn"
         if not gunicorn.exists():
             pytest.skip(f"gunicorn is not installed next to {sys.executable}: pip install gunicorn")
-        command = [str(gunicorn), "-c", str(CONFIG), "chatsite:create_app()"]
+        config = self.app_folder / CONFIG_NAME
+        if not config.is_file():
+            pytest.fail(f"{self.app_folder} has no {CONFIG_NAME}: this app is not served by gunicorn")
+        command = [str(gunicorn), "-c", str(config), "chatsite:create_app()"]
         with self.log_file.open("ab") as log:
             # A session of its own: kill() can then stop the master and every worker at once.
             self.process = subprocess.Popen(
@@ -121,6 +140,42 @@ class Gunicorn:
 
     def __exit__(self, *exc_info):
         self.stop()
+
+
+# --- Raw requests: bytes exactly as given, which urllib would never send
+
+
+class RawSession:
+    """Raw HTTP/1.1 over a socket, with the cookie and token of a real form page."""
+
+    def __init__(self, base_url, port):
+        self.port = port
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        with opener.open(base_url + "/boards/astronomy", timeout=10) as response:
+            self.cookie = response.headers["Set-Cookie"].split(";")[0]
+            self.token = csrf_token(response.read().decode())
+
+    def send(self, head, body, close_after=True):
+        """Send the request head and body bytes as given; return the status code, or None."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as connection:
+            connection.sendall(head.replace("COOKIE", self.cookie).encode() + body)
+            if close_after:
+                connection.shutdown(socket.SHUT_WR)  # "I am done sending"
+            answer = b""
+            while chunk := connection.recv(65536):
+                answer += chunk
+        found = re.match(rb"HTTP/1\.[01] (\d{3})", answer)
+        return int(found.group(1)) if found else None
+
+
+def form_head(length, extra=""):
+    """The head of a new thread's form for RawSession.send (length None: no Content-Length)."""
+    return (
+        "POST /boards/astronomy/threads HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: COOKIE\r\n"
+        f"Content-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n{extra}"
+        + (f"Content-Length: {length}\r\n" if length is not None else "")
+        + "\r\n"
+    )
 
 
 # --- Live updates under load: used by final/tests/test_live_gunicorn.py and final/bench/bench_live.py

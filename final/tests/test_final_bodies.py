@@ -6,14 +6,12 @@ not our bug (500). Checked through the test client and, with raw sockets,
 against gunicorn as `make serve` runs it.
 """
 
-import re
-import socket
 import urllib.parse
 import urllib.request
 
 import pytest
 from forum import csrf_token, thread_ids_on_board
-from liveserver import Gunicorn
+from liveserver import Gunicorn, RawSession, form_head
 
 # On SQLite only: a body is read, and refused or let through, before the app
 # opens its database (bodies.py), so PostgreSQL would see the same requests.
@@ -48,58 +46,15 @@ def test_a_declared_length_over_the_limit_is_413_before_reading(client):
     assert response.get_json()["error"]["status"] == 413
 
 
-class RawSession:
-    """Raw HTTP/1.1 over a socket, with the cookie and token of a real form page."""
-
-    def __init__(self, base_url, port):
-        self.port = port
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
-        with opener.open(base_url + "/boards/astronomy", timeout=10) as response:
-            self.cookie = response.headers["Set-Cookie"].split(";")[0]
-            self.token = csrf_token(response.read().decode())
-
-    def send(self, head, body, close_after=True):
-        """Send the request head and body bytes as given; return the status code, or None."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as connection:
-            connection.sendall(head.replace("COOKIE", self.cookie).encode() + body)
-            if close_after:
-                connection.shutdown(socket.SHUT_WR)  # "I am done sending"
-            answer = b""
-            while chunk := connection.recv(65536):
-                answer += chunk
-        found = re.match(rb"HTTP/1\.[01] (\d{3})", answer)
-        return int(found.group(1)) if found else None
-
-
 @pytest.fixture
 def served(tmp_path, database_url):
     with Gunicorn(tmp_path, database_url, workers=1) as server:
         yield server
 
 
-def form_head(length, extra=""):
-    return (
-        "POST /boards/astronomy/threads HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: COOKIE\r\n"
-        f"Content-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n{extra}"
-        + (f"Content-Length: {length}\r\n" if length is not None else "")
-        + "\r\n"
-    )
-
-
 def threads_on_board(server):
     with urllib.request.urlopen(server.url + "/api/boards/astronomy/threads", timeout=10) as response:
         return response.read().decode().count('"title"')
-
-
-@pytest.mark.live
-def test_gunicorn_refuses_a_truncated_form_and_stores_nothing(served):
-    raw = RawSession(served.url, served.port)
-    body = urllib.parse.urlencode({"csrf_token": raw.token, "title": "Half", "body": "y" * 200}).encode()
-    assert raw.send(form_head(len(body)), body[: len(body) // 2]) in (400, None)
-    assert threads_on_board(served) == 0
-    # The same form, whole, is stored: the 400 was about the missing half.
-    assert raw.send(form_head(len(body)), body) == 303
-    assert threads_on_board(served) == 1
 
 
 @pytest.mark.live
