@@ -25,7 +25,6 @@ from . import (
     errors,
     flood,
     formatting,
-    fourchan,
     live,
     logins,
     mod,
@@ -74,7 +73,7 @@ def create_app(test_config=None):
     formatting.init_app(app)  # body_html() and backlinks() for the templates
     live.init_app(app)  # flask-sock: the thread pages' WebSockets, and who to wake when
     blueprints = (
-        boards.bp, search.bp, uploads.bp, api.bp, fourchan.bp, accounts.bp, mod.bp, live.bp, errors.bp,
+        boards.bp, search.bp, uploads.bp, api.bp, accounts.bp, mod.bp, live.bp, errors.bp,
     )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -3,7 +3,7 @@ answer as JSON, for the blueprints whose readers are programs.
 
 Whatever a request raised, explain() says which HTTP error to answer with and
 what it tells the reader. The site's pages show it on an error page (errors.py);
-the blueprints that answer in JSON (api.py, fourchan.py) call answer_in_json(),
+the blueprints that answer in JSON (api.py) call answer_in_json(),
 so that their errors are JSON too: an HTML page would only confuse a program.
 """
 
