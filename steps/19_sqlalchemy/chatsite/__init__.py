@@ -73,9 +73,9 @@ def create_app(test_config=None):
     reading.init_app(app)  # the boards, from the settings
     bodies.init_app(app)  # first: a broken body is refused before the CSRF check reads it
     hosts.init_app(app)  # around bodies.py: an unknown Host is refused before its body is read
-    csrf.init_app(app)  # Flask-WTF's CSRFProtect: every POST needs the session's token
-    logins.init_app(app)  # Flask-Login: current_user, staff pages
-    flood.init_app(app)  # Flask-Limiter: how often one client may post or try to log in
+    csrf.init_app(app)  # every POST needs the session's token
+    logins.init_app(app)  # g.user: who is logged in
+    flood.init_app(app)  # how often one client may post or try to log in
     formatting.init_app(app)  # body_html() and backlinks() for the templates
     live.init_app(app)  # flask-sock: the thread pages' WebSockets, and who to wake when
     blueprints = (

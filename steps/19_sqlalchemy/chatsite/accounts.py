@@ -1,6 +1,6 @@
 """The accounts blueprint: the staff login and logout pages, and `flask create-user`.
 
-Who is logged in, and what staff may open, is logins.py's job (Flask-Login);
+Who is logged in, and what staff may open, is logins.py's job;
 the accounts themselves are read and written by staff.py.
 """
 
@@ -8,12 +8,11 @@ from functools import cache
 
 import click
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import flood, staff
-from .forms import MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, LoginForm, UserForm
-from .logins import local_path
+from .forms import MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, username_problem
+from .logins import local_path, login_user
 
 # cli_group=None: its command is `flask create-user`.
 bp = Blueprint("accounts", __name__, cli_group=None)
@@ -25,9 +24,7 @@ EMPTY_LOGIN = "Enter your username and password."
 @bp.get("/login")
 def login_form():
     """The login form. ?next= is the page to go back to afterwards."""
-    form = LoginForm()
-    form.next.data = request.args.get("next", "")
-    return render_template("login.html", form=form)
+    return render_template("login.html", username="", next_page=request.args.get("next", ""))
 
 
 @bp.post("/login")
@@ -38,29 +35,28 @@ def login():
     Every failure says the same words, whatever went wrong (an unknown name, a
     wrong password, a disabled account): the form must not tell anyone which
     names exist. Each failure counts towards flood.login_limits()."""
-    form = LoginForm()
-    username = (form.username.data or "").strip()
-    password = form.password.data or ""
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
     if not username or not password:
-        return show_login_form(form, EMPTY_LOGIN)
+        return show_login_form(username, EMPTY_LOGIN)
     possible = len(username) <= MAX_USERNAME_LENGTH and len(password) <= MAX_PASSWORD_LENGTH
     user = staff.user_by_name(username) if possible else None
-    if not password_is_right(user, password) or not user.is_active:
+    if not password_is_right(user, password) or user.disabled:
         g.login_failed = True  # counts (flood.login_limits)
-        return show_login_form(form, WRONG_LOGIN)
+        return show_login_form(username, WRONG_LOGIN)
     # A new session: nothing from before the login is kept, the CSRF token of the
-    # pages seen before included (Flask-WTF makes a new one). Someone who planted
+    # pages seen before included (csrf.csrf_token makes a new one). Someone who planted
     # a session cookie in this browser ("session fixation") does not share ours.
     session.clear()
     login_user(user)
     session.permanent = True  # it lasts PERMANENT_SESSION_LIFETIME (12 hours)
-    return redirect(local_path(form.next.data) or url_for("mod.dashboard"), code=303)
+    return redirect(local_path(request.form.get("next", "")) or url_for("mod.dashboard"), code=303)
 
 
-def show_login_form(form, message):
+def show_login_form(username, message):
     """The form again, with the name typed but never the password (400)."""
-    form.username.data = (form.username.data or "")[:200]
-    return render_template("login.html", form=form, error=message), 400
+    next_page = request.form.get("next", "")
+    return render_template("login.html", username=username[:200], next_page=next_page, error=message), 400
 
 
 def password_is_right(user, password):
@@ -82,8 +78,8 @@ def unknown_user_hash(method):
 def logout():
     """Log out: every session of the account ends, in every browser and every
     copy of its cookie (staff.end_sessions), and this one goes (303 to the home page)."""
-    if current_user.is_authenticated:
-        staff.end_sessions(current_user.id)
+    if g.user is not None:
+        staff.end_sessions(g.user.id)
     session.clear()
     return redirect(url_for("boards.index"), code=303)
 
@@ -94,9 +90,9 @@ def logout():
 def create_user_command(name, role):
     """Make a staff account; asks for its password twice."""
     # The name first: no point typing a password for a name that cannot be.
-    checked = UserForm(data={"username": name})
-    if not checked.username.validate(checked):
-        raise click.ClickException(checked.username.errors[0])
+    problem = username_problem(name)
+    if problem:
+        raise click.ClickException(problem)
     password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     user, problem = staff.create_account(name, password, role)
     if problem:

@@ -2,20 +2,11 @@
 
 import string
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from . import flood, moderation, posting, reading, thread_events
 from .db import db
-from .forms import (
-    MAX_REPORT_DETAILS,
-    MoveForm,
-    ReplyForm,
-    ReportForm,
-    SelectChoice,
-    ThreadForm,
-    first_error,
-)
+from .forms import MAX_REPORT_DETAILS, REPORT_REASONS, ReplyForm, ThreadForm, clean_details, report_problem
 from .models import Post, Thread
 from .params import last_page_or_404, requested_page
 from .posting import ThreadClosed, ThreadLocked
@@ -37,7 +28,7 @@ def stop_if_not_found(endpoint, values):
 
     Flask calls this right after matching the address, before the before_request
     functions. So a form sent to a thread that does not exist gets "Not Found",
-    not the CSRF check's "this form has expired" (CSRFProtect, see csrf.py).
+    not the CSRF check's "this form has expired" (csrf.py).
     """
     if "slug" in values:
         reading.board_or_404(values["slug"])
@@ -121,16 +112,16 @@ def create_thread(slug):
     """Start a thread from the form on a board page."""
     board = reading.board_or_404(slug)
     form = ThreadForm()
-    if form.validate_on_submit():
+    if form.validate():
         # Its files are written in the thread's transaction (and go again if that fails).
-        upload = describe_upload(form.image.checked)
-        thread = posting.add_thread(board.slug, form.title.data, form.body.data, upload)
+        upload = describe_upload(form.checked)
+        thread = posting.add_thread(board.slug, form.title, form.body, upload)
         keep_board_within_budget(board.slug)
         # 303 See Other: "the post worked, now GET this page". Reloading the thread
         # page afterwards will not send the form a second time.
         return redirect(url_for("boards.show_thread", thread_id=thread.id), code=303)
     # The board page again, with the message and everything the person typed.
-    return render_board(board, form=request.form, error=first_error(form)), 400
+    return render_board(board, form=request.form, error=form.error), 400
 
 
 # --- Threads and replies ------------------------------------------------------------
@@ -144,11 +135,9 @@ def show_thread(thread_id):
 
 def render_thread(thread, form=None, error=None):
     """Render a thread page: its posts and the reply form (and for staff, their controls)."""
-    move_form = None
-    if current_user.is_authenticated:
-        move_form = MoveForm()
-        others = [board for board in reading.all_boards() if board.slug != thread.board]
-        move_form.board.choices = [SelectChoice(board.slug, board.name) for board in others]
+    other_boards = None  # where the moderators' Move form may send the thread
+    if g.user:
+        other_boards = [board for board in reading.all_boards() if board.slug != thread.board]
     # The newest event before the posts: a post stored between the two reads is
     # then on the page and sent again by the socket (live.js skips it), never missed.
     last_event = thread_events.last_event_id(thread.id)
@@ -163,7 +152,7 @@ def render_thread(thread, form=None, error=None):
         board=reading.find_board(thread.board),
         form=form or {},
         error=error,
-        move_form=move_form,
+        other_boards=other_boards,
     )
 
 
@@ -180,17 +169,17 @@ def create_reply(thread_id):
     if thread.reply_count >= limits["reply_limit"]:
         raise ThreadClosed(limits["reply_limit"])
     form = ReplyForm()
-    if form.validate_on_submit():
+    if form.validate():
         # add_reply checks the limit again, inside its transaction: two replies
         # racing for the last place cannot both get it.
-        upload = describe_upload(form.image.checked)
-        post = posting.add_reply(thread.id, form.body.data, upload, **limits)
+        upload = describe_upload(form.checked)
+        post = posting.add_reply(thread.id, form.body, upload, **limits)
         if post.image:
             keep_board_within_budget(thread.board)
         url = url_for("boards.show_thread", thread_id=thread.id, _anchor=f"post-{post.id}")
         return redirect(url, code=303)
     # The thread page again, with the message and everything the person typed.
-    return render_thread(thread, form=request.form, error=first_error(form)), 400
+    return render_thread(thread, form=request.form, error=form.error), 400
 
 
 # --- Reports ----------------------------------------------------------------------------
@@ -199,7 +188,7 @@ def create_reply(thread_id):
 @bp.get("/posts/<id:post_id>/report")
 def report_form(post_id):
     """The form to report a post to the moderators (anyone may: no account needed)."""
-    return render_report(db.get_or_404(Post, post_id), ReportForm())
+    return render_report(db.get_or_404(Post, post_id), {})
 
 
 @bp.post("/posts/<id:post_id>/report")
@@ -208,10 +197,11 @@ def create_report(post_id):
     """Store a report, thank the visitor (flashed) and go back to the post. A client
     whose report of this post is still open gets 409 (moderation.AlreadyReported)."""
     post = db.get_or_404(Post, post_id)
-    form = ReportForm()
-    if not form.validate():
-        return render_report(post, form, first_error(form)), 400
-    if moderation.add_report(post_id, form.reason.data, form.details.data, flood.client()) is None:
+    reason, details = request.form.get("reason", ""), clean_details(request.form.get("details"))
+    problem = report_problem(reason, details)
+    if problem:
+        return render_report(post, request.form, problem), 400
+    if moderation.add_report(post_id, reason, details, flood.client()) is None:
         abort(404)  # deleted in the meantime
     flash("Thank you: a moderator will look at your report.")
     url = url_for("boards.show_thread", thread_id=post.thread_id, _anchor=f"post-{post_id}")
@@ -219,4 +209,8 @@ def create_report(post_id):
 
 
 def render_report(post, form, error=None):
-    return render_template("report.html", post=post, form=form, error=error, max_details=MAX_REPORT_DETAILS)
+    """The report form; `form` is what was typed (after a mistake), or {}."""
+    return render_template(
+        "report.html", post=post, form=form, error=error, reasons=REPORT_REASONS,
+        max_details=MAX_REPORT_DETAILS,
+    )  # fmt: skip

@@ -139,14 +139,6 @@ def defaults(instance_path):
         # username (each counted on its own); past either, even the right password
         # gets 429 until the minute is over. 0 turns the limit off.
         "LOGIN_ATTEMPTS_PER_MINUTE": 5,
-        # Where Flask-Limiter keeps its counts: a store every worker process shares,
-        # so that each limit holds for the whole site (flood.py). "chatsite-db://"
-        # is the site's own database, whichever DATABASE_URL names (a table of its
-        # own, flood_store.py). For many machines, or to spare the database, a
-        # Redis server: CHATSITE_RATELIMIT_STORAGE_URI=redis://localhost:6379
-        # (pip install redis). "memory://" is each worker's own memory: with N
-        # workers a client gets up to N times each limit; for one process only.
-        "RATELIMIT_STORAGE_URI": "chatsite-db://",
         # A staff member's login lasts this long after their last request (Flask
         # renews a permanent session's cookie with every answer). Visitors' sessions
         # (only their CSRF token) end when the browser closes.
@@ -156,12 +148,6 @@ def defaults(instance_path):
         # database gives up its passwords only at a great cost. A test suite may
         # choose a one-round "pbkdf2:sha256:1": its accounts guard nothing.
         "PASSWORD_HASH_METHOD": "scrypt",
-        # The CSRF token (Flask-WTF) lives as long as the session it belongs to,
-        # not one hour (Flask-WTF's default): a reply typed slowly in a tab left
-        # open all afternoon must not be refused as "expired". A token is only
-        # ever good for its own session, which ends when the browser closes (a
-        # visitor) or 12 hours after the last request (staff, see above).
-        "WTF_CSRF_TIME_LIMIT": None,
         # Live updates (live.py): each open thread page keeps a WebSocket.
         # A socket is woken at once when its own worker process (or, on
         # PostgreSQL, any process: LISTEN/NOTIFY) stores a change of its thread;

@@ -3,25 +3,31 @@ no file where no form takes one.
 
 The danger: another website can hold a form that posts to this site. Your
 browser would send it along with your cookies, so it would look like you wrote it.
-The guard: the session holds a random token, and every form on our pages carries
-it (signed) in a hidden field, written by {{ csrf_token() }}. Another site cannot
-read our pages, so it cannot know the token, and Flask-WTF's CSRFProtect refuses
-a POST (and PUT, PATCH, DELETE) without it: 400, and errors.py says "This form
-has expired..." (nothing has changed: no view ran).
+The guard (step 12's, by hand): the session holds a random token, and every form
+on our pages carries it in a hidden field, written by {{ csrf_token() }}. Another
+site cannot read our pages, so it cannot know the token, and check_csrf_token()
+refuses a POST (and PUT, PATCH, DELETE) without it: 400, and errors.py says
+"This form has expired..." (nothing has changed: no view ran).
 """
 
+import hmac
 import re
+import secrets
 
 from flask import request, session
-from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import BadRequest
 
 from .bodies import FORMS_WITH_FILES
 
-csrf = CSRFProtect()
+# What secrets.token_urlsafe(32) makes: 43 characters of A-Z a-z 0-9 - _.
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
 
-# What Flask-WTF keeps in the session: the SHA-1 of random bytes, 40 hex digits.
-SESSION_TOKEN_PATTERN = re.compile(r"[0-9a-f]{40}")
+# The methods that change something. GET and HEAD only read, so they need no token.
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class CSRFError(BadRequest):
+    """A form without the right token (error_answers.py says what it means)."""
 
 
 class NoFilesHere(BadRequest):
@@ -31,33 +37,49 @@ class NoFilesHere(BadRequest):
 
 
 def init_app(app):
-    """Check every unsafe request's token, and let templates write {{ csrf_token() }}.
-
-    Over HTTPS, CSRFProtect also wants the request's Referer to be a page of this
-    site (WTF_CSRF_SSL_STRICT, on by default): the Referrer-Policy we send
-    (same-origin, see SECURITY_HEADERS) lets browsers send it with our own forms."""
-    # First, before CSRFProtect registers its own check: the order they run in.
-    app.before_request(drop_forged_session_token)
+    """Check every unsafe request's token, and let templates write {{ csrf_token() }}."""
+    # In this order: a file where none belongs is refused before the token is read.
     app.before_request(refuse_files_where_none_belong)
-    csrf.init_app(app)
+    app.before_request(check_csrf_token)
+    app.add_template_global(csrf_token)
 
 
-def drop_forged_session_token():
-    """Forget a session token that Flask-WTF did not make.
+def csrf_token():
+    """This session's token, made the first time a page needs one."""
+    token = session_token()
+    if token is None:
+        token = session["csrf_token"] = secrets.token_urlsafe(32)
+    return token
+
+
+def session_token():
+    """The token kept in the session, or None if there is none that looks like ours.
 
     The session is a signed cookie: nobody can change it without the secret key.
     But a leaked or weak key happens, so whatever the session holds is checked
-    like any other input. Flask-WTF compares tokens with hmac.compare_digest,
-    which raises TypeError (a 500) for a list or a number, and it would sign and
-    hand out "safe" Markup or any other string as it is. `type(...) is str`
-    refuses Markup (a str subclass), lists, numbers and None; the pattern refuses
-    any other text. A page then gets a fresh token, and a POST is refused (400).
-    """
-    if "csrf_token" not in session:
+    like any other input. `type(...) is str` refuses "safe" Markup (a str
+    subclass, which Jinja would not escape), lists, numbers and None; the
+    pattern refuses any other text. A page then gets a fresh token, and a POST
+    is refused (400)."""
+    token = session.get("csrf_token")
+    if type(token) is not str or not TOKEN_PATTERN.fullmatch(token):
+        return None
+    return token
+
+
+def check_csrf_token():
+    """Refuse an unsafe request whose form does not carry this session's token."""
+    if request.method not in UNSAFE_METHODS:
         return
-    token = session["csrf_token"]
-    if type(token) is not str or not SESSION_TOKEN_PATTERN.fullmatch(token):
-        del session["csrf_token"]
+    if request.routing_exception is not None:
+        # No page here (404), or not for this method (405): let that error show.
+        return
+    sent = request.form.get("csrf_token", "")
+    expected = session_token()
+    # compare_digest takes as long for a near miss as for a wild guess, so the
+    # time of the answer does not give the token away one character at a time.
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise CSRFError()
 
 
 def refuse_files_where_none_belong():

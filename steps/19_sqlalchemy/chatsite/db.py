@@ -75,8 +75,7 @@ def init_app(app):
 
 
 def configure_sqlite_engine(engine, timeout_seconds):
-    """Set up an engine's SQLite connections as ours must be (nothing for PostgreSQL):
-    the app's engine, and flood_store.py's own."""
+    """Set up an engine's SQLite connections as ours must be (nothing for PostgreSQL)."""
     if engine.dialect.name != "sqlite":
         return
     # How long a writer waits for another writer to finish before giving up

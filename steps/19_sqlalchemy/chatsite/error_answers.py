@@ -10,15 +10,12 @@ so that their errors are JSON too: an HTML page would only confuse a program.
 import sqlite3
 
 from flask import current_app, request
-from flask_limiter import RateLimitExceeded
-from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge, ServiceUnavailable
 
-from . import flood
 from .bodies import IncompleteBody
-from .csrf import NoFilesHere
+from .csrf import CSRFError, NoFilesHere
 from .db import DatabaseNotUpgraded
 from .forms import FormError
 from .params import BadParameter
@@ -52,14 +49,11 @@ def explain(error):
     """(the HTTP error to answer with, what it says to the reader) for any exception
     a request raised. The most specific kind first, as Flask picks error handlers."""
     if isinstance(error, CSRFError):
-        # Flask-WTF's CSRFProtect refused the form, before any view ran: nothing
-        # changed. Most often the page was left open until the session ended;
-        # Flask-WTF's own reason ("The CSRF token is missing.") is for developers.
+        # csrf.check_csrf_token refused the form, before any view ran: nothing
+        # changed. Most often the page was left open until the session ended.
         return error, CSRF_EXPLANATION
     if isinstance(error, IN_THEIR_OWN_WORDS):
         return error, error.description
-    if isinstance(error, RateLimitExceeded):
-        return too_many_requests(error)
     if isinstance(error, HTTPException):
         if error.code == 413:
             return error, too_large_explanation()
@@ -67,14 +61,6 @@ def explain(error):
     if isinstance(error, (OperationalError, PoolTimeout)):
         return database_unavailable(error)
     return server_error(error)
-
-
-def too_many_requests(error):
-    """429: Flask-Limiter refused a post or a login (see flood.py). The answer and
-    its Retry-After header say how many seconds to wait."""
-    seconds = flood.seconds_to_wait()
-    error.retry_after = seconds
-    return error, error.description.format(seconds=seconds)
 
 
 def too_large_explanation():

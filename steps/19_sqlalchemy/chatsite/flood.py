@@ -1,48 +1,39 @@
-"""Flood control with Flask-Limiter: how often one client may post, report, and guess passwords.
+"""Flood control, by hand: how often one client may post, report, and guess passwords.
 
 Step 14 left a mark for each post and each failed login in a table of its
-database (flood_marks), in the same transaction as the post. Here Flask-Limiter
-does the counting, in the store RATELIMIT_STORAGE_URI names. Every limit must
-hold across every worker process of `make serve` (gunicorn runs several), so
-the store must be one they share:
-
-- "chatsite-db://" (the default): the site's own database, SQLite or
-  PostgreSQL, whichever DATABASE_URL names (flood_store.py). Nothing more to
-  run, every worker and every machine of one database counts in one place, and
-  a restart forgets nothing.
-- "redis://localhost:6379" (and `pip install redis`): a Redis server, for
-  many machines, or to take the counting off the database.
-- "memory://": each worker process's own memory. Only for one process (a test,
-  `flask run`): with N workers, a client gets up to N times its limit.
+database. Here each mark is a row of the table limit_entries (models.LimitEntry):
+its key says whose it is and which limit it counts for
+("boards.create_reply/203.0.113.7"), `at` when it was made, `expires_at` when
+it stops counting (both in seconds since 1970, time.time()).
 
 The limits (settings in config.py, read on every request; 0 turns one off):
 
 - a new thread: 1 per THREAD_INTERVAL seconds; a reply: 1 per REPLY_INTERVAL
   seconds; a report: 1 per REPORT_INTERVAL seconds (counted like a post), from
-  one client ("a client" is request.remote_addr: its IP address, or behind a
-  proxy the one ProxyFix found, see the PROXIES setting);
+  one client ("a client" is request.remote_addr: its IP address);
 - a login: LOGIN_ATTEMPTS_PER_MINUTE failed attempts per 60 seconds from one
   client, and as many for one username (from anywhere: a botnet guessing one
   admin's password has many addresses).
 
-"moving-window": a limit counts what happened in the last N seconds, exactly
-(a fixed window would let a client post at the end of one window and again at
-the start of the next).
+A limit counts what happened in the last N seconds exactly (the rows that have
+not expired), not in fixed minutes: those would let a client post at the end
+of one minute and again at the start of the next.
 
-Only what happened counts:
+Only what happened counts, and yet each request is counted *before* its view runs:
 
-- A post is counted when it is checked, before the view reads the form (so a
-  flood is refused before its uploads are even looked at), and the count is
-  given back afterwards if the post was not stored (any answer but 303: a
-  refused form, a locked thread...), unless its file was looked at: decoding
-  costs the server, so a post refused for its file still counts (a flood of
-  hostile files waits its turn like any other). Counting first and giving back, rather
-  than counting at the end (Flask-Limiter's deduct_when), means that the check
-  and the count are one step: two posts sent at the same moment cannot both
-  pass it.
-- A login counts only when it failed (deduct_when): a wrong password, an
-  unknown name. Past the limit, even the right password gets 429 until the
-  window has room again, so guessing cannot go on.
+- A post is counted before the view reads the form (so a flood is refused
+  before its uploads are even looked at), and the count is given back
+  afterwards if the post was not stored (any answer but 303: a refused form, a
+  locked thread...), unless its file was looked at: decoding costs the server,
+  so a post refused for its file still counts (a flood of hostile files waits
+  its turn like any other).
+- A login is counted as failed before the password is checked, and given back
+  when it did not fail (the right password, or empty fields: nothing to check).
+
+Counting first and giving back, rather than counting at the end, means that the
+check and the count are one step (count_request's one write transaction): of
+six replies sent at the same moment, only one passes, where checking first and
+counting later would let all six through the check.
 
 A refused request gets 429 Too Many Requests with Retry-After: the whole seconds
 until the client may try again (errors.py shows it on the error page).
@@ -50,112 +41,120 @@ until the client may try again (errors.py shows it on the error page).
 
 import math
 import time
+from functools import wraps
 
 from flask import current_app, g, request
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from sqlalchemy import delete, func, select
+from werkzeug.exceptions import TooManyRequests
 
-from . import flood_store
-from .models import MAX_CLIENT_LENGTH
-
-# The extension, set up for the app by init_app(). It keeps one storage, that of
-# the last app set up: a server has one app per process. (The tests make a new
-# app for each test, which starts every count afresh.)
-limiter = Limiter(get_remote_address, strategy="moving-window", key_prefix="chatsite")
-
-# The views that post, and the report form (boards.py gives each its post_limit()).
-POSTING_VIEWS = ("boards.create_thread", "boards.create_reply", "boards.create_report")
+from .db import on_postgresql, write_transaction
+from .models import MAX_CLIENT_LENGTH, LimitEntry
 
 # How long the username part of a login key may be: whatever someone typed, the
 # key stays short (a name is at most 32 characters; longer ones never exist).
 MAX_KEY_NAME = 40
 
+TOO_MANY_LOGINS = "Too many failed logins. Please wait {seconds} seconds and try again."
+
+# PostgreSQL runs writers side by side: every count takes this advisory lock (a
+# pair of numbers of our choosing) until its transaction ends, so counts take
+# turns, as every writer does on SQLite.
+COUNTING_LOCK = (7, 0)
+
 
 def init_app(app):
-    in_database = app.config["RATELIMIT_STORAGE_URI"].startswith("chatsite-db:")
-    if in_database:
-        flood_store.init_app(app)
-    # When the store stops answering:
-    # - the database (chatsite-db://): the error goes on to errors.py, which
-    #   answers 503 "busy, try again". Nothing could be stored anyway (the post,
-    #   the report and the login need the same database), and counting in each
-    #   worker's memory meanwhile would let anyone who can make the database slow
-    #   (a flood of writes) turn the shared limits back into per-worker ones.
-    # - a store of its own (Redis): each worker counts in its own memory until
-    #   it is back (Flask-Limiter's in-memory fallback), rather than every post
-    #   failing while the site itself works. Flask-Limiter reads this only from
-    #   its constructor, once for all apps, hence the attribute.
-    limiter._in_memory_fallback_enabled = not in_database
-    limiter.init_app(app)
-    app.after_request(give_back_unstored_posts)
+    app.after_request(give_back_what_does_not_count)
 
 
 def post_limit(setting, message):
-    """A limit for a posting view: at most one post per `setting` seconds.
+    """A decorator for a posting view: at most one post per `setting` seconds.
     `message` is what the 429 page says; {seconds} becomes the seconds to wait."""
 
-    def limit_value():
-        # Never "1 per 0 second", which is no limit at all; 0 is exempt below anyway.
-        return f"1 per {max(1, current_app.config[setting])} second"
-
-    def turned_off():
-        return not current_app.config[setting]
-
-    return limiter.limit(limit_value, exempt_when=turned_off, methods=["POST"], error_message=message)
-
-
-def login_limits():
-    """The two limits of the login form: failures per client, failures per username."""
-
-    def limit_value():
-        return f"{max(1, current_app.config['LOGIN_ATTEMPTS_PER_MINUTE'])} per minute"
-
-    def turned_off():
-        return not current_app.config["LOGIN_ATTEMPTS_PER_MINUTE"]
-
-    def failed(_response):
-        return g.get("login_failed", False)  # set by accounts.login
-
-    def username_typed():
-        # The name as login looks it up (lower case): "Mia" and "mia" share one count.
-        return "user:" + request.form.get("username", "").strip().lower()[:MAX_KEY_NAME]
-
-    options = {
-        "exempt_when": turned_off,
-        "deduct_when": failed,
-        "methods": ["POST"],
-        "error_message": "Too many failed logins. Please wait {seconds} seconds and try again.",
-    }
-    per_client = limiter.limit(limit_value, scope="client", **options)
-    per_username = limiter.limit(limit_value, key_func=username_typed, scope="username", **options)
-
     def decorate(view):
-        return per_client(per_username(view))
+        @wraps(view)
+        def limited_view(*args, **kwargs):
+            seconds = current_app.config[setting]
+            if seconds:
+                count_request([f"{request.endpoint}/{client()}"], 1, seconds, message)
+            return view(*args, **kwargs)
+
+        return limited_view
 
     return decorate
 
 
-def give_back_unstored_posts(response):
-    """after_request: a post that was not stored (anything but 303 See Other)
-    does not count. Its limit allows one post per window, and this request just
-    took it, so clearing the window gives it back exactly."""
-    # A post refused for its file keeps its count: looking at the file cost the
-    # server work (upload_checks.check_upload), and a refusal must not make the next
-    # hostile file free. (A post refused for its text alone is given back.)
-    if request.endpoint in POSTING_VIEWS and response.status_code != 303 and not g.get("upload_looked_at"):
-        for counted in limiter.current_limits:
-            if not counted.breached:
-                limiter.limiter.clear(counted.limit, *counted.request_args)
+def login_limits():
+    """A decorator for the login view: its two limits, failures per client and
+    failures per username."""
+
+    def decorate(view):
+        @wraps(view)
+        def limited_view(*args, **kwargs):
+            attempts = current_app.config["LOGIN_ATTEMPTS_PER_MINUTE"]
+            if attempts:
+                keys = [f"login/{client()}", f"login/user:{username_typed()}"]
+                count_request(keys, attempts, 60, TOO_MANY_LOGINS)
+            return view(*args, **kwargs)
+
+        return limited_view
+
+    return decorate
+
+
+def username_typed():
+    """The name as login looks it up (lower case): "Mia" and "mia" share one count.
+    Without NUL characters, which PostgreSQL's text cannot hold."""
+    return request.form.get("username", "").strip().lower()[:MAX_KEY_NAME].replace("\x00", "")
+
+
+def count_request(keys, limit, seconds, message):
+    """Count this request under each of `keys` for `seconds` seconds, unless one of
+    them already counts `limit` requests: then refuse it (429), counting nothing.
+
+    The check and the count are one write transaction, which one request at a
+    time may hold (BEGIN IMMEDIATE on SQLite, COUNTING_LOCK on PostgreSQL):
+    requests sent at the same moment are counted one after the other, and only
+    as many as the limit allows get through."""
+    now = time.time()
+    with write_transaction() as session:
+        if on_postgresql():
+            session.execute(select(func.pg_advisory_xact_lock(*COUNTING_LOCK)))
+        # The rows that no longer count go first, so the table stays small
+        # without a clean-up job of its own.
+        session.execute(delete(LimitEntry).where(LimitEntry.expires_at <= now))
+        for key in keys:
+            query = select(func.count(), func.min(LimitEntry.expires_at)).where(LimitEntry.key == key)
+            counted, first_to_expire = session.execute(query).one()
+            if counted >= limit:
+                wait = max(1, math.ceil(first_to_expire - now))  # "in 0 seconds" would be refused again
+                raise TooManyRequests(message.format(seconds=wait), retry_after=wait)
+        entries = [LimitEntry(key=key, at=now, expires_at=now + seconds) for key in keys]
+        session.add_all(entries)
+    # Kept for give_back_what_does_not_count, once the view has answered.
+    g.flood_entries = [entry.id for entry in entries]
+
+
+def give_back_what_does_not_count(response):
+    """after_request: forget the counts of a request that must not count after all:
+    a post that was not stored, a login that did not fail."""
+    entries = g.pop("flood_entries", None)
+    if entries and not counts(response):
+        with write_transaction() as session:
+            session.execute(delete(LimitEntry).where(LimitEntry.id.in_(entries)))
     return response
 
 
+def counts(response):
+    """Does this request keep its count? A login: if it failed (accounts.login
+    says so). A post or a report: if it was stored (303 See Other), or its file
+    was looked at (upload_checks.check_upload): looking cost the server work, and
+    a refusal must not make the next hostile file free."""
+    if request.endpoint == "accounts.login":
+        return g.get("login_failed", False)
+    return response.status_code == 303 or g.get("upload_looked_at", False)
+
+
 def client():
-    """Who sent this request, as every limit counts it (get_remote_address: its IP
-    address), cut to the length a report keeps (models.MAX_CLIENT_LENGTH)."""
-    return get_remote_address()[:MAX_CLIENT_LENGTH]
-
-
-def seconds_to_wait():
-    """Whole seconds (at least 1) until the limit this request broke lets it through."""
-    reset_time, _remaining = limiter.current_limit.window
-    return max(1, math.ceil(reset_time - time.time()))
+    """Who sent this request, as every limit counts it (its IP address), cut to
+    the length a report keeps (models.MAX_CLIENT_LENGTH)."""
+    return (request.remote_addr or "unknown")[:MAX_CLIENT_LENGTH]

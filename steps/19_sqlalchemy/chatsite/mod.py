@@ -1,7 +1,7 @@
 """The moderators' pages, under /mod/: the staff's home, reports, the audit log, the
 actions on threads and posts, and (admins only) the staff accounts.
 
-Every view needs a logged-in staff member (Flask-Login's login_required; the
+Every view needs a logged-in staff member (logins.login_required; the
 users pages logins.admin_required): a visitor who opens a page is sent to log
 in, a form sent by one is refused with 403 (logins.must_log_in). Every form
 carries the CSRF token, checked before any view runs (csrf.py).
@@ -13,13 +13,12 @@ finds things already as asked (a second "lock") changes nothing, logs nothing,
 and answers 303 too: two moderators clicking at once is not an error.
 """
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
 from . import moderation, reading, staff
 from .db import db
-from .forms import ROLES, FormError, MoveForm, RoleForm, UserForm, first_error
-from .logins import admin_required, local_path
+from .forms import ROLE_MESSAGE, ROLES, FormError
+from .logins import admin_required, local_path, login_required
 from .models import Thread, User
 from .params import last_page_or_404, requested_page
 
@@ -31,7 +30,7 @@ LOG_ENTRIES_PER_PAGE = 100
 
 def moderator():
     """The name the audit log keeps for the logged-in staff member."""
-    return current_user.username
+    return g.user.username
 
 
 # --- Pages -------------------------------------------------------------------------------
@@ -119,7 +118,7 @@ def set_pinned(thread_id, pinned):
 def move_thread(thread_id):
     """Move a thread to the board the form names."""
     thread = db.get_or_404(Thread, thread_id)
-    slug = MoveForm().board.data or ""
+    slug = request.form.get("board", "")
     board = reading.find_board(slug)
     if board is None:
         raise FormError(f"There is no board “{slug}”: choose one of the list." if slug else "Choose a board.")
@@ -142,16 +141,16 @@ def back_to_thread(thread):
 @admin_required
 def users():
     """Every staff account, and the form for a new one."""
-    return render_users(UserForm())
+    return render_users({})
 
 
 @bp.post("/users")
 @admin_required
 def create_user():
     """Make a new account (the same rules as `flask create-user`)."""
-    form = UserForm()
+    form = request.form
     user, problem = staff.create_account(
-        form.username.data or "", form.password.data or "", form.role.data, moderator()
+        form.get("username", ""), form.get("password", ""), form.get("role", ""), moderator()
     )
     if problem:
         return render_users(form, problem), 400
@@ -164,12 +163,12 @@ def change_role(user_id):
     """Give an account another role. An admin cannot demote themselves: a site
     must never lose its last admin by a slip."""
     user = db.get_or_404(User, user_id)
-    form = RoleForm()
-    if not form.validate():
-        return render_users(UserForm(formdata=None), first_error(form)), 400
-    if user.id == current_user.id and form.role.data != "admin":
-        return render_users(UserForm(formdata=None), "You cannot demote your own account."), 400
-    staff.set_role(user_id, form.role.data, moderator())
+    role = request.form.get("role", "")
+    if role not in ROLES:
+        return render_users({}, ROLE_MESSAGE), 400
+    if user.id == g.user.id and role != "admin":
+        return render_users({}, "You cannot demote your own account."), 400
+    staff.set_role(user_id, role, moderator())
     return redirect(url_for("mod.users"), code=303)
 
 
@@ -180,11 +179,12 @@ def set_disabled(user_id, disabled):
     """Disable an account (it can no longer log in, and its sessions are worth
     nothing from their next request on), or enable it again."""
     user = db.get_or_404(User, user_id)
-    if disabled and user.id == current_user.id:
-        return render_users(UserForm(formdata=None), "You cannot disable your own account."), 400
+    if disabled and user.id == g.user.id:
+        return render_users({}, "You cannot disable your own account."), 400
     staff.set_disabled(user_id, disabled, moderator())
     return redirect(url_for("mod.users"), code=303)
 
 
 def render_users(form, error=None):
+    """The users page; `form` is what was typed into the new account's form (after a mistake), or {}."""
     return render_template("mod/users.html", users=staff.all_users(), form=form, roles=ROLES, error=error)

@@ -2,7 +2,7 @@
 
 Logging in and who may see what are logins.py's and accounts.py's; this is
 what they read and write. Every account comes back as a models.User, which is
-also what Flask-Login keeps as current_user. An admin's change writes its audit
+also what logins.py keeps as g.user. An admin's change writes its audit
 log entry in the same transaction (moderation.audit).
 """
 
@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
 from .db import db, write_transaction
-from .forms import UserForm, first_error
+from .forms import account_problem
 from .models import User, utc_now
 from .moderation import audit
 
@@ -22,13 +22,13 @@ class UsernameTaken(ValueError):
 
 
 def create_account(username, password, role, by=None):
-    """Check a new account (forms.UserForm's rules), hash its password and store
+    """Check a new account (forms.account_problem), hash its password and store
     it; return (the account, None) or (None, the message of what is wrong). The
     users page and `flask create-user` both make accounts this way. `by`: the
     admin who made it, None from the command line."""
-    form = UserForm(data={"username": username, "password": password, "role": role})
-    if not form.validate():
-        return None, first_error(form)
+    problem = account_problem(username, password, role)
+    if problem:
+        return None, problem
     try:
         user = add_user(username, hash_password(password), role, by=by)
     except UsernameTaken:
@@ -75,9 +75,10 @@ def user_by_name(username):
 
 
 def user_for_session(user_id, session_version):
-    """For Flask-Login: the enabled account with this id, or None. Read on every
-    request, so a new role, a disabled account or a logout counts from the next
-    request on. None too when the session is of an older version (end_sessions)."""
+    """For logins.load_logged_in_user: the enabled account with this id, or None.
+    Read on every request, so a new role, a disabled account or a logout counts
+    from the next request on. None too when the session is of an older version
+    (end_sessions)."""
     user = db.session.get(User, user_id)
     if user is None or user.disabled or user.session_version != session_version:
         return None
@@ -86,7 +87,7 @@ def user_for_session(user_id, session_version):
 
 def end_sessions(user_id):
     """End every session of this account, every copy of its cookie included:
-    they hold the old session_version (models.User.get_id)."""
+    they hold the old session_version (logins.login_user)."""
     with write_transaction() as session:
         session.execute(
             update(User).where(User.id == user_id).values(session_version=User.session_version + 1)
