@@ -186,5 +186,4 @@ def set_disabled(user_id, disabled):
 
 
 def render_users(form, error=None):
-    """The users page; `form` is what was typed into the new account's form (after a mistake), or {}."""
     return render_template("mod/users.html", users=staff.all_users(), form=form, roles=ROLES, error=error)

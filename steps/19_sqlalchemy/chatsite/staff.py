@@ -75,10 +75,9 @@ def user_by_name(username):
 
 
 def user_for_session(user_id, session_version):
-    """For logins.load_logged_in_user: the enabled account with this id, or None.
-    Read on every request, so a new role, a disabled account or a logout counts
-    from the next request on. None too when the session is of an older version
-    (end_sessions)."""
+    """For logins.py: the enabled account with this id, or None. Read on every
+    request, so a new role, a disabled account or a logout counts from the next
+    request on. None too when the session is of an older version (end_sessions)."""
     user = db.session.get(User, user_id)
     if user is None or user.disabled or user.session_version != session_version:
         return None
