@@ -195,18 +195,3 @@ def test_session_cookie_is_httponly_and_samesite_lax(client):
 
 def test_pages_without_forms_set_no_cookie(client):
     assert "Set-Cookie" not in client.get("/").headers
-
-
-def test_over_https_a_form_must_come_from_a_page_of_this_site(client):
-    """Flask-WTF's WTF_CSRF_SSL_STRICT: over HTTPS the Referer must be this site too."""
-    https = "https://localhost"
-    token = csrf_token(client.get("/boards/astronomy", base_url=https).get_data(as_text=True))
-
-    def post(referer):
-        headers = {"Referer": referer} if referer else {}
-        data = {"title": "Over TLS", "csrf_token": token}
-        return client.post("/boards/astronomy/threads", data=data, headers=headers, base_url=https)
-
-    assert_refused(post(None))
-    assert_refused(post("https://evil.example/boards/astronomy"))
-    assert post(f"{https}/boards/astronomy").status_code == 303

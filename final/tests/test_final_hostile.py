@@ -71,20 +71,6 @@ def test_a_session_signed_with_another_key_is_ignored(app, client):
 # --- text fields that are not text ----------------------------------------------------
 
 
-def test_form_fields_sent_as_files_or_json_are_400_not_500(app, client):
-    """A login form whose username is a file part, or a JSON body (with the token
-    in its header): the fields are read from the form only, so they are missing."""
-    token = csrf_token(client.get("/login").get_data(as_text=True))
-    as_file = client.post("/login", data={"csrf_token": token, "username": (io.BytesIO(b"milo"), "u.txt"),
-                                          "password": "x"})
-    assert as_file.status_code == 400
-    assert "This form takes no files" in as_file.get_data(as_text=True)
-    for sent in ({"username": 5, "password": ["x"]}, [1, 2], "text"):
-        answer = client.post("/login", json=sent, headers={"X-CSRFToken": token})
-        assert answer.status_code == 400, sent
-        assert "Enter your username and password." in answer.get_data(as_text=True)
-
-
 def test_the_users_form_refuses_a_username_sent_as_a_file(app):
     admin = staff_client(app, "ann", "admin")
     token = csrf_token(admin.get("/mod/users").get_data(as_text=True))
