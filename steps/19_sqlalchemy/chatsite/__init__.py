@@ -14,21 +14,17 @@ Flask finds create_app() below and calls it to build the app.
 import os
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import (
     accounts,
     api,
     boards,
-    bodies,
     csrf,
     db,
     errors,
     flood,
     formatting,
-    fourchan,
-    hosts,
     live,
     logins,
     mod,
@@ -71,24 +67,17 @@ def create_app(test_config=None):
     app.url_map.converters["id"] = IdConverter
     db.init_app(app)
     reading.init_app(app)  # the boards, from the settings
-    bodies.init_app(app)  # first: a broken body is refused before the CSRF check reads it
-    hosts.init_app(app)  # around bodies.py: an unknown Host is refused before its body is read
     csrf.init_app(app)  # every POST needs the session's token
     logins.init_app(app)  # g.user: who is logged in
     flood.init_app(app)  # how often one client may post or try to log in
     formatting.init_app(app)  # body_html() and backlinks() for the templates
     live.init_app(app)  # flask-sock: the thread pages' WebSockets, and who to wake when
     blueprints = (
-        boards.bp, search.bp, uploads.bp, api.bp, fourchan.bp, accounts.bp, mod.bp, live.bp, errors.bp,
+        boards.bp, search.bp, uploads.bp, api.bp, accounts.bp, mod.bp, live.bp, errors.bp,
     )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.after_request(add_security_headers)
-    if app.config["PROXIES"]:
-        # Believe X-Forwarded-For/-Proto/-Host from that many proxies, no more:
-        # request.remote_addr and url_for(_external=True) then say what the visitor used.
-        hops = app.config["PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
 
 

@@ -3,19 +3,12 @@
 A view that returns a dictionary gets it turned into a JSON response by Flask.
 Errors under /api/ are JSON too (error_answers.answer_in_json).
 
-The API is described, for people and for tools, by openapi.json next to this
-file (OpenAPI 3.1), served at /api/openapi.json. It is written by hand, and the
-tests hold it to the truth (final/tests/test_openapi.py): every route here is
-in it and every path in it is a route here, every answer it describes is
-checked against its schema, and Schemathesis fuzzes the API with it.
-
 /api/threads/<id>/posts?after=<post id> answers "what is new since that
 post?", for a thread page whose WebSocket cannot open (static/live.js asks it
 every few seconds). Its ETag makes "nothing new" cheap: 304, and no body.
 """
 
 from dataclasses import replace
-from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
@@ -30,9 +23,6 @@ from .reading import THREADS_PER_PAGE
 
 # How many posts one answer of /api/threads/<id>/posts holds.
 POSTS_PER_PAGE = 100
-
-# The API's description: see the top of this file.
-OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.json")
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 answer_in_json(bp)
@@ -132,13 +122,6 @@ def new_posts(thread_id):
     # If-None-Match) before each use: a stale answer would hide new posts.
     response.cache_control.no_cache = True
     return response
-
-
-@bp.get("/openapi.json")
-def openapi_document():
-    """This API described in OpenAPI 3.1, for tools: client generators, Schemathesis,
-    the docs' API reference (docs/hooks/openapi_reference.py renders it)."""
-    return current_app.response_class(OPENAPI_DOCUMENT.read_bytes(), mimetype="application/json")
 
 
 def paging(page, per_page, total):

@@ -14,12 +14,6 @@ create_app() calls load_config(). Each layer overrides the one before it:
 import os
 import secrets
 from datetime import timedelta
-from pathlib import Path
-
-# Host names the site answers to when nobody configured any: this computer only.
-# A request for any other Host gets 400, so a forged Host header can never end
-# up in the absolute URLs we write (redirects, the API's "url" fields).
-LOCAL_HOSTS = ["localhost", "127.0.0.1", "::1", "[::1]"]
 
 # Every board of the site: "slug" is the short name used in addresses (/boards/chess).
 BOARDS = [
@@ -41,20 +35,11 @@ BOARDS = [
 ]
 
 
-# How many connections one gunicorn worker holds at once (gunicorn.conf.py).
-WORKER_CONNECTIONS = 1000
-
-
 def defaults(instance_path):
     """The development settings. UPLOAD_FOLDER depends on where the instance folder is."""
     return {
-        # SECRET_KEY signs the session cookie. Not set here: see secret_key_for().
+        # SECRET_KEY signs the session cookie. Not set here: see load_config().
         "SECRET_KEY": None,
-        # Host names this site answers to; on a server: CHATSITE_TRUSTED_HOSTS='["chat.example.org"]'.
-        "TRUSTED_HOSTS": LOCAL_HOSTS,
-        # How many proxies (nginx, a load balancer) stand in front of the app and
-        # set X-Forwarded-For/-Proto/-Host. 0: none, so those headers are ignored.
-        "PROXIES": 0,
         # Where uploads are stored: the instance folder, never the code folder.
         "UPLOAD_FOLDER": os.path.join(instance_path, "uploads"),
         # The largest image we accept, in bytes: check_upload() counts the file's own
@@ -129,9 +114,8 @@ def defaults(instance_path):
         # "503: busy, try again" (writers take turns, see db.py).
         "DATABASE_TIMEOUT": 15,
         # Flood control (flood.py): seconds between two new threads, between two
-        # replies, and between two reports, from one client (its IP address; behind
-        # a proxy, see PROXIES). Only posts and reports that were stored start the
-        # clock. 0 turns a limit off.
+        # replies, and between two reports, from one client (its IP address).
+        # Only posts and reports that were stored start the clock. 0 turns a limit off.
         "THREAD_INTERVAL": 60,
         "REPLY_INTERVAL": 10,
         "REPORT_INTERVAL": 10,
@@ -149,13 +133,12 @@ def defaults(instance_path):
         # choose a one-round "pbkdf2:sha256:1": its accounts guard nothing.
         "PASSWORD_HASH_METHOD": "scrypt",
         # Live updates (live.py): each open thread page keeps a WebSocket.
-        # A socket is woken at once when its own worker process (or, on
-        # PostgreSQL, any process: LISTEN/NOTIFY) stores a change of its thread;
+        # A socket is woken at once when its own process (the server that
+        # `flask run` started) stores a change of its thread;
         # and it looks at the database every LIVE_POLL_INTERVAL seconds anyway,
-        # which is how changes made by the other workers reach it on SQLite.
+        # which is how changes stored by another process (a second server) reach it.
         # Each look is one indexed query (~0.1 ms): 1,000 open pages cost ~1,000
-        # small queries a second. On PostgreSQL the look is only a safety net:
-        # 5 or 10 seconds would do.
+        # small queries a second.
         "LIVE_POLL_INTERVAL": 1.0,
         # Seconds between two pings of an idle socket. A browser answers them by
         # itself; a socket whose page has gone without a word (a laptop closed,
@@ -165,15 +148,10 @@ def defaults(instance_path):
         "LIVE_PING_INTERVAL": 25,
         # How many sockets one worker process keeps open at most. Past it, a new
         # one is closed at once (1013) and its page checks the API every few
-        # seconds instead. A gevent worker serves up to WORKER_CONNECTIONS
-        # connections at once, of every kind, and a socket is one of them for as
-        # long as its page is open. Each costs ~50 kB of memory (two greenlets,
-        # the request, simple-websocket's buffers; no compression, see websocket.py)
-        # and a file descriptor; it borrows a database connection only for the
-        # millisecond of each look. None: WORKER_CONNECTIONS less a tenth (900 of
-        # 1,000), so that a worker full of sockets still has room for pages,
-        # forms and the API (see live_sockets_per_worker and gunicorn.conf.py).
-        "LIVE_SOCKETS_PER_WORKER": None,
+        # seconds instead. Under `flask run` every open socket keeps one of the
+        # server's threads busy for as long as its page is open; it borrows a
+        # database connection only for the millisecond of each look.
+        "LIVE_SOCKETS_PER_WORKER": 500,
         # What one socket sends at once. A page that comes back after a long
         # time could be owed hundreds of posts, and a post that quotes many
         # others carries all their lists of replies ("Replies: >>..."):
@@ -185,9 +163,6 @@ def defaults(instance_path):
         # ...and no message larger than this, in bytes (a post of 5,000
         # characters and a few quotes is well under it).
         "LIVE_MAX_MESSAGE_BYTES": 128 * 1024,
-        # How many connections one gunicorn worker holds at once: gunicorn.conf.py
-        # reads the same variable, CHATSITE_WORKER_CONNECTIONS.
-        "WORKER_CONNECTIONS": WORKER_CONNECTIONS,
     }
 
 
@@ -205,22 +180,13 @@ def load_config(app, test_config=None):
     # session cookie over HTTPS only, so that a staff member's login never
     # travels in clear text; SESSION_COOKIE_SECURE, when set, has the last word.
     app.config.setdefault("SESSION_COOKIE_SECURE", app.config["PREFERRED_URL_SCHEME"] == "https")
-    if app.config["LIVE_SOCKETS_PER_WORKER"] is None:
-        app.config["LIVE_SOCKETS_PER_WORKER"] = live_sockets_per_worker(app.config["WORKER_CONNECTIONS"])
     # Flask-SQLAlchemy reads its own setting name; ours is the shorter one above.
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config["DATABASE_URL"])
     if not app.config["SECRET_KEY"]:
-        app.config["SECRET_KEY"] = secret_key_for(app.instance_path)
-
-
-def live_sockets_per_worker(worker_connections):
-    """The default LIVE_SOCKETS_PER_WORKER: nine tenths of a worker's connections.
-
-    A gevent worker serves at most `worker_connections` connections at once,
-    and an open WebSocket is one of them for as long as its page is open. The
-    tenth that is left over is for everything else: pages, forms, the API.
-    """
-    return max(1, worker_connections - worker_connections // 10)
+        # None given by any layer: a random key until this server stops. Every
+        # session (staff logins, CSRF tokens) ends with each restart; to keep one:
+        # CHATSITE_SECRET_KEY, or SECRET_KEY in instance/config.py.
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
 
 
 def database_uri(url):
@@ -231,33 +197,3 @@ def database_uri(url):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
-
-def secret_key_for(instance_path):
-    """This installation's own secret key, made at random on the first start.
-
-    It is kept in instance/secret_key, readable by its owner only (mode 0600),
-    so that sessions survive a restart, every worker process uses the same key,
-    and no two installations share one. (A key written in the code would let
-    anyone who read the code forge sessions, and with them CSRF tokens.)
-    CHATSITE_SECRET_KEY or SECRET_KEY in instance/config.py take precedence.
-    """
-    path = Path(instance_path) / "secret_key"
-    if not path.exists():
-        os.makedirs(instance_path, exist_ok=True)
-        # Write it under a name of our own, then link it into place: link() fails
-        # if another process (another gunicorn worker) was first, and then we
-        # read theirs. Nobody ever reads a half-written key.
-        temporary = path.with_name(f"secret_key.{os.getpid()}.{secrets.token_hex(4)}")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            file.write(secrets.token_hex(32) + "\n")
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass
-        finally:
-            temporary.unlink()
-    key = path.read_text().strip()
-    if len(key) < 32:
-        raise RuntimeError(f"{path} holds no usable secret key: delete it to make a new one.")
-    return key

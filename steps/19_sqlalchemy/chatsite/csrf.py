@@ -1,5 +1,5 @@
-"""What every form's POST goes through before any view runs: its CSRF token, and
-no file where no form takes one.
+"""What every form's POST goes through before any view runs: a size that fits
+the form, its CSRF token, and no file where no form takes one.
 
 The danger: another website can hold a form that posts to this site. Your
 browser would send it along with your cookies, so it would look like you wrote it.
@@ -14,10 +14,11 @@ import hmac
 import re
 import secrets
 
-from flask import request, session
+from flask import abort, current_app, request, session
 from werkzeug.exceptions import BadRequest
 
-from .bodies import FORMS_WITH_FILES
+# The two forms that may carry a file (their endpoints): the only large requests.
+FORMS_WITH_FILES = ("boards.create_thread", "boards.create_reply")
 
 # What secrets.token_urlsafe(32) makes: 43 characters of A-Z a-z 0-9 - _.
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -38,10 +39,34 @@ class NoFilesHere(BadRequest):
 
 def init_app(app):
     """Check every unsafe request's token, and let templates write {{ csrf_token() }}."""
-    # In this order: a file where none belongs is refused before the token is read.
+    # In this order: a body too large for its form, then a file where none belongs,
+    # are refused before the token is read.
+    app.before_request(limit_plain_forms)
     app.before_request(refuse_files_where_none_belong)
     app.before_request(check_csrf_token)
     app.add_template_global(csrf_token)
+
+
+def limit_plain_forms():
+    """Hold every body but an upload to MAX_FORM_MEMORY_SIZE bytes in all.
+
+    Werkzeug applies that limit to multipart forms only, one part at a time: 5 MiB
+    of "&a=&a=..." in a plain form would be split into millions of fields. Only a
+    multipart form sent to FORMS_WITH_FILES may be as large as MAX_CONTENT_LENGTH.
+    request.max_content_length sets the limit of this request only (past it: 413).
+    Registered first: the CSRF check reads the form of every POST."""
+    if request.endpoint in FORMS_WITH_FILES and request.mimetype == "multipart/form-data":
+        return  # MAX_CONTENT_LENGTH, Flask's own limit, holds
+    config = current_app.config
+    request.max_content_length = min(config["MAX_CONTENT_LENGTH"], config["MAX_FORM_MEMORY_SIZE"])
+    if request.content_length is not None:
+        if request.content_length > request.max_content_length:
+            abort(413)
+    elif "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        # A chunked body says no length: read it now (request.form reads this copy),
+        # and one byte more. Werkzeug would cut it at the limit without a word: 413.
+        request.get_data()
+        request.stream.read(1)
 
 
 def csrf_token():
@@ -83,11 +108,11 @@ def check_csrf_token():
 
 
 def refuse_files_where_none_belong():
-    """400 for a file sent to any form but bodies.FORMS_WITH_FILES (a new thread, a reply).
+    """400 for a file sent to any form but FORMS_WITH_FILES (a new thread, a reply).
 
     Only those two forms have a file field. Anywhere else, a file is a text field
     sent as a file part (username=<a file>): it is not in request.form, so the
     form would be checked as if that field had been left empty. The body is
-    small here (bodies.py holds it to MAX_FORM_MEMORY_SIZE)."""
+    small here (limit_plain_forms holds it to MAX_FORM_MEMORY_SIZE)."""
     if request.endpoint not in FORMS_WITH_FILES and request.files:
         raise NoFilesHere()

@@ -3,7 +3,7 @@ answer as JSON, for the blueprints whose readers are programs.
 
 Whatever a request raised, explain() says which HTTP error to answer with and
 what it tells the reader. The site's pages show it on an error page (errors.py);
-the blueprints that answer in JSON (api.py, fourchan.py) call answer_in_json(),
+the blueprints that answer in JSON (api.py) call answer_in_json(),
 so that their errors are JSON too: an HTML page would only confuse a program.
 """
 
@@ -12,9 +12,8 @@ import sqlite3
 from flask import current_app, request
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge, ServiceUnavailable
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
-from .bodies import IncompleteBody
 from .csrf import CSRFError, NoFilesHere
 from .db import DatabaseNotUpgraded
 from .forms import FormError
@@ -37,12 +36,11 @@ ERROR_EXPLANATIONS = {
 # What a refused CSRF token means to the person who sent the form.
 CSRF_EXPLANATION = "This form has expired. Please reload the page and try again."
 
-# Our own 400s, which say exactly what went wrong: a request that did not arrive
-# whole, an API parameter that is not what the API documents, a form field (the
-# moderators' forms: "There is no board called ..."), or a file sent where none
-# belongs. And one 503: the database needs `flask db upgrade`
-# (db.require_upgraded_database).
-IN_THEIR_OWN_WORDS = (IncompleteBody, BadParameter, FormError, NoFilesHere, DatabaseNotUpgraded)
+# Our own 400s, which say exactly what went wrong: an API parameter that is not
+# what the API documents, a form field (the moderators' forms: "There is no board
+# called ..."), or a file sent where none belongs. And one 503: the database
+# needs `flask db upgrade` (db.require_upgraded_database).
+IN_THEIR_OWN_WORDS = (BadParameter, FormError, NoFilesHere, DatabaseNotUpgraded)
 
 
 def explain(error):
@@ -65,11 +63,9 @@ def explain(error):
 
 def too_large_explanation():
     """What a 413 says. Three limits answer 413, and only MAX_CONTENT_LENGTH is about
-    the whole request. bodies.py checks that one while it reads the body, and leaves
-    the error it raised in the environ (the app then gets an empty body, so
-    request.content_length no longer tells)."""
+    the whole request: the request's length (its Content-Length header) tells them apart."""
     config = current_app.config
-    if isinstance(request.environ.get("chatsite.body_error"), RequestEntityTooLarge):
+    if request.content_length is not None and request.content_length > config["MAX_CONTENT_LENGTH"]:
         limit, image_limit = mib(config["MAX_CONTENT_LENGTH"]), mib(config["MAX_IMAGE_SIZE"])
         video_limit = mib(config["MAX_VIDEO_SIZE"])
         return (

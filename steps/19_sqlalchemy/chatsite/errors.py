@@ -2,7 +2,7 @@
 
 Flask calls an error handler when a view raises (or abort()s with) an error.
 It asks the request's blueprint first, then the app: the blueprints that answer
-programs (api.py, fourchan.py) register a handler of their own, which answers in
+programs (api.py) register a handler of their own, which answers in
 JSON (error_answers.answer_in_json). Every other error reaches show_error_page,
 registered for the whole app (app_errorhandler) and for every kind of error
 (Exception): error_answers.explain says what it means.

@@ -29,8 +29,6 @@ The app runs all of it in a child process held to a time and a memory limit
 the person.
 """
 
-import base64
-import hashlib
 import os
 import warnings
 from dataclasses import dataclass
@@ -362,8 +360,3 @@ def kind_for_filename(filename: str) -> str | None:
             return kind
     return None
 
-
-def md5_base64(data: bytes) -> str:
-    """The MD5 of the bytes as 4chan's API writes it: the 16-byte digest in base64
-    (24 characters). Clients use it to recognise a file, not to secure anything."""
-    return base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode("ascii")

@@ -10,8 +10,8 @@ Where the news comes from, and how it travels:
 
 1. Every change a reader should see writes a ThreadEvent row (models.py), in
    the same transaction as the change (thread_events.record_event). The
-   database, not a process, is where the news lives: the site runs several worker processes
-   (gunicorn), maybe on several machines, with one database.
+   database, not a process, is where the news lives: a site that runs several
+   server processes has one database and many memories.
 2. After the COMMIT, the Notifier of the process that made the change wakes
    that process's sockets on the thread: thread_events sends its
    `event_recorded` signal (db.after_commit), and wake_sockets below passes
@@ -23,12 +23,6 @@ Where the news comes from, and how it travels:
    of one thread in one process share that query and the rendering of its
    messages: the first one woken runs it, the others take its results from
    the thread's Feed.)
-4. On PostgreSQL the wait is cut short everywhere: record_event also runs
-   pg_notify('chatsite_events', '<thread id>'), which PostgreSQL delivers on
-   COMMIT to every connection that LISTENs to that channel. Each worker
-   process has one such connection (live_listener.py), which wakes that
-   process's Notifier. So a reply reaches every open page at once, whichever
-   process (or machine) stored it; the poll remains, as a safety net.
 
 Why does the socket send each post's HTML, and not its text? So that a post
 that arrives live is exactly what a reload shows: see live_messages.py.
@@ -42,12 +36,11 @@ What a socket must never do:
   millisecond. A new post wakes all of a thread's sockets at once: one of
   them looks (Feed), and at most CHECKS_AT_ONCE looks of a process (for as
   many threads) run at the same moment, the others queue for their turn. So
-  50 sockets in each of 4 workers use at most 4 x 3 pooled connections
-  between them (plus one LISTEN connection per worker on PostgreSQL),
-  however many sockets there are.
-- Let a slow reader hold up the others. Each socket has its own greenlet
-  (gunicorn's gevent worker; a thread under `flask run`), and sends its own
-  messages: a page that stops reading stalls its own socket, and nothing else.
+  a process's sockets use at most 3 pooled connections between them, however
+  many sockets there are.
+- Let a slow reader hold up the others. Each socket has its own thread (of
+  `flask run`'s server), and sends its own messages: a page that stops
+  reading stalls its own socket, and nothing else.
 - Trust the page. The number of sockets a process keeps is capped
   (LIVE_SOCKETS_PER_WORKER: past it the socket is closed with 1013, and the
   page polls the API instead); every socket is pinged each LIVE_PING_INTERVAL
@@ -61,19 +54,12 @@ What a socket must never do:
   "catch-up" instead, and the socket closes: live.js loads the news from the
   API (?after=, in pages of 100 posts), then opens a new socket from there.
 - Lose part of a message. simple-websocket writes each message with one
-  send(), which under gevent may send only its first part: websocket.WholeWrites.
+  send(), which may send only its first part: websocket.WholeWrites.
 
 WebSockets have no same-origin rule: a page on any site may open this socket.
 That is fine here, because it only tells what every visitor may read anyway.
 A socket that acted for a logged-in user would have to check the Origin header
 first (the CSRF problem, in another shape).
-
-Under gunicorn's gevent worker, gevent has "monkey-patched" the threading
-module before the app was loaded: threading.Thread starts a greenlet, and
-threading.Lock and threading.Event block only the greenlet that waits on them.
-So the same code runs under `flask run` (real threads) and under gunicorn
-(greenlets). It would not if the app were loaded before the patching (gunicorn's
-preload_app): these locks would then block the whole worker.
 """
 
 import json
@@ -85,7 +71,6 @@ from simple_websocket import ConnectionClosed
 from sqlalchemy.exc import SQLAlchemyError
 
 from .db import db
-from .live_listener import Listener
 from .live_messages import CATCH_UP, message_of
 from .live_notifier import Notifier
 from .models import Thread
@@ -116,9 +101,8 @@ CATCHING_UP = "too much at once: load it over HTTP"
 
 
 def init_app(app):
-    """Give the app live updates: flask-sock, its socket options, this process's
-    Notifier (live_notifier.py) and, on PostgreSQL, its Listener (live_listener.py,
-    started with the first socket)."""
+    """Give the app live updates: flask-sock, its socket options and this
+    process's Notifier (live_notifier.py)."""
     sock.init_app(app)
     # flask-sock hands these to simple-websocket's Server, for each new socket.
     # ping_interval: a "ping" every so many seconds; the socket is closed if the
@@ -127,12 +111,7 @@ def init_app(app):
     options.update(app.config.get("SOCK_SERVER_OPTIONS", {}))
     options["event_class"] = WakingEvent
     app.config["SOCK_SERVER_OPTIONS"] = options
-    notifier = Notifier()
-    with app.app_context():
-        engine = db.engine
-    if engine.dialect.name == "postgresql":
-        notifier.listener = Listener(engine, notifier)
-    app.extensions["live"] = notifier
+    app.extensions["live"] = Notifier()
     # thread_events.py sends this signal after each COMMIT of an event of this app.
     event_recorded.connect(wake_sockets, sender=app)
 
@@ -167,7 +146,7 @@ def live_updates(ws, thread_id):
         close_quietly(ws, TRY_AGAIN_LATER, "the database is busy, try again later")
     except Exception:
         # A bug. Flask's error page must not be written on the socket's
-        # connection (under gunicorn it would be): log it, and close properly.
+        # connection: log it, and close properly.
         current_app.logger.exception("Live updates: socket of thread %s failed", thread_id)
         close_quietly(ws, INTERNAL_ERROR, "something went wrong, try again later")
     finally:
@@ -195,7 +174,7 @@ def watch_thread(ws, thread_id):
     notifier = current_app.extensions["live"]
     seat = notifier.join(thread_id, limit=current_app.config["LIVE_SOCKETS_PER_WORKER"])
     if seat is None:
-        # Each open socket holds a greenlet and memory for as long as the page is
+        # Each open socket holds a thread and memory for as long as the page is
         # open. Past the limit, the page is told to poll the API instead.
         ws.close(reason=TRY_AGAIN_LATER, message=TOO_MANY_SOCKETS)
         return

@@ -4,9 +4,8 @@ Every change a reader should see is recorded as a ThreadEvent
 (thread_events.record_event). After its COMMIT, the Notifier of the process
 that made the change wakes that process's sockets on the thread:
 Notifier.committed, called by live.wake_sockets when the `event_recorded`
-signal comes. On PostgreSQL, every
-process hears of it too, through its Listener (live_listener.py), which wakes
-its own sockets the same way (Notifier.notify).
+signal comes. The sockets of other processes find the event at their next
+look (LIVE_POLL_INTERVAL).
 
 The sockets of one thread in one process share a Feed: the first one woken
 reads and renders the thread's new events, the others take them from there.
@@ -25,8 +24,8 @@ class Notifier:
     """Wakes the sockets of this process that watch a thread.
 
     Each open socket has its own threading.Event: a flag that anyone may set,
-    and that the socket's greenlet (or thread) waits for, with a timeout. Why
-    one Event per socket, rather than one threading.Condition for all?
+    and that the socket's thread waits for, with a timeout. Why one Event
+    per socket, rather than one threading.Condition for all?
 
     - A Condition wakes only those waiting on it at that very moment. A socket
       busy sending the last post when the next one is committed would miss its
@@ -37,15 +36,13 @@ class Notifier:
       find nothing.
 
     The sockets of one thread share a Feed (below). The Notifier also counts
-    the open sockets (LIVE_SOCKETS_PER_WORKER), and starts and stops the
-    PostgreSQL Listener: it runs while this process has sockets.
+    the open sockets (LIVE_SOCKETS_PER_WORKER).
     """
 
     def __init__(self):
         self._lock = threading.Lock()
         self._feeds = {}  # {thread id: the Feed of this process's sockets on that thread}
         self._count = 0
-        self.listener = None  # a Listener on PostgreSQL
         # How many Feeds may look at the database at once (new_messages).
         self.checks = threading.BoundedSemaphore(CHECKS_AT_ONCE)
 
@@ -59,8 +56,6 @@ class Notifier:
             feed = self._feeds.setdefault(thread_id, Feed())
             feed.sockets.add(wake_up)
             self._count += 1
-            if self.listener is not None:
-                self.listener.start()
             return wake_up, feed
 
     def leave(self, thread_id, wake_up):
@@ -82,31 +77,13 @@ class Notifier:
 
     def committed(self, thread_id):
         """This process has just committed an event of `thread_id`
-        (thread_events.record_event, after the COMMIT). Its sockets are woken
-        now, unless the Listener is listening: it hears this commit's NOTIFY a
-        moment later, as every process does, and one wake-up per change is enough."""
-        if self.listener is None or not self.listener.listening:
-            self.notify(thread_id)
-
-    def notify_all(self):
-        """Wake every socket of this process: each looks once for news."""
-        with self._lock:
-            for feed in self._feeds.values():
-                feed.wake()
+        (thread_events.record_event, after the COMMIT): wake its sockets now."""
+        self.notify(thread_id)
 
     @property
     def sockets(self):
         """How many sockets this process has open."""
         return self._count
-
-    def release(self, listener):
-        """For the Listener: True (and it must stop) if no socket is left. Under the
-        same lock as join(), so that a socket that opens meanwhile starts it again."""
-        with self._lock:
-            if self._count:
-                return False
-            listener.running = False
-            return True
 
 
 class Feed:

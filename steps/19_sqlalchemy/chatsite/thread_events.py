@@ -5,9 +5,9 @@ post, the thread locked, unlocked, moved or deleted) writes a ThreadEvent in
 the same transaction as the change (record_event). The live sockets (live.py)
 and the API's ?after= (api.py) read them (events_after, last_event_id).
 
-Once an event is committed, the news goes out two ways: the `event_recorded`
-signal, sent in this process (live.py connects to it and wakes its sockets on
-that thread), and, on PostgreSQL, a NOTIFY that every process hears.
+Once an event is committed, the news goes out: the `event_recorded` signal,
+sent in this process (live.py connects to it and wakes its sockets on that
+thread). Other processes' sockets find the event at their next look.
 """
 
 from dataclasses import dataclass
@@ -23,9 +23,6 @@ from .db import after_commit, db, on_postgresql
 from .models import Post, Thread, ThreadEvent, utc_now
 from .quoting import with_quotes
 
-# The PostgreSQL channel that tells every worker process, on every machine,
-# "thread N has a new event" (live_listener.py listens to it).
-EVENTS_CHANNEL = "chatsite_events"
 # Events older than this are deleted: a page left without a single check for a
 # day has long been reloaded, or falls back to the API, whose post_ids need no events.
 KEEP_EVENTS_FOR = timedelta(days=1)
@@ -57,12 +54,8 @@ def record_event(session, thread_id, kind, post_id=None):
 
     `kind` is one of models.EVENT_KINDS; `post_id` names the post of a "post"
     or "delete". Then the news goes out, but only once the change is committed:
-
-    - in this process, right after the COMMIT (db.after_commit), the
-      `event_recorded` signal: live.py wakes its sockets on the thread;
-    - on PostgreSQL, pg_notify() tells every process (live_listener.py),
-      this one included. PostgreSQL delivers a NOTIFY when its transaction
-      commits, and never if it rolls back: the same guarantee, from the database.
+    right after the COMMIT (db.after_commit), the `event_recorded` signal:
+    live.py wakes this process's sockets on the thread.
 
     The ids of one thread's events follow the order of their COMMITs, which is
     what lets a socket remember only "the last id I sent". On SQLite writers
@@ -78,8 +71,6 @@ def record_event(session, thread_id, kind, post_id=None):
     event = ThreadEvent(thread_id=thread_id, kind=kind, post_id=post_id, created_at=now)
     session.add(event)
     session.flush()  # its id, now
-    if on_postgresql():
-        session.execute(select(func.pg_notify(EVENTS_CHANNEL, str(thread_id))))
     # The app itself, not the current_app proxy: receivers are connected for one app.
     app = current_app._get_current_object()
     after_commit(session, lambda: event_recorded.send(app, thread_id=thread_id))

@@ -76,7 +76,7 @@ def check_image(data, kind_by_name, filename):
 def decode_in_child(data):
     """images.process_image in a child process (image_child.process_image_in_child),
     at most IMAGE_DECODES_PER_WORKER at a time in this worker: a burst of uploads
-    waits its turn (cheaply, under gevent) instead of starting a child each.
+    waits its turn instead of starting a child each.
     No turn within IMAGE_DECODE_TIMEOUT seconds: 503, try again."""
     config = current_app.config
     slots = current_app.extensions.setdefault(

@@ -4,7 +4,7 @@ board's budget, and served back.
 What is stored is named by the SHA-256 of the stored bytes (files.py), and
 shared by every post with the same file. The boards blueprint describes
 uploads (describe_upload) for posting.py, which writes their files in the
-post's transaction; the uploads blueprint and 4chan's API serve them (send_upload).
+post's transaction; the uploads blueprint serves them (send_upload).
 """
 
 import hashlib
@@ -48,7 +48,9 @@ def describe_upload(upload):
         "size": len(data),
         "width": upload["width"],
         "height": upload["height"],
-        "md5": images.md5_base64(data),  # for the 4chan-compatible API
+        # No "md5": the column stays empty (None) in this step. Step 22's 4chan-compatible
+        # API stores it with each upload, and its `flask fill-md5` fills it in for the
+        # images stored before (those of this step among them).
         "original_name": display_name(upload["name"], upload["kind"]),
         "thumbnail_path": None,
         "thumbnail_width": None,

@@ -2,7 +2,7 @@
 and `flask prune-uploads` deletes the files no post refers to.
 
 Checking an upload is upload_checks.py's job, storing and serving it
-upload_storage.py's: the boards blueprint and 4chan's API use them too.
+upload_storage.py's: the boards blueprint uses them too.
 """
 
 import math
