@@ -10,7 +10,8 @@ STEP ?=
 APP ?=
 
 # A step is one app.py (steps 01-08) or a package folder chatsite/ (09 on);
-# `flask --app` takes either path.
+# `flask --app` takes either path. A step with migrations (19 on) brings its
+# database up to date first, as the final app does.
 step_app = $(firstword $(wildcard steps/$(1)_*/app.py) $(wildcard steps/$(1)_*/chatsite))
 COVERAGE := --cov --cov-report=term --cov-fail-under=95
 FLASK_FINAL := $(BIN)/flask --app chatsite
@@ -28,6 +29,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 ifneq ($(STEP),)
 	@test -n "$(call step_app,$(STEP))" || { echo "No step $(STEP) in steps/"; exit 2; }
+	$(if $(wildcard $(call step_app,$(STEP))/migrations),$(BIN)/flask --app $(call step_app,$(STEP)) db upgrade)
 	$(BIN)/flask --app $(call step_app,$(STEP)) run --port $(PORT)
 else
 	$(FLASK_FINAL) db upgrade

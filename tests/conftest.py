@@ -259,6 +259,8 @@ def choose_one_step(config, items):
     number = numbers.get(wanted.zfill(2))
     if number is None:
         raise pytest.UsageError(f"--step {wanted}: no such step; choose one of {', '.join(numbers)}")
+    # The tests a step introduces; the final app is the last step, so it introduces that step's.
+    introducing = {number} | ({target.number for target in aliased} if number == FINAL_NUMBER else set())
     keep, dropped = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
@@ -268,7 +270,7 @@ def choose_one_step(config, items):
             # the tests of the tools and the docs belong to no step.
             chosen = number == FINAL_NUMBER and FINAL_DIR in Path(item.path).parents
         elif f"{target.name}-before" in callspec.id:
-            chosen = int(item.get_closest_marker("since").args[0]) == number
+            chosen = int(item.get_closest_marker("since").args[0]) in introducing
         else:
             chosen = target.number == number
         (keep if chosen else dropped).append(item)

@@ -8,10 +8,12 @@ pages. They are here, once. A test module uses the fixtures by importing them::
     from staff import admin, moderator  # noqa: F401 - fixtures
 
 Hashing a password costs about a tenth of a second, so each test makes the few
-accounts it needs once.
+accounts it needs once. The moderators' dashboard of step 23 is read here too:
+its charts (charts_in) and the tables of their numbers (tables).
 """
 
 import re
+import xml.etree.ElementTree as ET
 
 import pytest
 from forum import BOARD, login_redirect_next, page, post_form, staff_client, submit
@@ -175,3 +177,36 @@ def forms_without_token(response):
         form.action for form in forms
         if form.fields.get("csrf_token") is None or form.fields["csrf_token"].get("type") != "hidden"
     ]
+
+
+# --- the dashboard's charts (step 23 on) -----------------------------------------------
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def tables(response):
+    """The tables of a page by caption: {caption: [[cell text, ...] for each row of its <tbody>]}."""
+    found = {}
+    for table in page(response).find_all("table"):
+        parts = list(table.descendants())
+        caption = next((e.text() for e in parts if e.tag == "caption"), "")
+        rows = [e for e in parts if e.tag == "tr" and e.inside("tbody")]
+        found[caption] = [[cell.text() for cell in row.children if cell.tag in ("td", "th")] for row in rows]
+    return found
+
+
+def charts_in(response):
+    """Each <svg> of a page, cut out and parsed as XML (so each must be well-formed on its own):
+    [(its accessible name, its description), ...], after checking that it is an image
+    named and described by its own <title> and <desc>."""
+    html = response.get_data(as_text=True) if hasattr(response, "get_data") else response
+    found = []
+    for piece in html.split("<svg")[1:]:
+        # Our own page, not a stranger's XML: the standard library's parser is fine here.
+        root = ET.fromstring("<svg" + piece.split("</svg>")[0] + "</svg>")  # noqa: S314
+        assert root.get("role") == "img"
+        title_id, desc_id = root.get("aria-labelledby").split()
+        title, desc = root.find(SVG + "title"), root.find(SVG + "desc")
+        assert (title.get("id"), desc.get("id")) == (title_id, desc_id)
+        found.append((title.text, desc.text))
+    return found

@@ -1,25 +1,21 @@
-"""The dashboard's SVG charts (chatsite.charts) and their template, mod/_charts.html.
+"""The dashboard's SVG charts, drawn by chatsite.charts: no database, no app.
 
-The charts themselves need no database: those tests run once. The dashboard's
-data and the template read the database: those run on SQLite and PostgreSQL.
-
-A board in the form that is not a board (a typo, an old link, something
-hostile) is ignored: the posts chart shows all boards, as with no board at all.
+What a moderator sees of them on /mod/ (three charts with their tables, the
+board form, a hostile title escaped, the stylesheet) is tested through the
+pages by the staged suite, tests/test_23_dashboard.py, on SQLite; the numbers
+on both databases by test_activity.py.
 """
 
 import xml.etree.ElementTree as ET
-from datetime import date, datetime, timedelta, timezone
-from html.parser import HTMLParser
+from datetime import date, timedelta
 
 import pytest
-from flask import render_template_string, request
 from markupsafe import Markup
 
 from chatsite import charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = '</svg><script>alert("x")</script><b a=\'1\'>&amp;'
-TEMPLATE = '{% include "mod/_charts.html" %}'
 
 
 def days(counts, last=date(2026, 11, 20)):
@@ -152,126 +148,3 @@ def test_horizontal_bars_of_nothing_say_so():
     assert_accessible(root)
     empty = [t.text for t in root.iter(SVG + "text") if t.get("class") == "chart-empty"]
     assert empty == ["Nothing to show yet."]
-
-
-# --- the dashboard: data and template (on both databases) ---------------------------------
-
-
-class TagChecker(HTMLParser):
-    """Checks that every element is closed, in order (void elements need no end tag)."""
-
-    VOID = {"link", "input", "br", "img", "meta", "hr", "rect", "line"}
-
-    def __init__(self):
-        super().__init__()
-        self.open = []
-        self.starts = []
-
-    def handle_starttag(self, tag, attrs):
-        self.starts.append((tag, dict(attrs)))
-        if tag not in self.VOID:
-            self.open.append(tag)
-
-    def handle_startendtag(self, tag, attrs):
-        self.starts.append((tag, dict(attrs)))
-
-    def handle_endtag(self, tag):
-        assert self.open and self.open.pop() == tag, f"</{tag}> closes nothing"
-
-
-def check_html(html):
-    """The start tags of well-nested HTML, with their attributes: [(tag, {name: value}), ...]."""
-    checker = TagChecker()
-    checker.feed(html)
-    checker.close()
-    assert checker.open == []
-    return checker.starts
-
-
-def render(app, path, charts_context=None):
-    with app.test_request_context(path):
-        context = charts_context or charts.dashboard_charts(request.args.get("board"))
-        return render_template_string(TEMPLATE, charts=context)
-
-
-def add_posts(posting):
-    """A hostile thread on chess with 3 posts (one with an image) and a quiet one on film."""
-    image = {"path": "chess/a.png", "content_type": "image/png", "size": 2048, "width": 1, "height": 1,
-             "original_name": "a.png", "md5": None}
-    hostile = posting.add_thread("chess", HOSTILE, "first").id
-    posting.add_reply(hostile, "second", upload=image)
-    posting.add_reply(hostile, "third")
-    quiet = posting.add_thread("film", "Quiet", "only").id
-    return hostile, quiet
-
-
-def test_dashboard_charts_data(app, posting):
-    with app.app_context():
-        empty = charts.dashboard_charts()
-    assert empty["busiest_threads"]["rows"] == []
-    assert parse(empty["busiest_threads"]["svg"]).find(SVG + "desc").text == "No posts in the last 7 days."
-    hostile, quiet = add_posts(posting)
-    today = datetime.now(timezone.utc).date()
-    with app.app_context():
-        everything = charts.dashboard_charts()
-        chess = charts.dashboard_charts("chess")
-    assert set(everything) == {"board", "boards", "posts_per_day", "busiest_threads", "uploads_per_day"}
-    assert everything["board"] is None and chess["board"] == "chess"
-    assert everything["boards"][:2] == [
-        {"slug": "astronomy", "name": "Astronomy"},
-        {"slug": "baking", "name": "Baking"},
-    ]
-    assert everything["posts_per_day"]["rows"] == days([0] * 29 + [4], last=today)
-    assert chess["posts_per_day"]["rows"] == days([0] * 29 + [3], last=today)
-    assert chess["posts_per_day"]["title"] == "Posts per day on Chess"
-    assert everything["uploads_per_day"]["rows"][-2:] == [(today - timedelta(days=1), 0, 0), (today, 1, 2048)]
-    busiest = everything["busiest_threads"]
-    assert [(t["id"], t["posts"]) for t in busiest["rows"]] == [(hostile, 3), (quiet, 1)]
-    assert parse(busiest["svg"]).find(SVG + "desc").text == (
-        f"The 2 threads with the most posts in the last 7 days; busiest: \u201c{HOSTILE}\u201d with 3 posts."
-    )
-    posts_desc = parse(everything["posts_per_day"]["svg"]).find(SVG + "desc").text
-    assert posts_desc == f"4 posts in the last 30 days; busiest day {today.isoformat()} with 4."
-
-
-def test_the_partial_renders_three_charts_with_their_tables(app, posting):
-    hostile, _ = add_posts(posting)
-    html = render(app, "/mod/dashboard?board=chess&page=2")
-    starts = check_html(html)
-    tags = [tag for tag, _ in starts]
-    assert tags.count("h2") == 3 and tags.count("svg") == 3
-    assert tags.count("table") == tags.count("caption") == tags.count("details") == 3
-    assert all(attrs.get("scope") == "col" for tag, attrs in starts if tag == "th")
-    # No script, no inline style: the CSP would block them.
-    assert "<script" not in html and "style=" not in html and "<style" not in html
-    assert HOSTILE not in html and "&lt;/svg&gt;&lt;script&gt;" in html
-    # The form comes back to this page, with the board chosen.
-    assert ("form", {"class": "chart-filter", "method": "get", "action": "/mod/dashboard"}) in starts
-    selected = [attrs["value"] for tag, attrs in starts if tag == "option" and "selected" in attrs]
-    assert selected == ["chess"]
-    assert ("a", {"href": f"/threads/{hostile}"}) in starts
-    assert ("link", {"rel": "stylesheet", "href": "/static/charts.css"}) in starts
-    assert "<h2 id=\"posts-per-day-heading\">Posts per day on Chess</h2>" in html
-    # Each SVG, cut out of the page, is well-formed XML on its own.
-    for piece in html.split("<svg")[1:]:
-        assert_accessible(parse("<svg" + piece.split("</svg>")[0] + "</svg>"))
-
-
-@pytest.mark.parametrize("board", ["nope", "", "<script>x</script>", "Chess"])
-def test_a_board_that_is_not_a_board_is_ignored(app, board, posting):
-    add_posts(posting)
-    with app.test_request_context("/mod/", query_string={"board": board}):
-        context = charts.dashboard_charts(request.args.get("board"))
-        html = render_template_string(TEMPLATE, charts=context)
-    assert context["board"] is None
-    assert context["posts_per_day"]["title"] == "Posts per day, all boards"
-    assert context["posts_per_day"]["rows"][-1][1] == 4
-    selected = [attrs["value"] for tag, attrs in check_html(html) if tag == "option" and "selected" in attrs]
-    assert selected == [""]
-    assert "<script>x" not in html
-
-
-def test_the_stylesheet_is_served(client):
-    response = client.get("/static/charts.css")
-    assert response.status_code == 200
-    assert ".chart-bar" in response.get_data(as_text=True)

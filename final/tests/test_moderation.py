@@ -2,7 +2,7 @@
 for it, and what the staged suite (tests/test_11_accounts.py to
 test_14_flood_control.py, run on SQLite) does not see: the same behaviour on
 PostgreSQL, the data layer's counters and search, forged sessions, the limiter's
-keys and storage, the 4chan API, the dashboard.
+keys and storage, the 4chan API. (The dashboard: tests/test_23_dashboard.py.)
 
 Accounts made here get a password hash that costs nothing to check (FAST): the
 login is the real one, only the hashing is cheap. `flask create-user` itself
@@ -473,34 +473,7 @@ def test_pinned_threads_are_sticky_and_locked_ones_closed_in_the_4chan_api(clien
     assert plain in thread_ids_on_board(client)
 
 
-# --- the dashboard -----------------------------------------------------------------------------------
-
-
-def test_the_dashboard_shows_open_reports_recent_actions_and_the_charts(client, moderator):
-    thread_id = create_thread(client, title="Watched")
-    reply(client, thread_id, "Buy watches cheap")
-    _, spam = post_ids(client, thread_id)
-    url = f"/posts/{spam}/report"
-    submit(client, url, url, {"reason": "spam", "details": "an advert"})
-    act(moderator, f"/mod/threads/{thread_id}/pin")
-
-    dashboard = moderator.get("/mod/")
-    shown = page(dashboard)
-    assert dashboard.status_code == 200
-    text_shown = shown.text()
-    assert "1 open report waiting." in text_shown
-    assert "Buy watches cheap" in text_shown and "an advert" in text_shown
-    assert f"/threads/{thread_id}#post-{spam}" in shown.hrefs()
-    assert re.search(rf"milo pin thread thread {thread_id} Watched", text_shown)
-    assert "Posts per day, all boards" in text_shown
-    assert shown.find_all("svg")
-
-    # Deleting the post from the dashboard comes back to the dashboard.
-    deleted = submit(moderator, "/mod/", f"/mod/posts/{spam}/delete")
-    assert (deleted.status_code, where(deleted)) == (303, "/mod/")
-    assert "No open reports." in page(moderator.get("/mod/")).text()
-    narrowed = page(moderator.get("/mod/?board=chess")).text()
-    assert "Posts per day on Chess" in narrowed
+# --- the moderators' pages ---------------------------------------------------------------------------
 
 
 def test_long_lists_of_reports_and_log_entries_come_in_pages(client, moderator, moderation):
