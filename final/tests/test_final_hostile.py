@@ -13,7 +13,7 @@ import re
 
 import pytest
 from flask.sessions import SecureCookieSessionInterface
-from forum import create_thread, csrf_token, page, staff_client, thread_ids_on_board
+from forum import create_thread, csrf_token, staff_client, thread_ids_on_board
 from itsdangerous import URLSafeTimedSerializer
 from markupsafe import Markup
 
@@ -109,17 +109,3 @@ def test_replying_to_a_huge_thread_number_is_404(client):
     response = client.post("/threads/" + "9" * 30 + "/replies", data=fields)
     assert response.status_code == 404
 
-
-# --- a database that was never set up ----------------------------------------------------
-
-
-def test_a_database_without_tables_is_not_a_busy_site(tmp_path, caplog):
-    """Forgetting `flask db upgrade` must not look like "busy, try again": the 503
-    names the command to run, and sends no Retry-After (waiting will not help)."""
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}", "SECRET_KEY": "t"})
-    response = app.test_client().get("/boards/astronomy")
-    assert response.status_code == 503
-    assert "Retry-After" not in response.headers
-    assert "busy" not in page(response).text()
-    assert "flask --app chatsite db upgrade" in page(response).text()
-    assert "flask --app chatsite db upgrade" in caplog.text

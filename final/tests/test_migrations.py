@@ -40,17 +40,6 @@ def test_downgrade_removes_everything_and_upgrade_builds_it_again(migrated_app):
     assert {"threads", "posts", "images"} <= tables
 
 
-def test_flask_db_upgrade_creates_a_new_database(tmp_path):
-    """`flask --app chatsite db upgrade` on a database file that does not exist yet."""
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}", "TESTING": True})
-    try:
-        assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
-        with app.app_context():
-            assert {"threads", "posts", "images"} <= set(inspect(db.engine).get_table_names())
-    finally:
-        dispose(app)
-
-
 def test_0004_keeps_the_posts_and_a_downgrade_gives_them_back(migrated_app):
     """0003 -> 0004 on a database with posts in it: they stay, searchable, neither
     locked nor pinned. 0004 -> 0003 drops the moderation tables and columns and
@@ -125,47 +114,3 @@ def test_0005_adds_the_events_to_a_database_with_posts_and_a_downgrade_removes_t
         upgrade()
         assert thread_events.last_event_id(1) == 0
 
-
-# --- started without `flask db upgrade` ----------------------------------------------------
-
-UPGRADE = "flask --app chatsite db upgrade"
-
-
-def never_upgraded_app(tmp_path):
-    return create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'chatsite.sqlite3'}", "SECRET_KEY": "t"})
-
-
-def test_every_page_of_a_never_upgraded_site_names_the_command(tmp_path, caplog):
-    """`flask --app chatsite run` in a new folder: no page is an empty site or a 500; each
-    says what to run (the API in JSON), the log says it once, and the site works as soon
-    as the command has run, without a restart."""
-    app = never_upgraded_app(tmp_path)
-    client = app.test_client()
-    try:
-        for url in ("/", "/boards/astronomy", "/search?q=comet", "/threads/1", "/mod/", "/login"):
-            response = client.get(url)
-            assert (response.status_code, UPGRADE in response.get_data(as_text=True)) == (503, True), url
-        answer = client.get("/api/boards")
-        assert answer.status_code == 503 and UPGRADE in answer.get_json()["error"]["message"]
-        posted = client.post("/boards/astronomy/threads", data={"title": "Hello"})
-        assert posted.status_code == 503
-        assert client.get("/static/style.css").status_code == 200  # the error page keeps its looks
-        assert caplog.text.count(UPGRADE) == 1
-
-        assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
-        assert client.get("/search?q=comet").status_code == 200
-        assert client.get("/").status_code == 200
-    finally:
-        dispose(app)
-
-
-def test_a_database_one_migration_behind_is_refused_too(migrated_app):
-    """New code on an old database (the upgrade forgotten in a deploy): the same 503."""
-    with migrated_app.app_context():
-        downgrade(revision="-1")
-    client = migrated_app.test_client()
-    response = client.get("/")
-    assert (response.status_code, UPGRADE in response.get_data(as_text=True)) == (503, True)
-    with migrated_app.app_context():
-        upgrade()
-    assert client.get("/").status_code == 200
