@@ -19,7 +19,6 @@ the database it runs on (see migrations/versions/0001_initial.py).
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from flask_login import UserMixin
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -192,11 +191,8 @@ class Quote(db.Model):
     quoted_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
 
 
-class User(UserMixin, db.Model):
-    """A staff member: a moderator or an admin. Visitors have no accounts.
-
-    UserMixin gives Flask-Login what it asks of a user: is_authenticated, and
-    get_id() (what the session keeps), which is our own, below."""
+class User(db.Model):
+    """A staff member: a moderator or an admin. Visitors have no accounts."""
 
     __tablename__ = "users"
 
@@ -209,20 +205,10 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20))  # "admin" or "moderator" (ROLES)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # Which "generation" of this account's sessions is valid. get_id() puts it in
-    # the session next to the id; logging out and disabling the account add 1, so
+    # Which "generation" of this account's sessions is valid. logins.login_user puts
+    # it in the session next to the id; logging out and disabling the account add 1, so
     # every session from before, and every copy of its cookie, stops working.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-
-    def get_id(self):
-        """What Flask-Login keeps in the session: "<id>:<session_version>", e.g. "7:3"
-        (Flask-Login's "alternative tokens"; logins.load_user checks both)."""
-        return f"{self.id}:{self.session_version}"
-
-    @property
-    def is_active(self):
-        """Flask-Login's name for "may log in"."""
-        return not self.disabled
 
     @property
     def is_admin(self):
@@ -333,12 +319,10 @@ EVENT_KINDS = ("post", "delete", "lock", "unlock", "move", "thread-delete")
 
 
 class LimitEntry(db.Model):
-    """One request that flood control counted (a post, a report, a failed login),
-    kept by flood_store.DatabaseStorage so that every worker process sees the same
-    counts. `key` says whose and which limit ("LIMITER/chatsite/<address>/<view>/...",
-    made by Flask-Limiter). Times are seconds since 1970 (time.time()), as the
-    limits library counts them. A row stops counting at expires_at, and is
-    deleted some time after."""
+    """One request that flood control counted (a post, a report, a failed login):
+    flood.py's marks. `key` says whose and which limit ("<view>/<address>").
+    Times are seconds since 1970 (time.time()). A row stops counting at
+    expires_at, and is deleted some time after."""
 
     __tablename__ = "limit_entries"
     __table_args__ = (
