@@ -30,6 +30,7 @@ import os
 import re
 import shutil
 import sys
+import tempfile
 import textwrap
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -308,8 +309,14 @@ def run_checks(exercise, app):
     # Only pytest's own plugins: faster to start, and nothing else changes how checks run.
     path, modules = list(sys.path), set(sys.modules)
     try:
-        with _environment(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTEST_ADDOPTS=None):
-            code = pytest.main(arguments, plugins=[collector])
+        # A temporary folder of its own for the checks' tmp_path: under pytest's
+        # shared one (/tmp/pytest-of-<user>), each run would first delete the
+        # oldest runs' folders there, seconds of work that is not ours to do.
+        with (
+            tempfile.TemporaryDirectory(prefix="exercise-checks-") as basetemp,
+            _environment(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTEST_ADDOPTS=None),
+        ):
+            code = pytest.main([*arguments, "--basetemp", basetemp], plugins=[collector])
     finally:
         # Leave this process as it was (tests/test_exercises.py runs here many times):
         # pytest put tests/exercises/ on sys.path to import the check files.
