@@ -1,14 +1,44 @@
-"""Chat Site: a forum-style chat site with boards, threads, replies, search,
-image uploads, a JSON API, moderation (staff accounts, reports, flood control),
-and live updates (an open thread page shows new replies as they are posted).
+"""Step 19: the same site as step 18, on SQLAlchemy, with migrations.
 
-Install it (`pip install -e .` from the top folder: `make run` does that), bring
-its database up to date, then start it, from any folder:
+Since step 10 the data layer was SQL strings run by Python's sqlite3, and
+schema.sql made the tables when they were missing, so a table could never
+change. This step moves it onto the libraries a Flask site uses for this:
 
-    flask --app chatsite db upgrade
-    flask --app chatsite run --debug
+- models.py (new): the tables as SQLAlchemy classes (Flask-SQLAlchemy);
+  boards are still the BOARDS setting, not a table;
+- reading.py, posting.py, quoting.py, thread_events.py, moderation.py,
+  staff.py, text_search.py, files.py (new): store.py's one class, and the
+  SQL of the other modules, as one module of plain functions per concern,
+  which hand the views and templates model objects;
+- db.py: the session, write_transaction() with after_commit() and
+  after_rollback(), and a 503 that names `flask db upgrade` until the
+  database is up to date;
+- migrations/ (new, Flask-Migrate): the tables' history as ten numbered
+  migrations, run by `flask db upgrade`, in place of schema.sql and init-db;
+- config.py: DATABASE_URL, an SQLite file or a PostgreSQL server; the search
+  uses a full-text index (text_search.py), so a word matches the start of words.
 
-Flask finds create_app() below and calls it to build the app.
+The hand-made sessions, CSRF guard, form checks and flood control of steps 11
+to 14 stay (logins.py, csrf.py, forms.py, flood.py), on the models; the
+modules are the final app's, one job each (see the step's page).
+
+The modules: accounts, api, boards, config, csrf, db, error_answers, errors,
+files, flood, formatting, forms, image_child, image_frames, images, live,
+live_messages, live_notifier, logins, mod, models, moderation, params, posting,
+quoting, reading, search, staff, text_checks, text_search, thread_events,
+upload_checks, upload_storage, uploads, videos, websocket.
+
+Run it from the top of the repository. Build the database first (and again
+after each update of the code), then start the site:
+
+    flask --app steps/19_sqlalchemy/chatsite db upgrade
+    flask --app steps/19_sqlalchemy/chatsite create-user NAME --role admin
+    flask --app steps/19_sqlalchemy/chatsite run --debug
+
+The database is steps/19_sqlalchemy/instance/chatsite.sqlite3, or the one
+CHATSITE_DATABASE_URL names (postgresql://...). Until the upgrade has run,
+every page is a 503 that names the command. Step 18's database is not used:
+schema.sql made it, and no migration can say how far it is.
 """
 
 import os

@@ -1,14 +1,35 @@
-"""Chat Site: a forum-style chat site with boards, threads, replies, search,
-image uploads, a JSON API, moderation (staff accounts, reports, flood control),
-and live updates (an open thread page shows new replies as they are posted).
+"""Step 20: the same site as step 19, with Flask extensions in place of hand-made parts.
 
-Install it (`pip install -e .` from the top folder: `make run` does that), bring
-its database up to date, then start it, from any folder:
+Steps 11 to 14 made the staff's sessions, the CSRF guard, the form checks and
+flood control by hand, and step 19 kept them. Here three extensions that most
+Flask projects use take them over, with the same rules, messages and status
+codes:
 
-    flask --app chatsite db upgrade
-    flask --app chatsite run --debug
+- logins.py: Flask-Login. login_user(), current_user and @login_required
+  replace the session keys, g.user and the hand-made decorators; models.User
+  gains what Flask-Login asks of a user (UserMixin, get_id);
+- csrf.py: Flask-WTF's CSRFProtect checks every form's token (over HTTPS the
+  Referer must be this site too, and a script may send the token in a header);
+- forms.py: one WTForms class per form, its fields and their validators, for
+  every form: a new thread, a reply, a report, the login, the staff's forms;
+- flood.py: Flask-Limiter's limits on the posting views, the report form and
+  the login; flood_store.py (new) keeps its counts in step 19's table
+  limit_entries, so every process that serves the site counts in one place.
 
-Flask finds create_app() below and calls it to build the app.
+The modules: accounts, api, boards, config, csrf, db, error_answers, errors,
+files, flood, flood_store (new), formatting, forms, image_child, image_frames,
+images, live, live_messages, live_notifier, logins, mod, models, moderation,
+params, posting, quoting, reading, search, staff, text_checks, text_search,
+thread_events, upload_checks, upload_storage, uploads, videos, websocket.
+
+Run it from the top of the repository, as in step 19:
+
+    flask --app steps/20_extensions/chatsite db upgrade
+    flask --app steps/20_extensions/chatsite create-user NAME --role admin
+    flask --app steps/20_extensions/chatsite run --debug
+
+Everything answers as in step 19: that is the point. The migrations are step
+19's, so a copy of step 19's instance folder works here as it is.
 """
 
 import os

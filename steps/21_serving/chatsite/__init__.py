@@ -1,14 +1,37 @@
-"""Chat Site: a forum-style chat site with boards, threads, replies, search,
-image uploads, a JSON API, moderation (staff accounts, reports, flood control),
-and live updates (an open thread page shows new replies as they are posted).
+"""Step 21: the same site as step 20, served for real: gunicorn and its workers.
 
-Install it (`pip install -e .` from the top folder: `make run` does that), bring
-its database up to date, then start it, from any folder:
+Until now `flask run` served the site: Werkzeug's development server, one
+process. This step serves it with gunicorn, several worker processes of
+gevent greenlets, and gives the code what several processes need:
 
-    flask --app chatsite db upgrade
-    flask --app chatsite run --debug
+- ../gunicorn.conf.py (new, beside this package): how many workers, which
+  kind, how many connections each, where to listen;
+- bodies.py (new): every request body is read whole before the app sees it,
+  so a slow upload holds no view, and a form cut short is refused, not stored;
+- config.py: the secret key is made once and kept in instance/secret_key,
+  the same for every worker and every restart; PROXIES and TRUSTED_HOSTS;
+- create_app() below puts Werkzeug's ProxyFix in front when PROXIES says a
+  proxy stands there; hosts.py (new) refuses a host name the site does not
+  serve with a short 400;
+- live_listener.py (new), with thread_events.py and live_notifier.py: on
+  PostgreSQL a reply stored by one worker wakes the open pages of every
+  worker at once (LISTEN/NOTIFY).
 
-Flask finds create_app() below and calls it to build the app.
+The modules: accounts, api, boards, bodies (new), config, csrf, db,
+error_answers, errors, files, flood, flood_store, formatting, forms, hosts
+(new), image_child, image_frames, images, live, live_listener (new),
+live_messages, live_notifier, logins, mod, models, moderation, params,
+posting, quoting, reading, search, staff, text_checks, text_search,
+thread_events, upload_checks, upload_storage, uploads, videos, websocket.
+
+Run it from the top of the repository, under gunicorn:
+
+    flask --app steps/21_serving/chatsite db upgrade
+    PYTHONPATH=steps/21_serving gunicorn -c steps/21_serving/gunicorn.conf.py "chatsite:create_app()"
+
+(`make serve STEP=21` does both.) PYTHONPATH makes `chatsite` this step's
+package, not the final app's. `flask --app steps/21_serving/chatsite run`
+still works, with the development server.
 """
 
 import os

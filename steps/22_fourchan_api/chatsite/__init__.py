@@ -1,14 +1,34 @@
-"""Chat Site: a forum-style chat site with boards, threads, replies, search,
-image uploads, a JSON API, moderation (staff accounts, reports, flood control),
-and live updates (an open thread page shows new replies as they are posted).
+"""Step 22: the same site as step 21, with 4chan's read-only API and an OpenAPI document.
 
-Install it (`pip install -e .` from the top folder: `make run` does that), bring
-its database up to date, then start it, from any folder:
+Programs written for 4chan's JSON API (github.com/4chan/4chan-API): clients,
+archivers, scripts, read this site too, at the same addresses and in the same
+shapes. This step adds:
 
-    flask --app chatsite db upgrade
-    flask --app chatsite run --debug
+- fourchan.py (new): the blueprint of /boards.json, /<board>/threads.json,
+  catalog.json, archive.json, /<board>/thread/<no>.json and the image files,
+  with Last-Modified, 304s and CORS; and `flask fill-md5`;
+- fourchan_json.py (new): 4chan's numbers, and posts in 4chan's shapes;
+  fourchan_data.py (new): the queries it needs, a board's threads at once;
+- images.py and upload_storage.py: each uploaded image keeps the MD5 of its
+  bytes (the column images.md5, there since step 19's migrations);
+- openapi.json (new), served by api.py at /api/openapi.json: the site's own
+  API described in OpenAPI 3.1.
 
-Flask finds create_app() below and calls it to build the app.
+The modules: accounts, api, boards, bodies, config, csrf, db, error_answers,
+errors, files, flood, flood_store, formatting, forms, fourchan (new),
+fourchan_data (new), fourchan_json (new), hosts, image_child, image_frames,
+images, live, live_listener, live_messages, live_notifier, logins, mod,
+models, moderation, params, posting, quoting, reading, search, staff,
+text_checks, text_search, thread_events, upload_checks, upload_storage,
+uploads, videos, websocket.
+
+Run it from the top of the repository, as in step 21 (or with `flask run`):
+
+    flask --app steps/22_fourchan_api/chatsite db upgrade
+    flask --app steps/22_fourchan_api/chatsite run --debug
+
+then open http://127.0.0.1:5000/astronomy/catalog.json. Images stored before
+this step have no MD5 yet: `flask --app steps/22_fourchan_api/chatsite fill-md5`.
 """
 
 import os
