@@ -14,7 +14,7 @@ import urllib.parse
 
 import pytest
 from browser import browser, new_page, problems  # noqa: F401 - fixtures
-from forum import create_thread, post_ids
+from forum import create_thread, post_form, post_ids, staff_client
 from test_15_live_browser import BLOCK_WEBSOCKETS, LIVE, POLLING, open_thread, pages  # noqa: F401
 from test_18_formatting import reply_id
 
@@ -102,5 +102,41 @@ def test_a_backlink_appears_on_an_open_page_when_someone_quotes_a_post(
         "link": f"#post-{new_post}",
         "not reloaded": True,
         "new post's quote link": f"#post-{quoted}",
+    }
+    assert problems == []
+
+
+def test_the_links_to_a_deleted_post_go_from_an_open_page(app, pages, problems):  # noqa: F811 - fixtures
+    """A reader has the thread open; a moderator deletes a reply that quoted the opening
+    post and that a later reply quotes. Within 2 s, without a reload, the page shows what a
+    reload would: the opening post's "Replies:" line is gone, and ">>N" in the later reply
+    is plain text, no longer a link to a post that is not there."""
+    client = app.test_client()
+    thread_id = create_thread(client, title="Meteors", body="Any tonight?")
+    [opening] = post_ids(client, thread_id)
+    doomed = reply_id(client, thread_id, f">>{opening} buy cheap watches")
+    later = reply_id(client, thread_id, f">>{doomed} spam, reported")
+    reader = pages()
+    open_thread(reader, thread_id, LIVE)
+    reader.evaluate("window.notReloaded = true")
+    links_before = {
+        "replies line": reader.locator(f"#post-{opening} .backlinks").count(),
+        "quote links": reader.locator(f"#post-{later} a.quote-link").count(),
+    }
+    moderator = staff_client(app, "milo")
+    response = post_form(moderator, f"/threads/{thread_id}", f"/mod/posts/{doomed}/delete", {})
+    assert response.status_code == 303
+    reader.locator(f"#post-{doomed}").wait_for(state="detached", timeout=2000)
+    reader.locator(f"#post-{later} a.quote-link").wait_for(state="detached", timeout=2000)
+    assert {
+        "before": links_before,
+        "opening post's replies line": reader.locator(f"#post-{opening} .backlinks").count(),
+        "later reply's text": " ".join(reader.locator(f"#post-{later} .post-body").inner_text().split()),
+        "not reloaded": reader.evaluate("window.notReloaded === true"),
+    } == {
+        "before": {"replies line": 1, "quote links": 1},
+        "opening post's replies line": 0,
+        "later reply's text": f">>{doomed} spam, reported",
+        "not reloaded": True,
     }
     assert problems == []

@@ -288,6 +288,24 @@ function startLiveUpdates(posts) {
     document.getElementById(`post-${postId}`)?.remove();
     // On a moderator's page, the post's Delete button goes with it (thread.html).
     posts.querySelector(`.post-actions[data-post-id="${postId}"]`)?.remove();
+    forgetLinksTo(postId);
+  }
+
+  // The links to a deleted post go, as they would after a reload (step 18): in
+  // a "Replies:" line the link is removed (and the line, once empty); in a
+  // post's text, ">>129" stays, as plain text.
+  function forgetLinksTo(postId) {
+    for (const link of posts.querySelectorAll(`a.quote-link[href="#post-${postId}"]`)) {
+      const line = link.closest(".backlinks");
+      if (line) {
+        link.remove();
+        if (!line.querySelector("a")) {
+          line.remove();
+        }
+      } else {
+        link.replaceWith(link.textContent);
+      }
+    }
   }
 
   function removePostsNotIn(postIds) {
