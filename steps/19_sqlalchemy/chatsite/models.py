@@ -302,7 +302,7 @@ class ThreadEvent(db.Model):
 
 
 class SiteIdentity(db.Model):
-    """One row: a random id of this site's database, made by migration 0009.
+    """One row: a random id of this site's database, made by migration 0010.
 
     The first upload writes it into the upload folder too (files.SITE_ID_FILE).
     `flask prune-uploads` deletes files only when the two match: it must know
