@@ -79,19 +79,22 @@ def is_heavy(definition):
 
 def heavy_targets(targets):
     """Where a heavy test runs in a whole-suite run: the step that introduces it,
-    the last step and final/ (plus, as every test, its "before" run).
+    the last step of the hand-made line (18, the last step without migrations)
+    and final/ (plus, as every test, its "before" run).
 
     In-process tests (Flask's test client) cost about a tenth of a second and run
     on every step. A heavy test costs seconds, and what it checks (sockets,
     threads, a browser's view) lives in code that the steps in between carry
     unchanged, so running it on each of them would cost minutes and find nothing
-    new. ``--step NN`` (make test STEP=NN) and instructor mode still run every
-    heavy test on the step they check.
+    new. Steps 19-22 are final/chatsite minus an idea each, and the last step's
+    package is final/chatsite itself: final/ stands for them. ``--step NN``
+    (make test STEP=NN) and instructor mode still run every heavy test on the
+    step they check.
     """
     if not targets:
         return targets
-    last_step = [target for target in targets if not target.is_final][-1:]
-    keep = {targets[0], *last_step, *(target for target in targets if target.is_final)}
+    hand_made = [target for target in targets if not target.is_final and not target.is_migrated]
+    keep = {targets[0], *hand_made[-1:], *(target for target in targets if target.is_final)}
     return [target for target in targets if target in keep]
 
 
