@@ -17,7 +17,7 @@ step_folder = $(firstword $(wildcard steps/$(1)_*))
 COVERAGE := --cov --cov-report=term --cov-fail-under=95
 FLASK_FINAL := $(BIN)/flask --app chatsite
 
-.PHONY: run serve test lint pytest docs-build check exercise-start exercise docs screenshots bench clean
+.PHONY: run serve test test-bridge lint pytest docs-build check exercise-start exercise docs screenshots bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,12 @@ test: $(STAMP)
 else
 test: lint pytest docs-build
 endif
+
+## test-bridge: steps 20-22 run every older test too (make test runs those on 19 and final; CI runs this)
+# tests/conftest.py's bridge_targets says why; tests/test_selection.py checks this list.
+BRIDGE_STEPS := 20 21 22
+test-bridge: $(STAMP)
+	for step in $(BRIDGE_STEPS); do $(BIN)/pytest -n auto -p no:cacheprovider -q --step=$$step || exit 1; done
 
 lint: $(STAMP)
 	$(BIN)/ruff check --output-format concise .

@@ -50,8 +50,11 @@ def pytest_generate_tests(metafunc):
     until = metafunc.definition.get_closest_marker("until")
     last = int(until.args[0]) if until else FINAL_NUMBER
     targets = [target for target in selected_targets() if since <= target.number <= last]
-    if is_heavy(metafunc.definition) and not INSTRUCTOR_MODE and not metafunc.config.getoption("step"):
-        targets = heavy_targets(targets)
+    if not INSTRUCTOR_MODE and not metafunc.config.getoption("step"):
+        if is_heavy(metafunc.definition):
+            targets = heavy_targets(targets)
+        else:
+            targets = bridge_targets(targets)
     params = [pytest.param(target, id=target.name) for target in targets]
     if not INSTRUCTOR_MODE:
         previous = [t for t in step_targets() if t.number == since - 1]
@@ -96,6 +99,26 @@ def heavy_targets(targets):
     hand_made = [target for target in targets if not target.is_final and not target.is_migrated]
     keep = {targets[0], *hand_made[-1:], *(target for target in targets if target.is_final)}
     return [target for target in targets if target in keep]
+
+
+def bridge_targets(targets):
+    """Where an in-process test of steps 01-18 runs in a whole-suite run: on its
+    steps up to 18, on step 19 and on final/, but not on steps 20-22.
+
+    Steps 19 to 23 lead to the final app by subtraction: each is the next one
+    minus one idea, and tests/test_bridge_steps.py proves that every file outside
+    that idea is the next step's, byte for byte, and so final/chatsite's. Step 19
+    is the one that differs most from final/ (everything the bridge adds is taken
+    out), so the older tests run there and on final/; on 20-22 they would run the
+    same files once more, four minutes of make test. ``--step NN`` runs every test
+    on step NN, and `make test-bridge` (CI runs it after make test) does that for
+    each of 20-22. The tests the bridge introduces (19 on) run on every step.
+    """
+    migrated = [target for target in targets if target.is_migrated]
+    if not migrated or targets[0].is_migrated:
+        return targets  # a test of step 19 or later: every step of the bridge
+    skipped = set(migrated[1:])
+    return [target for target in targets if target not in skipped]
 
 
 @pytest.fixture

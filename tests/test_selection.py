@@ -64,3 +64,22 @@ def test_a_whole_run_runs_browser_tests_on_their_step_the_last_hand_made_step_an
     for target in in_between:
         one_step = targets_of(collected(f"--step={target.number:02d}", "tests/test_15_live_browser.py"))
         assert one_step == {target.name}
+
+
+def test_a_whole_run_leaves_the_older_tests_of_steps_20_to_22_to_make_test_bridge():
+    """In make test, step 04's tests run on every step up to 19 and on final, not on
+    20-22 (their files are step 19's and final's: test_bridge_steps.py); the bridge's
+    own tests run on every step after theirs; `make test-bridge` lists exactly 20-22."""
+    older = targets_of(collected("tests/test_04_replies.py"))
+    bridge = targets_of(collected("tests/test_19_sqlalchemy.py"))
+    numbers = sorted(target.number for target in selected_targets() if target.is_migrated)
+    left_to_ci = [f"{number:02d}" for number in numbers[1:]]
+    assert left_to_ci == ["20", "21", "22"]
+    assert not any(name[:2] in left_to_ci for name in older)
+    assert {"19_sqlalchemy", "18_formatting", "final"} <= older
+    assert bridge == {"19_sqlalchemy", "20_extensions", "21_serving", "22_fourchan_api", "final",
+                      "18_formatting-before"}
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^BRIDGE_STEPS := (.*)$", makefile, re.M).group(1).split() == left_to_ci
+    one_step = targets_of(collected("--step=21", "tests/test_04_replies.py"))
+    assert one_step == {"21_serving"}
