@@ -178,6 +178,27 @@ def form_head(length, extra=""):
     )
 
 
+class LiveClient(Client):
+    """simple_websocket's client, which also reads what arrives together with the
+    server's answer to the handshake.
+
+    A socket opened with ?after= is sent the events it missed at once, right after
+    "101 Switching Protocols", often in the same TCP packet. simple-websocket 1.1's
+    Client reads that packet during the handshake, takes the handshake's answer
+    from it, and leaves the rest unread until more data comes, which may be never.
+    (A browser reads it at once.) So the reading thread starts with what is left.
+    """
+
+    def _thread(self):
+        if not self._handle_events():  # a "close" came with the handshake's answer
+            self.connected = False
+            self.event.set()
+            self.sock.close()
+            return
+        super()._thread()
+
+
+
 # --- Live updates under load: used by final/tests/test_live_gunicorn.py and final/bench/bench_live.py
 
 
@@ -186,7 +207,7 @@ class Reader:
 
     def __init__(self, url, deadline=20):
         self.deadline = deadline  # seconds without a message before the reader gives up
-        self.ws = Client.connect(url)
+        self.ws = LiveClient.connect(url)
         self.got = []
         self.thread = threading.Thread(target=self.read, daemon=True)
         self.thread.start()

@@ -41,7 +41,8 @@ from forum import (
     serving,
     staff_client,
 )
-from simple_websocket import Client, ConnectionClosed
+from liveserver import LiveClient
+from simple_websocket import ConnectionClosed
 from targets import reload_app
 
 pytestmark = pytest.mark.since("15")
@@ -54,26 +55,6 @@ LIVE_DATA = ("data-thread-id", "data-last-event", "data-last-post", "data-live-u
 
 
 # --- helpers -------------------------------------------------------------------
-
-
-class LiveClient(Client):
-    """simple_websocket's client, which also reads what arrives together with the
-    server's answer to the handshake.
-
-    A socket opened with ?after= is sent the events it missed at once, right after
-    "101 Switching Protocols", often in the same TCP packet. simple-websocket 1.1's
-    Client reads that packet during the handshake, takes the handshake's answer
-    from it, and leaves the rest unread until more data comes, which may be never.
-    (A browser reads it at once.) So the reading thread starts with what is left.
-    """
-
-    def _thread(self):
-        if not self._handle_events():  # a "close" came with the handshake's answer
-            self.connected = False
-            self.event.set()
-            self.sock.close()
-            return
-        super()._thread()
 
 
 class Sockets:

@@ -35,9 +35,9 @@ import pgserver
 import pytest
 from databases import dispose, fresh_postgres_url
 from forum import BOARD, create_thread, csrf_token, post_form, reply, serving, staff_client
-from liveserver import Gunicorn, RawSession, form_head, served_folder
+from liveserver import Gunicorn, LiveClient, RawSession, form_head, served_folder
 from pgserver import database_name
-from simple_websocket import Client, ConnectionClosed
+from simple_websocket import ConnectionClosed
 from staff import is_anonymous, replay
 from targets import reload_app
 
@@ -272,7 +272,7 @@ def test_a_reply_stored_by_another_worker_reaches_an_open_page_at_once(app, pg_u
     thread_id = create_thread(poster)
     try:
         with serving(first) as base_url:
-            ws = Client.connect("ws://" + base_url.removeprefix("http://") + f"/threads/{thread_id}/live")
+            ws = LiveClient.connect("ws://" + base_url.removeprefix("http://") + f"/threads/{thread_id}/live")
             try:
                 time.sleep(0.5)  # the page is open: its worker listens
                 arrived = []

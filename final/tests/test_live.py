@@ -23,8 +23,9 @@ import pytest
 from databases import InAppContext, dispose, fresh_postgres_url
 from flask import request
 from forum import create_thread, reply, serving
+from liveserver import LiveClient
 from pgserver import database_name
-from simple_websocket import Client, ConnectionClosed, ConnectionError
+from simple_websocket import ConnectionClosed, ConnectionError
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 from targets import FLOOD_LIMITS_OFF
@@ -91,7 +92,7 @@ class Sockets:
         url = "ws://" + self.base_url.removeprefix("http://") + f"/threads/{thread_id}/live"
         if after is not None:
             url += "?" + urllib.parse.urlencode({"after": after})
-        ws = Client.connect(url)
+        ws = LiveClient.connect(url)
         self.opened.append(ws)
         return ws
 

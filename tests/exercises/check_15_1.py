@@ -13,7 +13,8 @@ import re
 import time
 
 from forum import create_thread, post_form, reply, serving, staff_client
-from simple_websocket import Client, ConnectionClosed
+from liveserver import LiveClient
+from simple_websocket import ConnectionClosed
 
 BROKEN_ON_PURPOSE = True
 
@@ -44,7 +45,7 @@ def close(ws):
 def open_and_listen(base_url, thread_id):
     """A socket on the thread, from now on (no ?after=), that has had its first
     look at the database and is waiting: what comes next is new."""
-    ws = Client.connect(live_url(base_url, thread_id))
+    ws = LiveClient.connect(live_url(base_url, thread_id))
     time.sleep(0.3)  # the server reads where to start and looks once, in a few milliseconds
     return ws
 

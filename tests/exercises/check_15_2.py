@@ -4,7 +4,8 @@ import json
 import time
 
 from forum import create_thread, post_form, serving, staff_client
-from simple_websocket import Client, ConnectionClosed
+from liveserver import LiveClient
+from simple_websocket import ConnectionClosed
 
 
 def live_url(base_url, thread_id, after):
@@ -40,7 +41,7 @@ def watch_while(app, client, thread_id, actions):
     moderator = staff_client(app, "milo")
     got = {}
     with serving(app) as base_url:
-        ws = Client.connect(live_url(base_url, thread_id, newest_event(client, thread_id)))
+        ws = LiveClient.connect(live_url(base_url, thread_id, newest_event(client, thread_id)))
         # Let the socket settle: what it sends from now on arrives on its own,
         # not with the end of the handshake.
         time.sleep(0.3)

@@ -11,7 +11,8 @@ import re
 import time
 
 from forum import create_thread, reply, serving
-from simple_websocket import Client, ConnectionClosed
+from liveserver import LiveClient
+from simple_websocket import ConnectionClosed
 
 TOO_MANY = "too many live connections, try again later"
 REFUSED = {"closed": 1013, "reason": TOO_MANY}
@@ -22,7 +23,8 @@ def open_sockets(base_url, thread_id, count, opened):
     added to ``opened`` (to be closed at the end). Return the new ones."""
     new = []
     for _ in range(count):
-        new.append(Client.connect("ws://" + base_url.removeprefix("http://") + f"/threads/{thread_id}/live"))
+        url = "ws://" + base_url.removeprefix("http://") + f"/threads/{thread_id}/live"
+        new.append(LiveClient.connect(url))
         opened.append(new[-1])
         time.sleep(0.3)  # the server lets it in, or refuses it, in a few milliseconds
     return new
