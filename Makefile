@@ -72,7 +72,7 @@ lint: $(STAMP)
 # -n auto: pytest-xdist runs the tests in one process per processor (each with
 # its own throwaway servers), so `make test` stays well under 10 minutes.
 pytest: $(STAMP)
-	$(BIN)/pytest -n auto $(COVERAGE)
+	$(BIN)/pytest -n auto --dist worksteal $(COVERAGE)
 
 docs-build: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site

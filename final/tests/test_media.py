@@ -956,7 +956,7 @@ def test_the_site_answers_while_slow_images_are_decoded(tmp_path, database_url):
     decoding ran out of time (400) or found no free turn (503). Decoded inside
     the workers, they stalled both workers, and the home page with them."""
     slow = imagefactory.jpeg_with_many_scans(5000, 6000, 6000)
-    settings = {"MAX_JPEG_SCANS": "100000", "IMAGE_DECODE_TIMEOUT": "8"}
+    settings = {"MAX_JPEG_SCANS": "100000", "IMAGE_DECODE_TIMEOUT": "4"}
     with Gunicorn(tmp_path, database_url, workers=2, **settings) as server:
         thread_id, _ = start_thread(server.url)
         statuses = []
