@@ -22,6 +22,7 @@ import io
 import json
 import re
 import sqlite3
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -377,8 +378,14 @@ def test_flask_fill_md5_says_which_files_are_missing(app, client, upload_folder)
 # --- HTTP: Last-Modified, 304, CORS, HEAD, OPTIONS -------------------------------------------
 
 
+def next_second():
+    """Wait for the clock's next whole second: Last-Modified dates are in whole seconds."""
+    time.sleep(1 - time.time() % 1)
+
+
 def test_every_answer_is_dated_and_a_304_when_not_modified(client):
     _, thread_url = thread_with_image(client)
+    next_second()  # the last change is in a past second (see the test after the next)
     for url in [*ANSWERS, thread_url]:
         response = client.get(url)
         assert response.status_code == 200, url
@@ -402,6 +409,31 @@ def test_the_etag_catches_a_change_within_the_same_second(client):
     assert client.get(thread_url, headers=both).status_code == 200
 
 
+def test_a_reply_in_the_second_of_the_last_change_is_not_hidden_by_if_modified_since(client):
+    """basc-py4chan's case: a client polls a thread with If-Modified-Since only. It reads
+    the thread, someone replies within the same second, and the client asks again, at
+    once and a second later: both times it gets the reply, not a 304 (the two changes
+    have the same date in whole seconds). Once that second is past, its date is exact
+    and a 304 answers it again."""
+    next_second()  # what follows takes a tenth of a second: all of it in one second
+    second = int(time.time())
+    thread_id = create_thread(client, "Quick", "first")
+    url = f"/{BOARD}/thread/{post_ids(client, thread_id)[0]}.json"
+    first = client.get(url)
+    reply_id(client, thread_id, "a reply in the same second")
+    in_the_same_second = int(time.time()) == second
+    polls = {"at once": client.get(url, headers={"If-Modified-Since": first.headers["Last-Modified"]})}
+    next_second()
+    polls["a second later"] = client.get(url, headers={"If-Modified-Since": first.headers["Last-Modified"]})
+    settled = polls["a second later"].headers["Last-Modified"]
+    polls["with the new date"] = client.get(url, headers={"If-Modified-Since": settled})
+    assert in_the_same_second  # (else the test proves nothing: run it again)
+    assert {when: (poll.status_code, len(poll.get_json()["posts"]) if poll.data else 0)
+            for when, poll in polls.items()} == {
+        "at once": (200, 2), "a second later": (200, 2), "with the new date": (304, 0)
+    }
+
+
 def test_a_new_reply_changes_the_threads_last_modified(client):
     thread_id, thread_url = thread_with_image(client)
     before = get_json(client, f"/{BOARD}/threads.json")[0]["threads"][0]["last_modified"]
@@ -409,6 +441,7 @@ def test_a_new_reply_changes_the_threads_last_modified(client):
     written = thread_posts(client, int(thread_url.split("/")[-1].removesuffix(".json")))[-1]["time"]
     after = get_json(client, f"/{BOARD}/threads.json")[0]["threads"][0]["last_modified"]
     assert after == written >= before
+    next_second()  # (in the second of the change, the date is a second earlier: see above)
     modified = parse_date(client.get(thread_url).headers["Last-Modified"])
     assert modified == datetime.fromtimestamp(written, timezone.utc)
 

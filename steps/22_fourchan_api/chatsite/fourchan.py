@@ -15,13 +15,15 @@ How 4chan's numbers map onto ours, and its posts' shapes: fourchan_json.py
 (and docs: "Use existing 4chan tools").
 
 Every answer has a Last-Modified date and honours If-Modified-Since (304, no
-body), may be read by any web page (Access-Control-Allow-Origin: *), and
-answers HEAD and OPTIONS. Errors are JSON, like under /api/ (error_answers.py).
+body) without hiding a change made in the same second, may be read by any web
+page (Access-Control-Allow-Origin: *), and answers HEAD and OPTIONS. Errors
+are JSON, like under /api/ (error_answers.py).
 """
 
 import math
 import re
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
 from pathlib import PurePosixPath
 
 import click
@@ -105,16 +107,24 @@ def answer(data, modified):
     """The JSON answer, dated `modified`; 304 Not Modified, without a body, if the
     client already has it (If-Modified-Since: 4chan asks clients to send it).
 
-    Dates are in whole seconds, so a post written in the same second as the
-    client's last request would not count as a change. The ETag (a checksum of
-    the answer) is exact: clients that send If-None-Match, as browsers do, never
-    miss one."""
+    Dates are in whole seconds. A client that got the answer at 12:00:00.2, dated
+    12:00:00, and asks again "modified since 12:00:00?" must not be told "no" for a
+    reply written at 12:00:00.7: so while the last change is in the current second,
+    more may come in it, and the answer is dated a second earlier and never a 304
+    by date. The first answer after that second is dated exactly, and from then on
+    a date the client sends can only be older than a later change. The ETag (a
+    checksum of the answer) is exact: If-None-Match gets a 304 whenever it may."""
     response = current_app.json.response(data)
-    response.last_modified = modified
     response.add_etag()
     # Clients may keep the answer, but must ask (If-Modified-Since) before using it again.
     response.cache_control.no_cache = True
-    return response.make_conditional(request)
+    changed_this_second = int(modified.timestamp()) >= int(time.time())
+    if not changed_this_second:
+        response.last_modified = modified
+        return response.make_conditional(request)
+    response.last_modified = modified - timedelta(seconds=1)
+    without_date = {key: value for key, value in request.environ.items() if key != "HTTP_IF_MODIFIED_SINCE"}
+    return response.make_conditional(without_date)
 
 
 def last_modified(*moments):
