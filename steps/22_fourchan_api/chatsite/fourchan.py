@@ -15,9 +15,8 @@ How 4chan's numbers map onto ours, and its posts' shapes: fourchan_json.py
 (and docs: "Use existing 4chan tools").
 
 Every answer has a Last-Modified date and honours If-Modified-Since (304, no
-body) without hiding a change made in the same second, may be read by any web
-page (Access-Control-Allow-Origin: *), and answers HEAD and OPTIONS. Errors
-are JSON, like under /api/ (error_answers.py).
+body), may be read by any web page (Access-Control-Allow-Origin: *), and
+answers HEAD and OPTIONS. Errors are JSON, like under /api/ (error_answers.py).
 """
 
 import math
@@ -105,26 +104,20 @@ def allow_any_origin(response):
 
 def answer(data, modified):
     """The JSON answer, dated `modified`; 304 Not Modified, without a body, if the
-    client already has it (If-Modified-Since: 4chan asks clients to send it).
+    client already has it (If-None-Match, or If-Modified-Since as 4chan asks).
 
-    Dates are in whole seconds. A client that got the answer at 12:00:00.2, dated
-    12:00:00, and asks again "modified since 12:00:00?" must not be told "no" for a
-    reply written at 12:00:00.7: so while the last change is in the current second,
-    more may come in it, and the answer is dated a second earlier and never a 304
-    by date. The first answer after that second is dated exactly, and from then on
-    a date the client sends can only be older than a later change. The ETag (a
-    checksum of the answer) is exact: If-None-Match gets a 304 whenever it may."""
+    Dates are whole seconds: while the last change is in this second, more may come
+    in it, so the answer is dated a second earlier and never a 304 by its date."""
     response = current_app.json.response(data)
     response.add_etag()
     # Clients may keep the answer, but must ask (If-Modified-Since) before using it again.
     response.cache_control.no_cache = True
-    changed_this_second = int(modified.timestamp()) >= int(time.time())
-    if not changed_this_second:
-        response.last_modified = modified
-        return response.make_conditional(request)
-    response.last_modified = modified - timedelta(seconds=1)
-    without_date = {key: value for key, value in request.environ.items() if key != "HTTP_IF_MODIFIED_SINCE"}
-    return response.make_conditional(without_date)
+    environ = request.environ
+    if int(modified.timestamp()) >= int(time.time()):  # changed in this second
+        modified -= timedelta(seconds=1)
+        environ = {key: value for key, value in environ.items() if key != "HTTP_IF_MODIFIED_SINCE"}
+    response.last_modified = modified
+    return response.make_conditional(environ)
 
 
 def last_modified(*moments):
