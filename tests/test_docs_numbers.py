@@ -1,4 +1,10 @@
-"""The tree of final/ on the final app's page is the real tree.
+"""Numbers and trees on the pages come from the project.
+
+The summary line of a test run (``126 passed, 14 xfailed``) is counted at build
+time by docs/hooks/summary_lines.py, from a marker; a page that writes one by
+hand would go stale with the next test, so none may.
+
+The tree of final/ on the final app's page is the real tree.
 
 docs/final/index.md draws final/ with a line about each file. A file added,
 renamed or removed in final/ and not on the page (or the other way round) turns
@@ -11,6 +17,7 @@ not exist.
 import re
 import subprocess
 
+import summary_lines
 from targets import ROOT
 
 PAGE = ROOT / "docs" / "final" / "index.md"
@@ -59,4 +66,30 @@ def test_the_final_apps_tree_names_every_file_and_only_real_ones():
     assert {"drawn but not in final/": missing, "in final/ but not drawn": not_drawn} == {
         "drawn but not in final/": [],
         "in final/ but not drawn": [],
+    }
+
+
+# A pytest summary line: "===== 126 passed, 14 xfailed in 3.73s =====".
+SUMMARY = re.compile(r"^=+ \d+ (passed|failed)\b.* in [\d.]+s =+$", re.M)
+
+
+def test_no_page_writes_a_test_runs_counts_by_hand():
+    pages = sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md"]
+    by_hand = [
+        f"{page.relative_to(ROOT)}: {found[0]}"
+        for page in pages
+        for found in SUMMARY.finditer(page.read_text(encoding="utf-8"))
+    ]
+    assert by_hand == []
+
+
+def test_the_summary_line_is_centred_as_pytest_centres_it():
+    assert {
+        text: summary_lines.centred(text)
+        for text in ("126 passed, 14 xfailed in 3.73s", "44 passed in 0.61s")
+    } == {
+        "126 passed, 14 xfailed in 3.73s":
+            "======================= 126 passed, 14 xfailed in 3.73s ========================",
+        "44 passed in 0.61s":
+            "============================== 44 passed in 0.61s ==============================",
     }
