@@ -22,7 +22,8 @@ answers HEAD and OPTIONS. Errors are JSON, like under /api/ (error_answers.py).
 
 import math
 import re
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
 from pathlib import PurePosixPath
 
 import click
@@ -104,18 +105,20 @@ def allow_any_origin(response):
 
 def answer(data, modified):
     """The JSON answer, dated `modified`; 304 Not Modified, without a body, if the
-    client already has it (If-Modified-Since: 4chan asks clients to send it).
+    client already has it (If-None-Match, or If-Modified-Since as 4chan asks).
 
-    Dates are in whole seconds, so a post written in the same second as the
-    client's last request would not count as a change. The ETag (a checksum of
-    the answer) is exact: clients that send If-None-Match, as browsers do, never
-    miss one."""
+    Dates are whole seconds: while the last change is in this second, more may come
+    in it, so the answer is dated a second earlier and never a 304 by its date."""
     response = current_app.json.response(data)
-    response.last_modified = modified
     response.add_etag()
     # Clients may keep the answer, but must ask (If-Modified-Since) before using it again.
     response.cache_control.no_cache = True
-    return response.make_conditional(request)
+    environ = request.environ
+    if int(modified.timestamp()) >= int(time.time()):  # changed in this second
+        modified -= timedelta(seconds=1)
+        environ = {key: value for key, value in environ.items() if key != "HTTP_IF_MODIFIED_SINCE"}
+    response.last_modified = modified
+    return response.make_conditional(environ)
 
 
 def last_modified(*moments):
