@@ -17,7 +17,7 @@ step_folder = $(firstword $(wildcard steps/$(1)_*))
 COVERAGE := --cov --cov-report=term --cov-fail-under=95
 FLASK_FINAL := $(BIN)/flask --app chatsite
 
-.PHONY: run serve test test-bridge lint pytest docs-build check exercise-start exercise docs screenshots bench clean
+.PHONY: run serve test test-bridge test-pages lint pytest docs-build check exercise-start exercise docs screenshots bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,10 @@ endif
 BRIDGE_STEPS := 20 21 22
 test-bridge: $(STAMP)
 	for step in $(BRIDGE_STEPS); do $(BIN)/pytest -n auto -p no:cacheprovider -q --step=$$step || exit 1; done
+
+## test-pages: run every shell session the docs show, in a fresh copy of the repository (tools/pages.py; CI runs this)
+test-pages: $(STAMP)
+	$(BIN)/pytest -n auto -p no:cacheprovider -q tools/test_pages.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check --output-format concise .
