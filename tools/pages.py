@@ -215,8 +215,9 @@ class Terminal:
         self.main, secondary = pty.openpty()
         fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 40, COLUMNS, 0, 0))
         self.process = subprocess.Popen(  # noqa: S603 (the commands come from our own pages)
-            ["bash", "-c", command], cwd=cwd,  # noqa: S607 env=environment,
-            stdin=secondary, stdout=secondary, stderr=secondary, start_new_session=True,
+            ["bash", "-c", command],  # noqa: S607
+            cwd=cwd, env=environment, start_new_session=True,
+            stdin=secondary, stdout=secondary, stderr=secondary,
         )  # fmt: skip
         os.close(secondary)
         self.output = b""
@@ -411,7 +412,8 @@ class PageRun:
                 break  # started, and says nothing more
         output = self.to_page_ports(normalised(terminal.text()))
         if terminal.process.poll() is not None or not self._listening():
-            raise Mismatch(f"`{command.text}` did not start a server:\n{output}")
+            status = terminal.process.poll()
+            raise Mismatch(f"`{command.text}` did not start a server (exit status {status}):\n{output}")
         return output
 
     def _listening(self):
