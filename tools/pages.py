@@ -160,7 +160,9 @@ def expected_pattern(lines, summary):
         summary_match = SUMMARY.match(line)
         if summary_match:  # centred in "=" signs, as wide as the time is long
             title = summary(tuple(summary_match["args"].split())).strip("= ")
-            parts.append("=+ " + re.escape(title).replace("…", r"[\d.]+") + r" =+\n")
+            # pytest adds the time in minutes to a run of a minute or more: "in 75.10s (0:01:15)"
+            seconds = r"[\d.]+s(?: \(\d+:\d\d:\d\d\))?"
+            parts.append("=+ " + re.escape(title).replace("…s", seconds) + r" =+\n")
             continue
         if line.strip() == "…":
             parts.append(r"(?:[^\n]*\n)*?")
