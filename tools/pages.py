@@ -72,6 +72,10 @@ PAGE_PORT = re.compile(r"(?<![\d.])(50\d\d)(?!\d)")
 COLUMNS = 80  # as docs/hooks/summary_lines.py draws the summary line
 COMMAND_TIMEOUT = 600  # a test run of one step's tests can take minutes
 SERVER_START_TIMEOUT = 60
+# A server that listens but has not yet printed what the page shows may still be
+# starting: with --debug, the reloader's parent listens while its child, quiet,
+# imports the app (seconds on a busy machine), then prints the debugger's lines.
+SERVER_QUIET_PATIENCE = 15
 
 
 @dataclass
@@ -411,7 +415,7 @@ class PageRun:
             listening = self._listening()
             if listening and expected.fullmatch(output) and now - quiet_since > 0.5:
                 break
-            if listening and now - quiet_since > 3:
+            if listening and now - quiet_since > (3 if command.expected is None else SERVER_QUIET_PATIENCE):
                 break  # started, and says nothing more
         output = self.to_page_ports(normalised(terminal.text()))
         if terminal.process.poll() is not None or not self._listening():
