@@ -160,7 +160,9 @@ def expected_pattern(lines, summary):
         summary_match = SUMMARY.match(line)
         if summary_match:  # centred in "=" signs, as wide as the time is long
             title = summary(tuple(summary_match["args"].split())).strip("= ")
-            parts.append("=+ " + re.escape(title).replace("…", r"[\d.]+") + r" =+\n")
+            # "in 63.36s (0:01:03)": pytest adds the hours, minutes and seconds past a minute
+            took = r"[\d.]+s(?: \(\d+:\d\d:\d\d\))?"
+            parts.append("=+ " + re.escape(title).replace("…s", took) + r" =+\n")
             continue
         if line.strip() == "…":
             parts.append(r"(?:[^\n]*\n)*?")
