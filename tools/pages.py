@@ -177,7 +177,8 @@ def expected_pattern(lines, summary):
 
 
 def normalised(output):
-    output = ANSI.sub("", output.replace("\r\n", "\n").replace("\r", "\n"))
+    # A terminal ends a line at "\r\n", and at the "\r\r\n" it shows for the "\r\n" of HTTP headers (curl -i)
+    output = ANSI.sub("", re.sub(r"\r+\n", "\n", output).replace("\r", "\n"))
     lines = [line.rstrip() for line in output.split("\n")]
     while lines and not lines[-1]:
         lines.pop()
