@@ -109,7 +109,9 @@ def blocks_of(page):
         if inputs:
             shown = [command for command in commands if not command.hidden]
             shown[0].inputs = [part.strip() for part in inputs[0].split("|")]
-        not_run = next((value for name, value in controls if name == "not run"), "")
+        not_run = next((value or None for name, value in controls if name == "not run"), "")
+        if not_run is None:
+            raise ValueError(f"{page}:{line}: a block not run says why: <!-- not run: REASON -->")
         found.append(Block(page, line, match["language"], commands, not_run))
     return found
 
@@ -169,7 +171,7 @@ def expected_pattern(lines, summary):
         wildcards = PLACEHOLDER.findall(line)
         regex = re.escape(pieces[0])
         for wildcard, piece in zip(wildcards, pieces[1:], strict=True):
-            regex += (".*?" if wildcard == "…" else ".+?") + re.escape(piece)
+            regex += (r"[^\n]*?" if wildcard == "…" else r"[^\n]+?") + re.escape(piece)
         parts.append(regex.rstrip() + r"[ \t]*\n")
     return re.compile("".join(parts), re.S)
 
@@ -277,11 +279,12 @@ class Mismatch(AssertionError):
 class PageRun:
     """The sessions of one page, run in order in a fresh copy of the repository."""
 
-    def __init__(self, page, transcript=None):
+    def __init__(self, page, transcript=None, repository=True):
         self.page = Path(page).resolve()
         self.transcript = transcript  # a file to echo every command and its output to
         self.folder = Path(tempfile.mkdtemp(prefix="chatsite-page-"))
-        fresh_copy(self.folder)
+        if repository:  # (the runner's own tests use an empty folder: quicker)
+            fresh_copy(self.folder)
         self.cwd = self.folder
         self.ports = {}
         self.environment = self._environment()
@@ -331,7 +334,8 @@ class PageRun:
         return self.counts
 
     def where(self, block):
-        return f"{self.page.relative_to(ROOT)}:{block.line}"
+        shown = self.page.relative_to(ROOT) if self.page.is_relative_to(ROOT) else self.page
+        return f"{shown}:{block.line}"
 
     def log(self, text):
         if self.transcript:
