@@ -51,7 +51,10 @@ import subprocess
 import sys
 import tempfile
 import termios
+import threading
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,6 +75,7 @@ PAGE_PORT = re.compile(r"(?<![\d.])(50\d\d)(?!\d)")
 COLUMNS = 80  # as docs/hooks/summary_lines.py draws the summary line
 COMMAND_TIMEOUT = 600  # a test run of one step's tests can take minutes
 SERVER_START_TIMEOUT = 60
+SERVER_ANSWER_TIMEOUT = 180  # a busy machine's gunicorn: every worker loads the app at once
 
 
 @dataclass
@@ -162,7 +166,9 @@ def expected_pattern(lines, summary):
         summary_match = SUMMARY.match(line)
         if summary_match:  # centred in "=" signs, as wide as the time is long
             title = summary(tuple(summary_match["args"].split())).strip("= ")
-            parts.append("=+ " + re.escape(title).replace("…", r"[\d.]+") + r" =+\n")
+            # pytest adds the minutes past a minute: "in 85.79s (0:01:25)"
+            time_taken = r"[\d.]+s(?: \(\d+:\d\d:\d\d\))?"
+            parts.append("=+ " + re.escape(title).replace("…s", time_taken) + r" =+\n")
             continue
         if line.strip() == "…":
             parts.append(r"(?:[^\n]*\n)*?")
@@ -216,6 +222,7 @@ class Terminal:
     """One command in a pseudo-terminal, as a learner's terminal runs it."""
 
     def __init__(self, command, cwd, environment):
+        self.command = command
         self.main, secondary = pty.openpty()
         fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 40, COLUMNS, 0, 0))
         self.process = subprocess.Popen(  # noqa: S603 (the commands come from our own pages)
@@ -420,15 +427,39 @@ class PageRun:
         if terminal.process.poll() is not None or not self._listening():
             status = terminal.process.poll()
             raise Mismatch(f"`{command.text}` did not start a server (exit status {status}):\n{output}")
+        self._wait_for_an_answer(terminal)
         return output
 
+    def _wait_for_an_answer(self, terminal):
+        """gunicorn listens before its workers have loaded the app (half a minute on a busy
+        machine): wait until the server answers a request, as a reader waits for the page."""
+        port = next(port for port in self.ports.values() if self._listening_on(port))
+        answered = threading.Event()
+
+        def ask():
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=SERVER_ANSWER_TIMEOUT).close()  # noqa: S310
+            except urllib.error.HTTPError:
+                pass  # an answer all the same
+            except OSError:
+                return
+            answered.set()
+
+        asking = threading.Thread(target=ask, daemon=True)
+        asking.start()
+        while asking.is_alive() and terminal.read(0.2):
+            pass  # read what it prints meanwhile, so that it never waits for us
+        if not answered.is_set():
+            raise Mismatch(f"`{terminal.command}` listens but did not answer in {SERVER_ANSWER_TIMEOUT} s")
+
     def _listening(self):
-        for port in self.ports.values():
-            with socket.socket() as probe:
-                probe.settimeout(0.2)
-                if probe.connect_ex(("127.0.0.1", int(port))) == 0:
-                    return True
-        return False
+        return any(self._listening_on(port) for port in self.ports.values())
+
+    @staticmethod
+    def _listening_on(port):
+        with socket.socket() as probe:
+            probe.settimeout(0.2)
+            return probe.connect_ex(("127.0.0.1", int(port))) == 0
 
     def stop_servers(self):
         while self.servers:
