@@ -29,8 +29,9 @@ virtual environment is active (its ``bin`` first on PATH), as the pages ask. A
 command that serves (``make run``, ``make serve``, ``flask … run``, ``gunicorn``)
 is started in the background, as in a second terminal: what it prints at start
 is compared, and it runs until the next server command or the end of the page
-(then it gets Ctrl+C). Ports 5000-5099 of a page are given free ports, so pages
-run side by side; what the commands print shows the page's ports again.
+(then it gets Ctrl+C). Ports 5000-5099 and 8000 (``make docs``) of a page are
+given free ports, so pages run side by side; what the commands print shows the
+page's ports again.
 
     .venv/bin/python tools/pages.py docs/steps/06-uploads.md   # one page, with a transcript
 
@@ -71,10 +72,10 @@ SUMMARY = re.compile(r"^\s*<!--\s*pytest-summary:\s*(?P<args>[^>]*?)\s*-->\s*$")
 PLACEHOLDER = re.compile(r"…|‹[^›]*›")
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][A-Z0-9]|\x1b[=>]")
 SERVER = re.compile(r"(^|\s)(make (run|serve|docs)\b|\S*flask\b.*\srun\b|\S*gunicorn\b)")
-PAGE_PORT = re.compile(r"(?<![\d.])(50\d\d)(?!\d)")
+PAGE_PORT = re.compile(r"(?<![\d.])(50\d\d|8000)(?!\d)")
 COLUMNS = 80  # as docs/hooks/summary_lines.py draws the summary line
 COMMAND_TIMEOUT = 600  # a test run of one step's tests can take minutes
-SERVER_START_TIMEOUT = 60
+SERVER_START_TIMEOUT = 300  # `make docs` builds the whole site before it listens
 SERVER_ANSWER_TIMEOUT = 180  # a busy machine's gunicorn: every worker loads the app at once
 
 
@@ -166,9 +167,9 @@ def expected_pattern(lines, summary):
         summary_match = SUMMARY.match(line)
         if summary_match:  # centred in "=" signs, as wide as the time is long
             title = summary(tuple(summary_match["args"].split())).strip("= ")
-            # pytest adds the minutes past a minute: "in 85.79s (0:01:25)"
-            time_taken = r"[\d.]+s(?: \(\d+:\d\d:\d\d\))?"
-            parts.append("=+ " + re.escape(title).replace("…s", time_taken) + r" =+\n")
+            # "in 237.99s (0:03:57)": pytest adds the hours:minutes:seconds from a minute on
+            seconds = r"[\d.]+s(?: \(\d+:\d\d:\d\d\))?"
+            parts.append("=+ " + re.escape(title).replace("…s", seconds) + r" =+\n")
             continue
         if line.strip() == "…":
             parts.append(r"(?:[^\n]*\n)*?")
@@ -183,8 +184,8 @@ def expected_pattern(lines, summary):
 
 
 def normalised(output):
-    # The terminal ends each line with \r\n; an HTTP header line that curl -i prints
-    # already ends with \r, so it arrives as \r\r\n: one line end all the same.
+    # a terminal ends lines with \r\n, so a line that already ended with \r\n (curl -i's
+    # headers) comes as \r\r\n: one line end, not two
     output = ANSI.sub("", re.sub(r"\r+\n", "\n", output).replace("\r", "\n"))
     lines = [line.rstrip() for line in output.split("\n")]
     while lines and not lines[-1]:
@@ -310,7 +311,7 @@ class PageRun:
             PYTHONPATH=str(self.folder / "final"),
             HOME=str(self.folder / ".home"),  # gunicorn's control socket, pip's cache: the page's own
             TERM="xterm", COLUMNS=str(COLUMNS), LANG="C.UTF-8",
-            PORT=self.port("5000"), FLASK_RUN_PORT=self.port("5000"),
+            PORT=self.port("5000"), FLASK_RUN_PORT=self.port("5000"), DOCS_PORT=self.port("8000"),
         )  # fmt: skip
         (self.folder / ".home").mkdir()
         return environment
@@ -405,6 +406,8 @@ class PageRun:
     def start_server(self, command):
         """Start a server as in a terminal of its own; return what it prints at start."""
         self.stop_servers()  # Ctrl+C in that terminal, before starting another
+        # no `exec`: bash runs a lone command in its own process anyway, and `exec` would
+        # refuse settings before it (`FLASK_MAX_CONTENT_LENGTH=2097152 make run STEP=06`)
         terminal = Terminal(self.to_real_ports(command.text), self.cwd, self.environment)
         self.servers.append(terminal)
         expected = expected_pattern(command.expected or [], self.summary)
