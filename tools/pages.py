@@ -392,7 +392,9 @@ class PageRun:
     def start_server(self, command):
         """Start a server as in a terminal of its own; return what it prints at start."""
         self.stop_servers()  # Ctrl+C in that terminal, before starting another
-        terminal = Terminal(f"exec {self.to_real_ports(command.text)}", self.cwd, self.environment)
+        # no `exec`: bash runs a lone command in its own process anyway, and `exec` would
+        # refuse settings before it (`FLASK_MAX_CONTENT_LENGTH=2097152 make run STEP=06`)
+        terminal = Terminal(self.to_real_ports(command.text), self.cwd, self.environment)
         self.servers.append(terminal)
         expected = expected_pattern(command.expected or [], self.summary)
         deadline = time.monotonic() + SERVER_START_TIMEOUT
