@@ -331,7 +331,8 @@ class PageRun:
         return self.counts
 
     def where(self, block):
-        return f"{self.page.relative_to(ROOT)}:{block.line}"
+        shown = self.page.relative_to(ROOT) if self.page.is_relative_to(ROOT) else self.page
+        return f"{shown}:{block.line}"
 
     def log(self, text):
         if self.transcript:
