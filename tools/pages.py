@@ -29,8 +29,9 @@ virtual environment is active (its ``bin`` first on PATH), as the pages ask. A
 command that serves (``make run``, ``make serve``, ``flask … run``, ``gunicorn``)
 is started in the background, as in a second terminal: what it prints at start
 is compared, and it runs until the next server command or the end of the page
-(then it gets Ctrl+C). Ports 5000-5099 of a page are given free ports, so pages
-run side by side; what the commands print shows the page's ports again.
+(then it gets Ctrl+C). Ports 5000-5099 and 8000 (``make docs``) of a page are
+given free ports, so pages run side by side; what the commands print shows the
+page's ports again.
 
     .venv/bin/python tools/pages.py docs/steps/06-uploads.md   # one page, with a transcript
 
@@ -68,10 +69,10 @@ SUMMARY = re.compile(r"^\s*<!--\s*pytest-summary:\s*(?P<args>[^>]*?)\s*-->\s*$")
 PLACEHOLDER = re.compile(r"…|‹[^›]*›")
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][A-Z0-9]|\x1b[=>]")
 SERVER = re.compile(r"(^|\s)(make (run|serve|docs)\b|\S*flask\b.*\srun\b|\S*gunicorn\b)")
-PAGE_PORT = re.compile(r"(?<![\d.])(50\d\d)(?!\d)")
+PAGE_PORT = re.compile(r"(?<![\d.])(50\d\d|8000)(?!\d)")
 COLUMNS = 80  # as docs/hooks/summary_lines.py draws the summary line
 COMMAND_TIMEOUT = 600  # a test run of one step's tests can take minutes
-SERVER_START_TIMEOUT = 60
+SERVER_START_TIMEOUT = 300  # `make docs` builds the whole site before it listens
 
 
 @dataclass
@@ -109,7 +110,9 @@ def blocks_of(page):
         if inputs:
             shown = [command for command in commands if not command.hidden]
             shown[0].inputs = [part.strip() for part in inputs[0].split("|")]
-        not_run = next((value for name, value in controls if name == "not run"), "")
+        not_run = next((value or None for name, value in controls if name == "not run"), "")
+        if not_run is None:
+            raise ValueError(f"{page}:{line}: a block not run says why: <!-- not run: REASON -->")
         found.append(Block(page, line, match["language"], commands, not_run))
     return found
 
@@ -171,7 +174,7 @@ def expected_pattern(lines, summary):
         wildcards = PLACEHOLDER.findall(line)
         regex = re.escape(pieces[0])
         for wildcard, piece in zip(wildcards, pieces[1:], strict=True):
-            regex += (".*?" if wildcard == "…" else ".+?") + re.escape(piece)
+            regex += (r"[^\n]*?" if wildcard == "…" else r"[^\n]+?") + re.escape(piece)
         parts.append(regex.rstrip() + r"[ \t]*\n")
     return re.compile("".join(parts), re.S)
 
@@ -281,11 +284,12 @@ class Mismatch(AssertionError):
 class PageRun:
     """The sessions of one page, run in order in a fresh copy of the repository."""
 
-    def __init__(self, page, transcript=None):
+    def __init__(self, page, transcript=None, repository=True):
         self.page = Path(page).resolve()
         self.transcript = transcript  # a file to echo every command and its output to
         self.folder = Path(tempfile.mkdtemp(prefix="chatsite-page-"))
-        fresh_copy(self.folder)
+        if repository:  # (the runner's own tests use an empty folder: quicker)
+            fresh_copy(self.folder)
         self.cwd = self.folder
         self.ports = {}
         self.environment = self._environment()
@@ -302,7 +306,7 @@ class PageRun:
             PYTHONPATH=str(self.folder / "final"),
             HOME=str(self.folder / ".home"),  # gunicorn's control socket, pip's cache: the page's own
             TERM="xterm", COLUMNS=str(COLUMNS), LANG="C.UTF-8",
-            PORT=self.port("5000"), FLASK_RUN_PORT=self.port("5000"),
+            PORT=self.port("5000"), FLASK_RUN_PORT=self.port("5000"), DOCS_PORT=self.port("8000"),
         )  # fmt: skip
         (self.folder / ".home").mkdir()
         return environment
