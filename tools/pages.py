@@ -211,6 +211,13 @@ def fresh_copy(destination):
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)
     (destination / ".venv").symlink_to(ROOT / ".venv")
+    # make reinstalls when pyproject.toml is newer than the environment's stamp: in a
+    # copy, that would point the shared environment's `chatsite` at a folder about to go
+    stamp = ROOT / ".venv" / ".installed"
+    if not stamp.exists():
+        raise RuntimeError("no .venv/.installed: run `make test` or `make run` once first")
+    installed = stamp.stat().st_mtime
+    os.utime(destination / "pyproject.toml", (installed - 1, installed - 1))
 
 
 def free_port():
