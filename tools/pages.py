@@ -29,8 +29,9 @@ virtual environment is active (its ``bin`` first on PATH), as the pages ask. A
 command that serves (``make run``, ``make serve``, ``flask … run``, ``gunicorn``)
 is started in the background, as in a second terminal: what it prints at start
 is compared, and it runs until the next server command or the end of the page
-(then it gets Ctrl+C). Ports 5000-5099 of a page are given free ports, so pages
-run side by side; what the commands print shows the page's ports again.
+(then it gets Ctrl+C). Ports 5000-5099 and 8000 (``make docs``) of a page are
+given free ports, so pages run side by side; what the commands print shows the
+page's ports again.
 
     .venv/bin/python tools/pages.py docs/steps/06-uploads.md   # one page, with a transcript
 
@@ -68,10 +69,10 @@ SUMMARY = re.compile(r"^\s*<!--\s*pytest-summary:\s*(?P<args>[^>]*?)\s*-->\s*$")
 PLACEHOLDER = re.compile(r"…|‹[^›]*›")
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][A-Z0-9]|\x1b[=>]")
 SERVER = re.compile(r"(^|\s)(make (run|serve|docs)\b|\S*flask\b.*\srun\b|\S*gunicorn\b)")
-PAGE_PORT = re.compile(r"(?<![\d.])(50\d\d)(?!\d)")
+PAGE_PORT = re.compile(r"(?<![\d.])(50\d\d|8000)(?!\d)")
 COLUMNS = 80  # as docs/hooks/summary_lines.py draws the summary line
 COMMAND_TIMEOUT = 600  # a test run of one step's tests can take minutes
-SERVER_START_TIMEOUT = 60
+SERVER_START_TIMEOUT = 300  # `make docs` builds the whole site before it listens
 
 
 @dataclass
@@ -301,7 +302,7 @@ class PageRun:
             PYTHONPATH=str(self.folder / "final"),
             HOME=str(self.folder / ".home"),  # gunicorn's control socket, pip's cache: the page's own
             TERM="xterm", COLUMNS=str(COLUMNS), LANG="C.UTF-8",
-            PORT=self.port("5000"), FLASK_RUN_PORT=self.port("5000"),
+            PORT=self.port("5000"), FLASK_RUN_PORT=self.port("5000"), DOCS_PORT=self.port("8000"),
         )  # fmt: skip
         (self.folder / ".home").mkdir()
         return environment
