@@ -163,7 +163,9 @@ def expected_pattern(lines, summary):
         summary_match = SUMMARY.match(line)
         if summary_match:  # centred in "=" signs, as wide as the time is long
             title = summary(tuple(summary_match["args"].split())).strip("= ")
-            parts.append("=+ " + re.escape(title).replace("…", r"[\d.]+") + r" =+\n")
+            # a run over a minute long adds the time in hours: "in 93.19s (0:01:33)"
+            seconds = r"[\d.]+s(?: \(\d+:\d\d:\d\d\))?"
+            parts.append("=+ " + re.escape(title).replace("…s", seconds) + r" =+\n")
             continue
         if line.strip() == "…":
             parts.append(r"(?:[^\n]*\n)*?")
