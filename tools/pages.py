@@ -52,7 +52,10 @@ import subprocess
 import sys
 import tempfile
 import termios
+import threading
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,6 +76,7 @@ PAGE_PORT = re.compile(r"(?<![\d.])(50\d\d|8000)(?!\d)")
 COLUMNS = 80  # as docs/hooks/summary_lines.py draws the summary line
 COMMAND_TIMEOUT = 600  # a test run of one step's tests can take minutes
 SERVER_START_TIMEOUT = 300  # `make docs` builds the whole site before it listens
+SERVER_ANSWER_TIMEOUT = 180  # a busy machine's gunicorn: every worker loads the app at once
 
 
 @dataclass
@@ -163,7 +167,7 @@ def expected_pattern(lines, summary):
         summary_match = SUMMARY.match(line)
         if summary_match:  # centred in "=" signs, as wide as the time is long
             title = summary(tuple(summary_match["args"].split())).strip("= ")
-            # a run over a minute long adds the time in hours: "in 93.19s (0:01:33)"
+            # "in 237.99s (0:03:57)": pytest adds the hours:minutes:seconds from a minute on
             seconds = r"[\d.]+s(?: \(\d+:\d\d:\d\d\))?"
             parts.append("=+ " + re.escape(title).replace("…s", seconds) + r" =+\n")
             continue
@@ -180,7 +184,9 @@ def expected_pattern(lines, summary):
 
 
 def normalised(output):
-    output = ANSI.sub("", output.replace("\r\n", "\n").replace("\r", "\n"))
+    # a terminal ends lines with \r\n, so a line that already ended with \r\n (curl -i's
+    # headers) comes as \r\r\n: one line end, not two
+    output = ANSI.sub("", re.sub(r"\r+\n", "\n", output).replace("\r", "\n"))
     lines = [line.rstrip() for line in output.split("\n")]
     while lines and not lines[-1]:
         lines.pop()
@@ -205,6 +211,13 @@ def fresh_copy(destination):
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)
     (destination / ".venv").symlink_to(ROOT / ".venv")
+    # make reinstalls when pyproject.toml is newer than the environment's stamp: in a
+    # copy, that would point the shared environment's `chatsite` at a folder about to go
+    stamp = ROOT / ".venv" / ".installed"
+    if not stamp.exists():
+        raise RuntimeError("no .venv/.installed: run `make test` or `make run` once first")
+    installed = stamp.stat().st_mtime
+    os.utime(destination / "pyproject.toml", (installed - 1, installed - 1))
 
 
 def free_port():
@@ -217,6 +230,7 @@ class Terminal:
     """One command in a pseudo-terminal, as a learner's terminal runs it."""
 
     def __init__(self, command, cwd, environment):
+        self.command = command
         self.main, secondary = pty.openpty()
         fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 40, COLUMNS, 0, 0))
         self.process = subprocess.Popen(  # noqa: S603 (the commands come from our own pages)
@@ -399,7 +413,9 @@ class PageRun:
     def start_server(self, command):
         """Start a server as in a terminal of its own; return what it prints at start."""
         self.stop_servers()  # Ctrl+C in that terminal, before starting another
-        terminal = Terminal(f"exec {self.to_real_ports(command.text)}", self.cwd, self.environment)
+        # no `exec`: bash runs a lone command in its own process anyway, and `exec` would
+        # refuse settings before it (`FLASK_MAX_CONTENT_LENGTH=2097152 make run STEP=06`)
+        terminal = Terminal(self.to_real_ports(command.text), self.cwd, self.environment)
         self.servers.append(terminal)
         expected = expected_pattern(command.expected or [], self.summary)
         deadline = time.monotonic() + SERVER_START_TIMEOUT
@@ -421,15 +437,39 @@ class PageRun:
         if terminal.process.poll() is not None or not self._listening():
             status = terminal.process.poll()
             raise Mismatch(f"`{command.text}` did not start a server (exit status {status}):\n{output}")
+        self._wait_for_an_answer(terminal)
         return output
 
+    def _wait_for_an_answer(self, terminal):
+        """gunicorn listens before its workers have loaded the app (half a minute on a busy
+        machine): wait until the server answers a request, as a reader waits for the page."""
+        port = next(port for port in self.ports.values() if self._listening_on(port))
+        answered = threading.Event()
+
+        def ask():
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=SERVER_ANSWER_TIMEOUT).close()  # noqa: S310
+            except urllib.error.HTTPError:
+                pass  # an answer all the same
+            except OSError:
+                return
+            answered.set()
+
+        asking = threading.Thread(target=ask, daemon=True)
+        asking.start()
+        while asking.is_alive() and terminal.read(0.2):
+            pass  # read what it prints meanwhile, so that it never waits for us
+        if not answered.is_set():
+            raise Mismatch(f"`{terminal.command}` listens but did not answer in {SERVER_ANSWER_TIMEOUT} s")
+
     def _listening(self):
-        for port in self.ports.values():
-            with socket.socket() as probe:
-                probe.settimeout(0.2)
-                if probe.connect_ex(("127.0.0.1", int(port))) == 0:
-                    return True
-        return False
+        return any(self._listening_on(port) for port in self.ports.values())
+
+    @staticmethod
+    def _listening_on(port):
+        with socket.socket() as probe:
+            probe.settimeout(0.2)
+            return probe.connect_ex(("127.0.0.1", int(port))) == 0
 
     def stop_servers(self):
         while self.servers:
