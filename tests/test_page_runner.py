@@ -90,3 +90,11 @@ def test_every_run_starts_from_the_files_git_knows(tmp_path):
     finally:
         if made:
             left_behind.rmdir()
+
+
+@pytest.mark.parametrize("time", ["0.61s", "93.19s (0:01:33)"])  # over a minute, pytest adds h:mm:ss
+def test_a_summary_line_matches_a_run_of_any_length(time):
+    line = "<!-- pytest-summary: tests/test_01_boards.py -->"
+    pattern = pages.expected_pattern([line], lambda arguments: "=== 80 passed in …s ===")
+    assert pattern.fullmatch(f"=========== 80 passed in {time} ===========\n")
+    assert not pattern.fullmatch(f"=========== 81 passed in {time} ===========\n")

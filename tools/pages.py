@@ -317,6 +317,7 @@ class PageRun:
             # the installed package is the repository's final/; the copy's comes first
             PYTHONPATH=str(self.folder / "final"),
             HOME=str(self.folder / ".home"),  # gunicorn's control socket, pip's cache: the page's own
+            TMPDIR=str(self.folder / ".home"),  # pytest's temporary folders too, apart from other runs
             TERM="xterm", COLUMNS=str(COLUMNS), LANG="C.UTF-8",
             PORT=self.port("5000"), FLASK_RUN_PORT=self.port("5000"), DOCS_PORT=self.port("8000"),
         )  # fmt: skip
