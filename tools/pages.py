@@ -23,15 +23,15 @@ A comment just before a block tells the runner what the page says in prose:
 - ``<!-- run: COMMAND -->``: what the page asks the reader to do by hand (start a
   thread in the browser), done for them with a command the page does not show.
 
-Commands run through ``bash -c`` in a terminal of 100 columns, one after the
+Commands run through ``bash -c`` in a terminal of 80 columns, one after the
 other; ``cd`` and ``export`` carry over to the next command, as in a shell. The
 virtual environment is active (its ``bin`` first on PATH), as the pages ask. A
 command that serves (``make run``, ``make serve``, ``flask … run``, ``gunicorn``)
 is started in the background, as in a second terminal: what it prints at start
-is compared, and it runs until the next server command or the end of the page
-(then it gets Ctrl+C). Ports 5000-5099 and 8000 (``make docs``) of a page are
-given free ports, so pages run side by side; what the commands print shows the
-page's ports again.
+is compared, and it runs until the next server command on its port, or the end
+of the page (then it gets Ctrl+C); a server on another port runs beside it.
+Ports 5000-5099 and 8000 (``make docs``) of a page are given free ports, so pages
+run side by side; what the commands print shows the page's ports again.
 
     .venv/bin/python tools/pages.py docs/steps/06-uploads.md   # one page, with a transcript
 
@@ -413,10 +413,14 @@ class PageRun:
 
     def start_server(self, command):
         """Start a server as in a terminal of its own; return what it prints at start."""
-        self.stop_servers()  # Ctrl+C in that terminal, before starting another
+        # The port it takes: the one its command names, else make docs' or Flask's own.
+        named = PAGE_PORT.search(command.text)
+        port = self.port(named[1] if named else "8000" if "make docs" in command.text else "5000")
+        self.stop_servers(port)  # Ctrl+C in the terminal of the server on that port first
         # no `exec`: bash runs a lone command in its own process anyway, and `exec` would
         # refuse settings before it (`FLASK_MAX_CONTENT_LENGTH=2097152 make run STEP=06`)
         terminal = Terminal(self.to_real_ports(command.text), self.cwd, self.environment)
+        terminal.port = port
         self.servers.append(terminal)
         expected = expected_pattern(command.expected or [], self.summary)
         deadline = time.monotonic() + SERVER_START_TIMEOUT
@@ -429,13 +433,13 @@ class PageRun:
             if len(terminal.output) != before:
                 quiet_since = now
             output = self.to_page_ports(normalised(terminal.text()))
-            listening = self._listening()
+            listening = self._listening_on(port)
             if listening and expected.fullmatch(output) and now - quiet_since > 0.5:
                 break
             if listening and now - quiet_since > 3:
                 break  # started, and says nothing more
         output = self.to_page_ports(normalised(terminal.text()))
-        if terminal.process.poll() is not None or not self._listening():
+        if terminal.process.poll() is not None or not self._listening_on(port):
             status = terminal.process.poll()
             raise Mismatch(f"`{command.text}` did not start a server (exit status {status}):\n{output}")
         self._wait_for_an_answer(terminal)
@@ -444,7 +448,7 @@ class PageRun:
     def _wait_for_an_answer(self, terminal):
         """gunicorn listens before its workers have loaded the app (half a minute on a busy
         machine): wait until the server answers a request, as a reader waits for the page."""
-        port = next(port for port in self.ports.values() if self._listening_on(port))
+        port = terminal.port
         answered = threading.Event()
 
         def ask():
@@ -463,18 +467,17 @@ class PageRun:
         if not answered.is_set():
             raise Mismatch(f"`{terminal.command}` listens but did not answer in {SERVER_ANSWER_TIMEOUT} s")
 
-    def _listening(self):
-        return any(self._listening_on(port) for port in self.ports.values())
-
     @staticmethod
     def _listening_on(port):
         with socket.socket() as probe:
             probe.settimeout(0.2)
             return probe.connect_ex(("127.0.0.1", int(port))) == 0
 
-    def stop_servers(self):
-        while self.servers:
-            self.servers.pop().interrupt()
+    def stop_servers(self, port=None):
+        """Stop the server on `port` (a new one is about to take it), or every server."""
+        for server in [server for server in self.servers if port in (None, server.port)]:
+            self.servers.remove(server)
+            server.interrupt()
 
     def summary(self, arguments):
         return summary_lines.summary_line(self.folder, arguments)
