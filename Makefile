@@ -108,9 +108,10 @@ exercise: $(STAMP)
 	@$(BIN)/python tools/exercise.py check $(STEP) $(N) $(if $(APP),--app "$(APP)"); status=$$?; \
 	if [ $$status -eq 1 ] && [ -z "$(STRICT)" ]; then exit 0; fi; exit $$status
 
-## docs: serve the docs on http://127.0.0.1:8000 while you edit them
+## docs: serve the docs on http://127.0.0.1:8000 while you edit them (DOCS_PORT=8001: another port)
+DOCS_PORT ?= 8000
 docs: $(STAMP)
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:$(DOCS_PORT)
 
 ## screenshots: retake every screenshot in the docs (needs /usr/bin/chromium)
 screenshots: $(STAMP)

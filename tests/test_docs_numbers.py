@@ -93,3 +93,10 @@ def test_the_summary_line_is_centred_as_pytest_centres_it():
         "44 passed in 0.61s":
             "============================== 44 passed in 0.61s ==============================",
     }
+
+
+def test_a_summary_marker_names_its_test_files_not_an_options_value():
+    """`<!-- pytest-summary: tests/test_04_replies.py -k test_reply_bumps_thread -->`:
+    the name after -k is no file (collected as one, it broke the build)."""
+    arguments = ["tests/test_04_replies.py", "-v", "-k", "test_reply_bumps_thread"]
+    assert summary_lines.test_paths(arguments) == ["tests/test_04_replies.py"]

@@ -23,13 +23,14 @@ A comment just before a block tells the runner what the page says in prose:
 - ``<!-- run: COMMAND -->``: what the page asks the reader to do by hand (start a
   thread in the browser), done for them with a command the page does not show.
 
-Commands run through ``bash -c`` in a terminal of 100 columns, one after the
+Commands run through ``bash -c`` in a terminal of 80 columns, one after the
 other; ``cd`` and ``export`` carry over to the next command, as in a shell. The
 virtual environment is active (its ``bin`` first on PATH), as the pages ask. A
 command that serves (``make run``, ``make serve``, ``flask … run``, ``gunicorn``)
 is started in the background, as in a second terminal: what it prints at start
-is compared, and it runs until the next server command or the end of the page
-(then it gets Ctrl+C). Ports 5000-5099 of a page are given free ports, so pages
+is compared, and it runs until the next server command on its port, or the end
+of the page (then it gets Ctrl+C); a server on another port runs beside it.
+Ports 5000-5099 and 8000 (``make docs``) of a page are given free ports, so pages
 run side by side; what the commands print shows the page's ports again.
 
     .venv/bin/python tools/pages.py docs/steps/06-uploads.md   # one page, with a transcript
@@ -51,7 +52,10 @@ import subprocess
 import sys
 import tempfile
 import termios
+import threading
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,10 +72,11 @@ SUMMARY = re.compile(r"^\s*<!--\s*pytest-summary:\s*(?P<args>[^>]*?)\s*-->\s*$")
 PLACEHOLDER = re.compile(r"…|‹[^›]*›")
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][A-Z0-9]|\x1b[=>]")
 SERVER = re.compile(r"(^|\s)(make (run|serve|docs)\b|\S*flask\b.*\srun\b|\S*gunicorn\b)")
-PAGE_PORT = re.compile(r"(?<![\d.])(50\d\d)(?!\d)")
+PAGE_PORT = re.compile(r"(?<![\d.])(50\d\d|8000)(?!\d)")
 COLUMNS = 80  # as docs/hooks/summary_lines.py draws the summary line
 COMMAND_TIMEOUT = 600  # a test run of one step's tests can take minutes
-SERVER_START_TIMEOUT = 60
+SERVER_START_TIMEOUT = 300  # `make docs` builds the whole site before it listens
+SERVER_ANSWER_TIMEOUT = 180  # a busy machine's gunicorn: every worker loads the app at once
 # A server that listens but has not yet printed what the page shows may still be
 # starting: with --debug, the reloader's parent listens while its child, quiet,
 # imports the app (seconds on a busy machine), then prints the debugger's lines.
@@ -113,7 +118,9 @@ def blocks_of(page):
         if inputs:
             shown = [command for command in commands if not command.hidden]
             shown[0].inputs = [part.strip() for part in inputs[0].split("|")]
-        not_run = next((value for name, value in controls if name == "not run"), "")
+        not_run = next((value or None for name, value in controls if name == "not run"), "")
+        if not_run is None:
+            raise ValueError(f"{page}:{line}: a block not run says why: <!-- not run: REASON -->")
         found.append(Block(page, line, match["language"], commands, not_run))
     return found
 
@@ -164,7 +171,7 @@ def expected_pattern(lines, summary):
         summary_match = SUMMARY.match(line)
         if summary_match:  # centred in "=" signs, as wide as the time is long
             title = summary(tuple(summary_match["args"].split())).strip("= ")
-            # pytest adds the time in minutes to a run of a minute or more: "in 75.10s (0:01:15)"
+            # "in 237.99s (0:03:57)": pytest adds the hours:minutes:seconds from a minute on
             seconds = r"[\d.]+s(?: \(\d+:\d\d:\d\d\))?"
             parts.append("=+ " + re.escape(title).replace("…s", seconds) + r" =+\n")
             continue
@@ -175,13 +182,15 @@ def expected_pattern(lines, summary):
         wildcards = PLACEHOLDER.findall(line)
         regex = re.escape(pieces[0])
         for wildcard, piece in zip(wildcards, pieces[1:], strict=True):
-            regex += (".*?" if wildcard == "…" else ".+?") + re.escape(piece)
+            regex += (r"[^\n]*?" if wildcard == "…" else r"[^\n]+?") + re.escape(piece)
         parts.append(regex.rstrip() + r"[ \t]*\n")
     return re.compile("".join(parts), re.S)
 
 
 def normalised(output):
-    output = ANSI.sub("", output.replace("\r\n", "\n").replace("\r", "\n"))
+    # a terminal ends lines with \r\n, so a line that already ended with \r\n (curl -i's
+    # headers) comes as \r\r\n: one line end, not two
+    output = ANSI.sub("", re.sub(r"\r+\n", "\n", output).replace("\r", "\n"))
     lines = [line.rstrip() for line in output.split("\n")]
     while lines and not lines[-1]:
         lines.pop()
@@ -206,6 +215,13 @@ def fresh_copy(destination):
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)
     (destination / ".venv").symlink_to(ROOT / ".venv")
+    # make reinstalls when pyproject.toml is newer than the environment's stamp: in a
+    # copy, that would point the shared environment's `chatsite` at a folder about to go
+    stamp = ROOT / ".venv" / ".installed"
+    if not stamp.exists():
+        raise RuntimeError("no .venv/.installed: run `make test` or `make run` once first")
+    installed = stamp.stat().st_mtime
+    os.utime(destination / "pyproject.toml", (installed - 1, installed - 1))
 
 
 def free_port():
@@ -218,6 +234,7 @@ class Terminal:
     """One command in a pseudo-terminal, as a learner's terminal runs it."""
 
     def __init__(self, command, cwd, environment):
+        self.command = command
         self.main, secondary = pty.openpty()
         fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 40, COLUMNS, 0, 0))
         self.process = subprocess.Popen(  # noqa: S603 (the commands come from our own pages)
@@ -283,11 +300,12 @@ class Mismatch(AssertionError):
 class PageRun:
     """The sessions of one page, run in order in a fresh copy of the repository."""
 
-    def __init__(self, page, transcript=None):
+    def __init__(self, page, transcript=None, repository=True):
         self.page = Path(page).resolve()
         self.transcript = transcript  # a file to echo every command and its output to
         self.folder = Path(tempfile.mkdtemp(prefix="chatsite-page-"))
-        fresh_copy(self.folder)
+        if repository:  # (the runner's own tests use an empty folder: quicker)
+            fresh_copy(self.folder)
         self.cwd = self.folder
         self.ports = {}
         self.environment = self._environment()
@@ -303,8 +321,9 @@ class PageRun:
             # the installed package is the repository's final/; the copy's comes first
             PYTHONPATH=str(self.folder / "final"),
             HOME=str(self.folder / ".home"),  # gunicorn's control socket, pip's cache: the page's own
+            TMPDIR=str(self.folder / ".home"),  # pytest's temporary folders too, apart from other runs
             TERM="xterm", COLUMNS=str(COLUMNS), LANG="C.UTF-8",
-            PORT=self.port("5000"), FLASK_RUN_PORT=self.port("5000"),
+            PORT=self.port("5000"), FLASK_RUN_PORT=self.port("5000"), DOCS_PORT=self.port("8000"),
         )  # fmt: skip
         (self.folder / ".home").mkdir()
         return environment
@@ -398,8 +417,14 @@ class PageRun:
 
     def start_server(self, command):
         """Start a server as in a terminal of its own; return what it prints at start."""
-        self.stop_servers()  # Ctrl+C in that terminal, before starting another
-        terminal = Terminal(f"exec {self.to_real_ports(command.text)}", self.cwd, self.environment)
+        # The port it takes: the one its command names, else make docs' or Flask's own.
+        named = PAGE_PORT.search(command.text)
+        port = self.port(named[1] if named else "8000" if "make docs" in command.text else "5000")
+        self.stop_servers(port)  # Ctrl+C in the terminal of the server on that port first
+        # no `exec`: bash runs a lone command in its own process anyway, and `exec` would
+        # refuse settings before it (`FLASK_MAX_CONTENT_LENGTH=2097152 make run STEP=06`)
+        terminal = Terminal(self.to_real_ports(command.text), self.cwd, self.environment)
+        terminal.port = port
         self.servers.append(terminal)
         expected = expected_pattern(command.expected or [], self.summary)
         deadline = time.monotonic() + SERVER_START_TIMEOUT
@@ -412,28 +437,51 @@ class PageRun:
             if len(terminal.output) != before:
                 quiet_since = now
             output = self.to_page_ports(normalised(terminal.text()))
-            listening = self._listening()
+            listening = self._listening_on(port)
             if listening and expected.fullmatch(output) and now - quiet_since > 0.5:
                 break
             if listening and now - quiet_since > (3 if command.expected is None else SERVER_QUIET_PATIENCE):
                 break  # started, and says nothing more
         output = self.to_page_ports(normalised(terminal.text()))
-        if terminal.process.poll() is not None or not self._listening():
+        if terminal.process.poll() is not None or not self._listening_on(port):
             status = terminal.process.poll()
             raise Mismatch(f"`{command.text}` did not start a server (exit status {status}):\n{output}")
+        self._wait_for_an_answer(terminal)
         return output
 
-    def _listening(self):
-        for port in self.ports.values():
-            with socket.socket() as probe:
-                probe.settimeout(0.2)
-                if probe.connect_ex(("127.0.0.1", int(port))) == 0:
-                    return True
-        return False
+    def _wait_for_an_answer(self, terminal):
+        """gunicorn listens before its workers have loaded the app (half a minute on a busy
+        machine): wait until the server answers a request, as a reader waits for the page."""
+        port = terminal.port
+        answered = threading.Event()
 
-    def stop_servers(self):
-        while self.servers:
-            self.servers.pop().interrupt()
+        def ask():
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=SERVER_ANSWER_TIMEOUT).close()  # noqa: S310
+            except urllib.error.HTTPError:
+                pass  # an answer all the same
+            except OSError:
+                return
+            answered.set()
+
+        asking = threading.Thread(target=ask, daemon=True)
+        asking.start()
+        while asking.is_alive() and terminal.read(0.2):
+            pass  # read what it prints meanwhile, so that it never waits for us
+        if not answered.is_set():
+            raise Mismatch(f"`{terminal.command}` listens but did not answer in {SERVER_ANSWER_TIMEOUT} s")
+
+    @staticmethod
+    def _listening_on(port):
+        with socket.socket() as probe:
+            probe.settimeout(0.2)
+            return probe.connect_ex(("127.0.0.1", int(port))) == 0
+
+    def stop_servers(self, port=None):
+        """Stop the server on `port` (a new one is about to take it), or every server."""
+        for server in [server for server in self.servers if port in (None, server.port)]:
+            self.servers.remove(server)
+            server.interrupt()
 
     def summary(self, arguments):
         return summary_lines.summary_line(self.folder, arguments)

@@ -20,6 +20,7 @@ from mkdocs.exceptions import PluginError
 MARKER = re.compile(r"^(?P<indent>[ \t]*)<!--\s*pytest-summary:\s*(?P<args>[^>]*?)\s*-->[ \t]*$", re.M)
 BEFORE_RUN = re.compile(r"\[\d{2}_[a-z_]+-before")
 DESELECTED = re.compile(r"\((\d+) deselected\)")
+VALUE_OPTIONS = ("-k", "-m")  # the options whose value is the next argument
 WIDTH = 80  # pytest's line, in a terminal 80 characters wide
 
 # Each distinct run is collected once per build: {arguments: (passed, xfailed, deselected)}
@@ -60,7 +61,7 @@ def files_counted(root):
     if "files" not in _counts:
         pages = (root / "docs").rglob("*.md")
         named = sorted({path for page in pages for found in MARKER.finditer(page.read_text(encoding="utf-8"))
-                        for path in found["args"].split() if not path.startswith("-")})
+                        for path in test_paths(found["args"].split())})
         runs = collected_runs(root, named)
         _counts["files"] = {
             path: (sum(1 for run in runs if run.startswith(path + "::") and not BEFORE_RUN.search(run)),
@@ -68,6 +69,15 @@ def files_counted(root):
             for path in named
         }  # fmt: skip
     return _counts["files"]
+
+
+def test_paths(arguments):
+    """The test files among a run's arguments: not its options, nor the value of
+    an option that takes one (`-k test_reply_bumps_thread`)."""
+    return [
+        argument for index, argument in enumerate(arguments)
+        if not argument.startswith("-") and (index == 0 or arguments[index - 1] not in VALUE_OPTIONS)
+    ]  # fmt: skip
 
 
 def collect(root, arguments):

@@ -121,8 +121,9 @@ def answer_headers(error):
     """The headers an error's answer needs."""
     headers = {}
     if error.code == 405:
-        # A 405 answer must list the methods that do work here.
-        headers["Allow"] = ", ".join(error.valid_methods)
+        # A 405 answer must list the methods that do work here, sorted: Werkzeug
+        # keeps them in a set, whose order would change from one run to the next.
+        headers["Allow"] = ", ".join(sorted(error.valid_methods))
     if getattr(error, "retry_after", None):
         # 503 and 429: when it is worth trying again, in seconds.
         headers["Retry-After"] = str(error.retry_after)

@@ -687,8 +687,9 @@ def show_error_page(error):
     page = render_template("error.html", error=error, explanation=explanation)
     headers = {}
     if error.code == 405:
-        # A 405 answer must list the methods that do work here.
-        headers["Allow"] = ", ".join(error.valid_methods)
+        # A 405 answer must list the methods that do work here, sorted: Werkzeug
+        # keeps them in a set, whose order would change from one run to the next.
+        headers["Allow"] = ", ".join(sorted(error.valid_methods))
     return page, error.code, headers
 
 

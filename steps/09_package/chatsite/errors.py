@@ -38,8 +38,9 @@ def show_error_page(error):
         explanation = ERROR_EXPLANATIONS.get(error.code, error.description)
     headers = {}
     if error.code == 405:
-        # A 405 answer must list the methods that do work here.
-        headers["Allow"] = ", ".join(error.valid_methods)
+        # A 405 answer must list the methods that do work here, sorted: Werkzeug
+        # keeps them in a set, whose order would change from one run to the next.
+        headers["Allow"] = ", ".join(sorted(error.valid_methods))
     if request.path.startswith("/api/"):
         # Programs asked for JSON: an HTML page would only confuse them.
         body = {"error": {"status": error.code, "message": explanation}}

@@ -59,8 +59,9 @@ def error_response(error, explanation):
     """The error as JSON for the API, as a page for everything else."""
     headers = {}
     if error.code == 405:
-        # A 405 answer must list the methods that do work here.
-        headers["Allow"] = ", ".join(error.valid_methods)
+        # A 405 answer must list the methods that do work here, sorted: Werkzeug
+        # keeps them in a set, whose order would change from one run to the next.
+        headers["Allow"] = ", ".join(sorted(error.valid_methods))
     if getattr(error, "retry_after", None):
         # A 503 says when it is worth trying again, in seconds.
         headers["Retry-After"] = str(error.retry_after)
