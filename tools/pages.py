@@ -313,7 +313,9 @@ class PageRun:
         self.counts = {"ran": 0, "compared": 0, "not run": 0}
 
     def _environment(self):
+        # MAKE*: under `make test-pages`, a page's own make would say "Entering directory"
         ours = ("PYTEST", "CHATSITE_", "FLASK_", "VIRTUAL_ENV", "PYTHONPATH", "COV_", "COVERAGE")
+        ours += ("MAKE", "MFLAGS")
         environment = {name: value for name, value in os.environ.items() if not name.startswith(ours)}
         environment.update(
             PATH=f"{self.folder / '.venv' / 'bin'}:{os.environ['PATH']}",
